@@ -1,0 +1,242 @@
+"""The ``adbench`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import PROFILES, TRACKS, registry
+from .config import DatasetSpec, load_catalogue
+from .data.sample import DatasetError, DatasetNotConfigured
+from .registry import UnknownNameError
+
+
+def _fail(msg: str) -> None:
+    raise click.ClickException(msg)
+
+
+def _csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="adbench")
+def cli() -> None:
+    """adbench: reproducible, fair benchmarks of image anomaly detectors.
+
+    \b
+    Typical use:
+      adbench list methods                 what is installed
+      adbench run all                      every method on the synthetic data set
+      adbench run vtadl --dataset mvtec_ad --category bottle --profile paper --device cuda
+      adbench report reports/quick         tables from the result rows
+    """
+
+
+# -- list ------------------------------------------------------------------------------
+@cli.command("list")
+@click.argument("what", default="methods",
+                type=click.Choice(["methods", "datasets", "adapters", "metrics", "executors", "reporters", "plugins"]))
+def list_cmd(what: str) -> None:
+    """List installed methods, configured data sets, metrics, executors, reporters or plugins."""
+    from .plugins import list_plugins
+
+    if what == "plugins":
+        for info in list_plugins():
+            status = f"FAILED TO LOAD: {info.error}" if info.error else ", ".join(info.hooks)
+            click.echo(f"{info.name:24s} {info.distribution or '-'} {info.version or ''}  {status}")
+        return
+    if what == "datasets":
+        for spec in load_catalogue().values():
+            click.echo(f"{spec.name:12s} adapter={spec.adapter:10s} root={_root_status(spec)}")
+        return
+    if what == "methods":
+        for e in registry.methods():
+            cls = e.obj
+            click.echo(f"{e.name:18s} {cls.track:12s} {e.distribution or '-'} {e.version or ''}  {cls.description}")
+        return
+    reg = {"adapters": registry.datasets, "metrics": registry.metrics,
+           "executors": registry.executors, "reporters": registry.reporters}[what]()
+    for e in reg:
+        opts = " ".join(f"{k}={v}" for k, v in e.options.items())
+        click.echo(f"{e.name:18s} {e.distribution or '-'} {opts}")
+
+
+def _root_status(spec: DatasetSpec) -> str:
+    if spec.adapter == "synthetic":
+        return "(generated into the cache)"
+    path = spec.root_path
+    if path is None:
+        return f"{spec.root!r} (not set)"
+    return f"{path}" + ("" if path.is_dir() else " (missing)")
+
+
+# -- run -------------------------------------------------------------------------------
+@cli.command()
+@click.argument("methods", nargs=-1, required=True)
+@click.option("--dataset", "-d", default="synthetic", show_default=True,
+              help="Data set name(s) from datasets.toml, comma-separated, or 'all'.")
+@click.option("--category", "-c", default=None, help="Categories, comma-separated (default: all of the data set).")
+@click.option("--track", "-t", default=None, type=click.Choice([*TRACKS, "all"]),
+              help="Protocol track (default: each method's own).")
+@click.option("--profile", "-p", default="quick", show_default=True, type=click.Choice(PROFILES),
+              help="smoke: seconds (CI); quick: about a minute per cell on CPU; paper: published settings.")
+@click.option("--seed", "-s", default="0", show_default=True, help="Seed(s), comma-separated.")
+@click.option("--k-anomalies", default=5, show_default=True, type=int,
+              help="Supervised track: anomalous images per defect type moved into training.")
+@click.option("--anomaly-ratio", default=None,
+              help="Supervised track: fraction(s) of anomalies moved into training, comma-separated "
+                   "(one cell per ratio); overrides --k-anomalies.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a hyper-parameter of the profile (repeatable).")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Run folder (default: reports/<profile>). Rows go to <out>/cells/.")
+@click.option("--force", is_flag=True, help="Recompute cells that already have a successful row.")
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
+@click.option("--executor", default="local", show_default=True, help="How cells are scheduled.")
+@click.option("--datasets", "datasets_file", type=click.Path(path_type=Path), default=None,
+              help="Data set catalogue (default: ./datasets.toml).")
+def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str | None, profile: str,
+        seed: str, k_anomalies: int, anomaly_ratio: str | None, overrides: tuple[str, ...],
+        out: Path | None, force: bool, device: str, executor: str, datasets_file: Path | None) -> None:
+    """Run METHODS (names, or 'all') on a data set and write one result row per cell.
+
+    Finished cells are skipped, so an interrupted run resumes where it stopped.
+    """
+    from .protocol.plan import plan_cells
+    from .protocol.runner import run_cell
+    from .report.build import build_report
+    from .report.tables import summary_table, to_markdown
+    from .results.store import ResultStore
+
+    try:
+        catalogue = load_catalogue(datasets_file)
+        cells, notes = plan_cells(
+            methods, catalogue, datasets=_csv(dataset), categories=_csv(category), track=track,
+            profile=profile, seeds=[int(s) for s in _csv(seed)], k_anomalies=k_anomalies,
+            ratios=[float(r) for r in _csv(anomaly_ratio)], overrides=_parse_overrides(overrides))
+    except (UnknownNameError, DatasetError, ValueError) as exc:
+        _fail(str(exc))
+    for note in notes:
+        click.echo(note, err=True)
+    out = out or Path("reports") / profile
+    store = ResultStore(out)
+    todo = [c for c in cells if force or not store.is_done(c.key)]
+    click.echo(f"{len(cells)} cells, {len(cells) - len(todo)} already done, {len(todo)} to run → {out}/cells/",
+               err=True)
+    dev = _resolve_device(device)
+    runner = registry.executors().get(executor).obj()
+    try:
+        runner.run(todo, lambda cell: run_cell(cell, store, device=dev, catalogue=catalogue))
+    except KeyboardInterrupt:
+        done = sum(store.is_done(c.key) for c in cells)
+        click.echo(f"\ninterrupted: {done}/{len(cells)} cells have rows in {out}/cells/; "
+                   f"run the same command again to finish the rest", err=True)
+        sys.exit(130)
+    written = build_report([out], out / "tables") if any(True for _ in store.rows()) else []
+    from .results.store import load_rows
+
+    df = load_rows([out])
+    df = df[df["cell_key"].isin({c.key for c in cells})]
+    summary = summary_table(df)
+    if not summary.empty:
+        click.echo(to_markdown(summary))
+    failed = df[df["status"] != "ok"]
+    click.echo(f"\nrows: {out / 'cells'}\ntables: {out / 'tables'} ({len(written)} files)")
+    if len(failed):
+        for _, r in failed.iterrows():
+            click.echo(f"FAILED {r['method']} {r['dataset']}/{r['category']}: {r['error']}", err=True)
+        sys.exit(1)
+
+
+def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        _fail(f"--device {device}: CUDA is not available on this machine; use --device cpu")
+    return device
+
+
+# -- report ----------------------------------------------------------------------------
+@cli.command()
+@click.argument("run_dirs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: <first run folder>/tables).")
+@click.option("--format", "formats", default="csv,md,tex", show_default=True,
+              help="Table formats, comma-separated: csv, md, tex.")
+def report(run_dirs: tuple[Path, ...], out: Path | None, formats: str) -> None:
+    """Build tables from the result rows of RUN_DIRS (default: reports/quick). Several
+    folders (e.g. from several machines) are merged."""
+    from .report.build import build_report
+
+    dirs = list(run_dirs) or [Path("reports") / "quick"]
+    try:
+        written = build_report(dirs, out or dirs[0] / "tables", tuple(_csv(formats)))
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    for path in written:
+        click.echo(str(path))
+
+
+# -- data ------------------------------------------------------------------------------
+@cli.group()
+def data() -> None:
+    """Inspect and validate data sets."""
+
+
+@data.command("check")
+@click.argument("name")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--datasets", "datasets_file", type=click.Path(path_type=Path), default=None)
+def data_check(name: str, strict: bool, datasets_file: Path | None) -> None:
+    """Validate data set NAME before a long run: counts per split and defect type, and
+    every problem with its file path."""
+    from collections import Counter
+
+    from .protocol.runner import adapter_for
+
+    try:
+        catalogue = load_catalogue(datasets_file)
+        if name not in catalogue:
+            _fail(f"unknown data set {name!r}; configured: {', '.join(catalogue)}")
+        adapter = adapter_for(catalogue[name])
+        adapter.root()
+    except (DatasetNotConfigured, DatasetError, UnknownNameError) as exc:
+        _fail(str(exc))
+    errors = warnings = 0
+    for category in adapter.categories():
+        problems = adapter.check(category)
+        try:
+            train = adapter.samples(category, "train")
+            test = adapter.samples(category, "test")
+            counts = Counter(s.defect_type for s in test)
+            click.echo(f"{category}: train {len(train)}, test {len(test)} "
+                       f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})")
+        except DatasetError:
+            click.echo(f"{category}: unreadable")
+        for p in problems:
+            click.echo(f"  {p}")
+            errors += p.level == "error"
+            warnings += p.level == "warning"
+    click.echo(f"{errors} errors, {warnings} warnings")
+    if errors or (strict and warnings):
+        sys.exit(1)
+
+
+def main() -> Any:  # pragma: no cover
+    return cli()

@@ -1,0 +1,89 @@
+"""Where adbench finds its settings: ``datasets.toml`` and the cache folder."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .data.sample import DatasetError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def cache_dir() -> Path:
+    """``$ADBENCH_CACHE``, else ``~/.cache/adbench``: synthetic data and tensor caches."""
+    env = os.environ.get("ADBENCH_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "adbench"
+
+
+def datasets_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The catalogue in use: ``--datasets``, ``$ADBENCH_DATASETS``, ``./datasets.toml``, or
+    the one at the top of the adbench checkout. ``None`` means only the built-in synthetic set."""
+    for candidate in (explicit, os.environ.get("ADBENCH_DATASETS")):
+        if candidate:
+            path = Path(candidate).expanduser()
+            if not path.is_file():
+                raise DatasetError(f"data set catalogue {path} does not exist; pass an existing "
+                                   f"datasets.toml with --datasets or ADBENCH_DATASETS")
+            return path
+    for path in (Path.cwd() / "datasets.toml", REPO_ROOT / "datasets.toml"):
+        if path.is_file():
+            return path
+    return None
+
+
+@dataclass
+class DatasetSpec:
+    """One ``[name]`` table of ``datasets.toml``."""
+
+    name: str
+    adapter: str
+    root: str | None = None
+    categories: list[str] | None = None
+    image_size: int | None = None
+    url: str | None = None
+    sha256: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None
+
+    @property
+    def root_path(self) -> Path | None:
+        """The root with ``~`` and environment variables expanded; ``None`` when unset."""
+        if not self.root:
+            return None
+        expanded = os.path.expanduser(os.path.expandvars(self.root))
+        if "$" in expanded:  # a variable that is not set
+            return None
+        return Path(expanded)
+
+
+BUILTIN_SYNTHETIC = {"adapter": "synthetic", "categories": ["weave", "grain", "disc", "plate"], "image_size": 128}
+_KNOWN_KEYS = {"adapter", "root", "categories", "image_size", "url", "sha256"}
+
+
+def load_catalogue(path: Path | None = None) -> dict[str, DatasetSpec]:
+    """Parse ``datasets.toml``; a syntax error names the file and line."""
+    path = datasets_file(path)
+    raw: dict[str, Any] = {"synthetic": dict(BUILTIN_SYNTHETIC)}
+    if path is not None:
+        try:
+            raw.update(tomllib.loads(path.read_text()))
+        except tomllib.TOMLDecodeError as exc:
+            raise DatasetError(f"{path}: invalid TOML ({exc}); fix the file and retry") from exc
+    specs = {}
+    for name, table in raw.items():
+        if not isinstance(table, dict) or "adapter" not in table:
+            raise DatasetError(f"{path}: [{name}] needs an `adapter = \"...\"` key "
+                               f"(one of the names in `adbench list adapters`)")
+        opts = {k: v for k, v in table.items() if k not in _KNOWN_KEYS}
+        specs[name] = DatasetSpec(name=name, source=path, options=opts,
+                                  **{k: v for k, v in table.items() if k in _KNOWN_KEYS})
+    return specs

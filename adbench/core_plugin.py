@@ -1,0 +1,42 @@
+"""The core's own plugin: built-in data set adapters, metrics, executors and reporters.
+
+It registers through the same hooks as every other plugin; methods all live in plugins/.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .hookspecs import hookimpl
+
+
+@hookimpl
+def adbench_register_datasets(register: Callable[..., None]) -> None:
+    from .data.adapters import MVTecAD, Synthetic
+
+    for adapter in (Synthetic, MVTecAD):
+        register(adapter.name, adapter)
+
+
+@hookimpl
+def adbench_register_metrics(register: Callable[..., None]) -> None:
+    from . import metrics as m
+
+    for fn in (m.image_auroc, m.image_ap, m.image_f1max):
+        register(fn.__name__, fn, level="image")
+    for fn in (m.pixel_auroc, m.pixel_ap, m.pixel_f1max, m.au_pro):
+        register(fn.__name__, fn, level="pixel")
+
+
+@hookimpl
+def adbench_register_executors(register: Callable[..., None]) -> None:
+    from .executors.local import LocalExecutor
+
+    register("local", LocalExecutor)
+
+
+@hookimpl
+def adbench_register_reporters(register: Callable[..., None]) -> None:
+    from .report.tables import write_metric_tables
+
+    register("tables", write_metric_tables)

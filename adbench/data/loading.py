@@ -1,0 +1,103 @@
+"""Decode, resize and cache a list of samples as tensors, once.
+
+The cache key fingerprints every file (path, mtime, size) and the transform, so editing a
+file or changing the size invalidates the entry. Entries are written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..config import cache_dir
+from .sample import DatasetError, Sample
+
+LOADER_VERSION = 1
+
+
+@dataclass
+class SplitTensors:
+    """A decoded split: uint8 images ``(N,3,S,S)``, bool masks ``(N,S,S)``, int64 labels."""
+
+    images: torch.Tensor
+    masks: torch.Tensor
+    labels: torch.Tensor
+    defect_types: list[str]
+    paths: list[str]
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def subset(self, index: Sequence[int]) -> "SplitTensors":
+        idx = torch.as_tensor(list(index), dtype=torch.long)
+        return SplitTensors(self.images[idx], self.masks[idx], self.labels[idx],
+                            [self.defect_types[i] for i in idx.tolist()],
+                            [self.paths[i] for i in idx.tolist()])
+
+    @staticmethod
+    def concat(parts: Sequence["SplitTensors"]) -> "SplitTensors":
+        return SplitTensors(torch.cat([p.images for p in parts]), torch.cat([p.masks for p in parts]),
+                            torch.cat([p.labels for p in parts]),
+                            [d for p in parts for d in p.defect_types], [x for p in parts for x in p.paths])
+
+    def float_images(self) -> torch.Tensor:
+        return self.images.float().div_(255.0)
+
+
+def _identity(path: Path | None) -> list:
+    if path is None:
+        return [None]
+    st = path.stat()
+    return [str(path.resolve()), st.st_mtime_ns, st.st_size]
+
+
+def cache_key(samples: Sequence[Sample], size: int) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps({"v": LOADER_VERSION, "size": size, "resize": "bilinear+nearest"}).encode())
+    for s in samples:
+        h.update(json.dumps([_identity(s.path), _identity(s.mask_path), s.label, s.defect_type]).encode())
+    return h.hexdigest()[:32]
+
+
+def decode_sample(sample: Sample, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """One image and its mask resized to ``size``; a mask of another size is an error naming both files."""
+    img = sample.load_image()
+    mask = sample.load_mask(img.shape[:2])
+    if mask.shape != img.shape[:2]:
+        raise DatasetError(f"mask {sample.mask_path} is {mask.shape[1]}x{mask.shape[0]} but image "
+                           f"{sample.path} is {img.shape[1]}x{img.shape[0]}; they must match")
+    im = np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
+    mk = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((size, size), Image.NEAREST)) > 127
+    return im, mk
+
+
+def load_samples(samples: Sequence[Sample], size: int, *, use_cache: bool = True) -> SplitTensors:
+    """Tensors for ``samples`` at ``size``×``size``, from the cache when it is fresh."""
+    labels = torch.tensor([s.label for s in samples], dtype=torch.long)
+    defects = [s.defect_type for s in samples]
+    paths = [str(s.path) for s in samples]
+    path = cache_dir() / "tensors" / f"{cache_key(samples, size)}.npz" if use_cache else None
+    if path is not None and path.is_file():
+        with np.load(path) as z:
+            return SplitTensors(torch.from_numpy(z["images"]), torch.from_numpy(z["masks"]), labels, defects, paths)
+    images = np.zeros((len(samples), size, size, 3), np.uint8)
+    masks = np.zeros((len(samples), size, size), bool)
+    for i, s in enumerate(samples):
+        images[i], masks[i] = decode_sample(s, size)
+    images = np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, images=images, masks=masks)
+        os.replace(tmp, path)
+    return SplitTensors(torch.from_numpy(images), torch.from_numpy(masks), labels, defects, paths)

@@ -1,0 +1,38 @@
+"""Run cells one after another in this process, with a progress bar and an ETA."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Sequence
+
+from tqdm import tqdm
+
+from ..protocol.cells import Cell
+
+
+class LocalExecutor:
+    """In-process executor. ``run_one(cell) -> row`` writes the row itself."""
+
+    name = "local"
+
+    def __init__(self, **options: Any):
+        self.options = options
+
+    def run(self, cells: Sequence[Cell], run_one: Callable[[Cell], dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = []
+        failed = 0
+        bar = tqdm(total=len(cells), unit="cell", file=sys.stderr, dynamic_ncols=True,
+                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]{postfix}")
+        try:
+            for cell in cells:
+                bar.set_description(f"{cell.method}/{cell.category}")
+                row = run_one(cell)
+                rows.append(row)
+                if row.get("status") != "ok":
+                    failed += 1
+                    bar.write(f"  FAILED {cell.label}: {row.get('error')}")
+                bar.set_postfix(failed=failed, refresh=False)
+                bar.update(1)
+        finally:
+            bar.close()
+        return rows

@@ -1,0 +1,55 @@
+"""Hook specifications: every extension point a plugin can implement.
+
+Each registration hook receives a ``register`` callback (the pattern of simonw/llm) so a
+plugin can register any number of things without building a list itself. Register classes
+or factories, never built objects: ``adbench list`` must stay cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from pluggy import HookimplMarker, HookspecMarker
+
+hookspec = HookspecMarker("adbench")
+hookimpl = HookimplMarker("adbench")
+
+
+@hookspec
+def adbench_register_methods(register: Callable[..., None]) -> None:
+    """Register anomaly-detection methods: ``register(MethodClass)``.
+
+    The class must subclass :class:`adbench.Method` and set ``name``.
+    """
+
+
+@hookspec
+def adbench_register_datasets(register: Callable[..., None]) -> None:
+    """Register data set adapters: ``register(name, AdapterClass)``.
+
+    ``datasets.toml`` entries select an adapter by this name (``adapter = "mvtec_ad"``).
+    """
+
+
+@hookspec
+def adbench_register_metrics(register: Callable[..., None]) -> None:
+    """Register metrics: ``register(name, fn, level="image"|"pixel")``.
+
+    ``fn(scores, labels)`` for image metrics, ``fn(maps, masks)`` for pixel metrics; both
+    return a float. Registered metrics are computed for every cell and stored in its row.
+    """
+
+
+@hookspec
+def adbench_register_executors(register: Callable[..., None]) -> None:
+    """Register executors that schedule cells: ``register(name, ExecutorClass)``."""
+
+
+@hookspec
+def adbench_register_reporters(register: Callable[..., None]) -> None:
+    """Register report writers: ``register(name, fn)`` with ``fn(rows_df, out_dir) -> list[Path]``."""
+
+
+@hookspec
+def adbench_cell_finished(row: dict[str, Any]) -> None:
+    """Called after each cell's row is written, with the row (successful or failed)."""

@@ -1,0 +1,93 @@
+"""Reusable, ONNX-exportable building blocks for method pipelines (no method-specific code)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .method import AnomalyOutput
+
+
+def gaussian_kernel1d(sigma: float) -> torch.Tensor:
+    radius = max(1, int(math.ceil(3 * sigma)))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-0.5 * (x / sigma) ** 2)
+    return k / k.sum()
+
+
+class GaussianBlur2d(nn.Module):
+    """Separable Gaussian smoothing of ``(B,1,H,W)`` maps with reflect padding; σ=0 is identity."""
+
+    def __init__(self, sigma: float):
+        super().__init__()
+        self.sigma = float(sigma)
+        k = gaussian_kernel1d(sigma) if sigma > 0 else torch.ones(1)
+        self.register_buffer("kernel", k, persistent=False)
+        self.pad = (k.numel() - 1) // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.sigma <= 0:
+            return x
+        k = self.kernel
+        pad = min(self.pad, x.shape[-1] - 1, x.shape[-2] - 1)
+        if pad < self.pad:  # tiny maps: trim the kernel instead of failing on reflect padding
+            k = k[self.pad - pad : self.pad + pad + 1]
+            k = k / k.sum()
+        x = F.pad(x, (pad, pad, 0, 0), mode="reflect")
+        x = F.conv2d(x, k.view(1, 1, 1, -1))
+        x = F.pad(x, (0, 0, pad, pad), mode="reflect")
+        return F.conv2d(x, k.view(1, 1, -1, 1))
+
+
+class Normalize(nn.Module):
+    """``(x - mean) / std`` per channel, inside the model so exported pipelines take [0,1] images."""
+
+    def __init__(self, mean: tuple[float, ...] = (0.5, 0.5, 0.5), std: tuple[float, ...] = (0.5, 0.5, 0.5)):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+def topk_mean(maps: torch.Tensor, fraction: float) -> torch.Tensor:
+    """Mean of the top ``fraction`` of each map's pixels (fraction→0 gives the max)."""
+    flat = maps.flatten(1)
+    k = max(1, int(round(fraction * flat.shape[1])))
+    return flat.topk(k, dim=1).values.mean(dim=1)
+
+
+class MapScorer(nn.Module):
+    """Turns a raw ``(B,H,W)`` anomaly map into the contract's output: smoothed map and
+    image score = mean of its top ``topk`` fraction."""
+
+    def __init__(self, sigma: float = 2.0, topk: float = 0.01):
+        super().__init__()
+        self.blur = GaussianBlur2d(sigma)
+        self.topk = float(topk)
+
+    def forward(self, raw: torch.Tensor) -> AnomalyOutput:
+        smoothed = self.blur(raw.unsqueeze(1)).squeeze(1)
+        return AnomalyOutput(topk_mean(smoothed, self.topk), smoothed)
+
+
+class ReconstructionPipeline(nn.Module):
+    """Image → reconstruction → per-pixel squared error (channel mean) → :class:`MapScorer`.
+
+    ``net`` maps normalised images to normalised reconstructions of the same shape.
+    """
+
+    def __init__(self, net: nn.Module, scorer: MapScorer, normalize: nn.Module | None = None):
+        super().__init__()
+        self.normalize = normalize or nn.Identity()
+        self.net = net
+        self.scorer = scorer
+
+    def forward(self, images: torch.Tensor) -> AnomalyOutput:
+        x = self.normalize(images)
+        recon = self.net(x)
+        return self.scorer(((x - recon) ** 2).mean(dim=1))

@@ -1,0 +1,44 @@
+"""A cell is one (method, dataset, category, track, seed, profile) experiment; cells are independent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Cell:
+    method: str
+    dataset: str
+    category: str
+    track: str = "unsupervised"
+    seed: int = 0
+    profile: str = "quick"
+    #: supervised track: anomalous images per defect type moved into training …
+    k_anomalies: int | None = None
+    #: … or the fraction of anomalous images moved (overrides k)
+    anomaly_ratio: float | None = None
+    overrides: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+
+    @property
+    def key(self) -> str:
+        """Stable hash of the definition: the row's file name, so reruns find finished cells."""
+        blob = json.dumps(self.definition(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def definition(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["overrides"] = dict(self.overrides)
+        if self.track != "supervised":
+            d.pop("k_anomalies")
+            d.pop("anomaly_ratio")
+        return d
+
+    @property
+    def label(self) -> str:
+        extra = ""
+        if self.track == "supervised":
+            extra = f" ratio={self.anomaly_ratio}" if self.anomaly_ratio is not None else f" k={self.k_anomalies}"
+        return f"{self.method} · {self.dataset}/{self.category} · {self.track}{extra} · seed {self.seed}"

@@ -1,0 +1,113 @@
+"""Run a fitted model over a test split and score it: the "predict → metrics" half of a cell."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..data.loading import SplitTensors
+from ..method import AnomalyOutput
+from ..metrics import MetricError, PixelEvaluator, split_scores
+from .. import registry
+
+CORE_IMAGE_METRICS = ("image_auroc", "image_ap", "image_f1max")
+CORE_PIXEL_METRICS = ("pixel_auroc", "pixel_ap", "pixel_f1max", "au_pro")
+
+
+@dataclass
+class Predictions:
+    scores: np.ndarray  # (N,) float64
+    maps: np.ndarray | None  # (N,S,S) float32 at the evaluation size
+    wall_s: float
+
+
+class MethodOutputError(RuntimeError):
+    """A method returned something the contract forbids; the message names method and sample."""
+
+
+@torch.inference_mode()
+def predict(model: torch.nn.Module, test: SplitTensors, *, method: str, device: str,
+            batch_size: int = 16) -> Predictions:
+    """Scores and maps for every test image, checked for shape and finiteness."""
+    model.eval().to(device)
+    size = test.images.shape[-1]
+    scores, maps = [], []
+    start = time.perf_counter()
+    for lo in range(0, len(test), batch_size):
+        x = test.images[lo : lo + batch_size].to(device).float().div_(255.0)
+        out = model(x)
+        if not isinstance(out, tuple):
+            raise MethodOutputError(f"method {method!r}: model() must return AnomalyOutput, got {type(out).__name__}")
+        out = AnomalyOutput(*out)
+        s = out.image_scores.reshape(-1).float().cpu().numpy()
+        if s.shape[0] != x.shape[0]:
+            raise MethodOutputError(f"method {method!r}: {s.shape[0]} image scores for a batch of {x.shape[0]}")
+        for j in np.nonzero(~np.isfinite(s))[0]:
+            raise MethodOutputError(f"method {method!r} produced a non-finite score ({s[j]}) for "
+                                    f"test image {test.paths[lo + j]}")
+        scores.append(s.astype(np.float64))
+        if out.anomaly_maps is not None:
+            m = out.anomaly_maps.float()
+            if m.ndim == 4:
+                m = m[:, 0]
+            if m.shape[-2:] != (size, size):  # evaluate at the input resolution
+                m = F.interpolate(m[:, None], size=(size, size), mode="bilinear", align_corners=False)[:, 0]
+            m = m.cpu().numpy()
+            bad = ~np.isfinite(m.reshape(len(m), -1)).all(axis=1)
+            for j in np.nonzero(bad)[0]:
+                raise MethodOutputError(f"method {method!r} produced a non-finite anomaly map for "
+                                        f"test image {test.paths[lo + j]}")
+            maps.append(m)
+    return Predictions(np.concatenate(scores), np.concatenate(maps) if maps else None,
+                       time.perf_counter() - start)
+
+
+def _safe(fn: Any, *args: Any) -> float | None:
+    try:
+        return float(fn(*args))
+    except MetricError:
+        return None
+
+
+def score(pred: Predictions, test: SplitTensors, curve_points: int = 200) -> dict[str, Any]:
+    """Image metrics, pixel metrics (when maps exist), per-defect breakdown, plugin metrics,
+    and thinned ROC/PRO curves (under ``curves``) for the report's figures."""
+    labels = test.labels.numpy()
+    split = split_scores(pred.scores, labels)
+    f1, thr = split.f1_max()
+    out: dict[str, Any] = {"image_auroc": split.auroc(), "image_ap": split.average_precision(),
+                           "image_f1max": f1, "image_f1max_threshold": thr,
+                           "n_test": int(len(labels)), "n_test_anomalous": int(labels.sum())}
+    masks = test.masks.numpy()
+    ev = None
+    if pred.maps is not None and masks.any():
+        ev = PixelEvaluator(pred.maps, masks)
+        out.update(pixel_auroc=ev.auroc(), pixel_ap=ev.average_precision(),
+                   pixel_f1max=ev.f1_max(), au_pro=ev.au_pro(0.3))
+    per_defect = {}
+    good = labels == 0
+    for defect in sorted({d for d, y in zip(test.defect_types, labels) if y == 1}):
+        sel = good | np.array([d == defect for d in test.defect_types])
+        entry = {"image_auroc": _safe(lambda: split_scores(pred.scores[sel], labels[sel]).auroc())}
+        if ev is not None:
+            entry["pixel_auroc"] = _safe(lambda: PixelEvaluator(pred.maps[sel], masks[sel]).auroc())
+        per_defect[defect] = entry
+    out["per_defect"] = per_defect
+    fpr, tpr = split.roc_curve(curve_points)
+    out["curves"] = {"image_roc": {"fpr": fpr.tolist(), "tpr": tpr.tolist()}}
+    if ev is not None:
+        f, p = ev.pro_curve(curve_points)
+        out["curves"]["pro"] = {"fpr": f.tolist(), "pro": p.tolist()}
+    for entry in registry.metrics():
+        if entry.name in CORE_IMAGE_METRICS + CORE_PIXEL_METRICS:
+            continue
+        if entry.options.get("level", "image") == "pixel":
+            out[entry.name] = _safe(entry.obj, pred.maps, masks) if pred.maps is not None else None
+        else:
+            out[entry.name] = _safe(entry.obj, pred.scores, labels)
+    return out

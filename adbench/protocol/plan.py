@@ -1,0 +1,64 @@
+"""Expand ``adbench run`` arguments into the list of cells, in a deterministic order."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .. import registry
+from ..config import DatasetSpec
+from ..data.sample import DatasetNotConfigured
+from .cells import Cell
+
+
+def resolve_methods(names: Sequence[str]) -> list[str]:
+    reg = registry.methods()
+    if "all" in names:
+        return reg.names()
+    for n in names:
+        reg.get(n)  # raises with the list of known names
+    return list(dict.fromkeys(names))
+
+
+def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, datasets: Sequence[str],
+               categories: Sequence[str], track: str | None, profile: str, seeds: Sequence[int],
+               k_anomalies: int = 5, ratios: Sequence[float] = (),
+               overrides: dict[str, Any] | None = None) -> tuple[list[Cell], list[str]]:
+    """Cells for every method × data set × category × track × seed (× ratio), plus notes on
+    what was skipped and why (an unconfigured data set, an unsupported track)."""
+    from .runner import adapter_for
+
+    notes: list[str] = []
+    names = resolve_methods(methods)
+    ds_names = list(catalogue) if "all" in datasets else list(datasets)
+    cells: list[Cell] = []
+    for ds in ds_names:
+        if ds not in catalogue:
+            raise ValueError(f"unknown data set {ds!r}; configured in datasets.toml: {', '.join(catalogue)}")
+        adapter = adapter_for(catalogue[ds])
+        try:
+            adapter.root()
+        except DatasetNotConfigured as exc:
+            if "all" in datasets:
+                notes.append(f"skipping {exc}")
+                continue
+            raise
+        cats = list(categories) or adapter.categories()
+        unknown = [c for c in cats if c not in adapter.categories()]
+        if unknown:
+            raise ValueError(f"data set {ds!r} has no categories {unknown}; it has: {', '.join(adapter.categories())}")
+        for name in names:
+            cls = registry.methods().get(name).obj
+            tracks = list(cls.tracks) if track == "all" else [track or cls.track]
+            for tr in tracks:
+                if tr not in cls.tracks:
+                    notes.append(f"skipping {name}: it does not support track {tr!r}")
+                    continue
+                sweep: list[tuple[int | None, float | None]] = [(None, None)]
+                if tr == "supervised":
+                    sweep = [(None, r) for r in ratios] or [(k_anomalies, None)]
+                for cat in cats:
+                    for seed in seeds:
+                        for k, ratio in sweep:
+                            cells.append(Cell(name, ds, cat, tr, seed, profile, k, ratio,
+                                              tuple(sorted((overrides or {}).items()))))
+    return cells, notes

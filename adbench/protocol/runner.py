@@ -1,0 +1,134 @@
+"""The cell runner: data → fit → predict → metrics → costs → one atomic row (DESIGN §1).
+
+Any exception inside a cell becomes an error row with its traceback; it never stops the
+other cells. KeyboardInterrupt is not caught: the cell being run writes nothing, the
+finished rows stay, and the next run resumes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+
+from .. import registry
+from ..config import DatasetSpec, load_catalogue
+from ..data.adapters import DatasetAdapter
+from ..data.loading import load_samples
+from ..method import Method, RunContext, TrainData
+from ..plugins import pm
+from ..results.store import ResultStore, write_json_atomic
+from ..training import seed_everything
+from ..provenance import provenance
+from .cells import Cell
+from .evaluate import predict, score
+from .splits import Split, supervised_split, unsupervised_split
+
+
+def adapter_for(spec: DatasetSpec) -> DatasetAdapter:
+    return registry.datasets().get(spec.adapter).obj(spec)
+
+
+def build_split(adapter: DatasetAdapter, cell: Cell) -> Split:
+    train = adapter.samples(cell.category, "train")
+    test = adapter.samples(cell.category, "test")
+    if cell.track == "supervised":
+        return supervised_split(train, test, seed=cell.seed, category=cell.category,
+                                k=cell.k_anomalies, ratio=cell.anomaly_ratio)
+    return unsupervised_split(train, test)
+
+
+def run_cell(cell: Cell, store: ResultStore, *, device: str = "cpu",
+             catalogue: dict[str, DatasetSpec] | None = None,
+             save_maps: int = 4) -> dict[str, Any]:
+    """Run one cell and write its row (status "ok" or "error"); returns the row."""
+    entry = registry.methods().get(cell.method)
+    row: dict[str, Any] = {
+        "cell_key": cell.key, **cell.definition(),
+        "status": "running", "error": None, "traceback": None,
+        "plugin": entry.plugin, "plugin_distribution": entry.distribution,
+        "plugin_version": entry.version,
+        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **provenance(device),
+    }
+    start = time.perf_counter()
+    try:
+        row.update(_run(cell, entry.obj, store, device, catalogue or load_catalogue(), save_maps))
+        row["status"] = "ok"
+    except Exception as exc:  # one failing cell must never cost the others their rows
+        row["status"] = "error"
+        row["error"] = f"{type(exc).__name__}: {exc}"
+        row["traceback"] = traceback.format_exc()
+    row["wall_s"] = time.perf_counter() - start
+    store.write(row)
+    pm.hook.adbench_cell_finished(row=row)
+    return row
+
+
+def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
+         catalogue: dict[str, DatasetSpec], save_maps: int) -> dict[str, Any]:
+    if cell.track not in method_cls.tracks:
+        raise ValueError(f"method {cell.method!r} does not support track {cell.track!r} "
+                         f"(it supports: {', '.join(method_cls.tracks)})")
+    cfg = method_cls.config_for(cell.profile, dict(cell.overrides))
+    if cell.dataset not in catalogue:
+        raise ValueError(f"unknown data set {cell.dataset!r}; configured: {', '.join(catalogue)}")
+    adapter = adapter_for(catalogue[cell.dataset])
+    split = build_split(adapter, cell)
+    split_path = store.run_dir / "splits" / f"{cell.dataset}-{cell.category}-{cell.key}.json"
+    write_json_atomic(split_path, split.manifest())
+
+    size = int(cfg["image_size"])
+    t0 = time.perf_counter()
+    train_t = load_samples(split.train, size)
+    test_t = load_samples(split.test, size)
+    load_s = time.perf_counter() - t0
+
+    seed_everything(cell.seed)
+    work_dir = store.run_dir / "work" / cell.key
+    ctx = RunContext(device=device, seed=cell.seed, profile=cell.profile, work_dir=work_dir)
+    method = method_cls(cfg, ctx)
+    train = TrainData(train_t.float_images(), train_t.labels, train_t.masks, train_t.defect_types)
+    fit = method.fit(train)
+    model = method.model()
+    pred = predict(model, test_t, method=cell.method, device=device,
+                   batch_size=int(cfg.get("eval_batch_size", 16)))
+    metrics = score(pred, test_t)
+    params = sum(p.numel() for p in model.parameters())
+    out: dict[str, Any] = {
+        **metrics,
+        "config": cfg, "image_size": size, "n_train": len(train_t),
+        "n_train_anomalous": int(train_t.labels.sum()),
+        "split_file": str(split_path.relative_to(store.run_dir)),
+        "fit_epochs": fit.epochs, "fit_steps": fit.steps, "fit_wall_s": fit.wall_s,
+        "fit_losses": fit.losses, "fit_notes": fit.notes,
+        "load_wall_s": load_s, "predict_wall_s": pred.wall_s,
+        "params": params,
+        "params_trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
+    }
+    if save_maps and pred.maps is not None:
+        out["maps_file"] = _save_examples(store, cell, test_t, pred, save_maps)
+    return out
+
+
+def _save_examples(store: ResultStore, cell: Cell, test: Any, pred: Any, k: int) -> str:
+    """A bounded sample of maps (the k highest- and k lowest-scored anomalies, k normals)
+    for the report's qualitative grids."""
+    import numpy as np
+
+    labels = test.labels.numpy()
+    anom = np.nonzero(labels == 1)[0]
+    norm = np.nonzero(labels == 0)[0]
+    order = anom[np.argsort(-pred.scores[anom])]
+    pick = np.unique(np.concatenate([order[:k], order[-k:], norm[:k]]))
+    path = store.run_dir / "maps" / f"{cell.key}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, images=test.images[pick].numpy(), masks=test.masks[pick].numpy(),
+                        maps=pred.maps[pick].astype(np.float16), scores=pred.scores[pick],
+                        labels=labels[pick], paths=np.array([test.paths[i] for i in pick]))
+    tmp.replace(path)
+    return str(path.relative_to(store.run_dir))

@@ -1,0 +1,127 @@
+"""Name → factory registries, filled from the plugin hooks (the timm-style method registry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Generic, Iterator, TypeVar
+
+from .plugins import call_per_plugin, plugin_distribution
+
+T = TypeVar("T")
+
+
+class DuplicateNameError(ValueError):
+    """Two plugins registered the same name."""
+
+
+class UnknownNameError(KeyError):
+    """A name nobody registered; the message lists what is available."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want plain text
+        return str(self.args[0])
+
+
+@dataclass
+class Entry(Generic[T]):
+    name: str
+    obj: T
+    plugin: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def distribution(self) -> str | None:
+        return plugin_distribution(self.plugin)[0]
+
+    @property
+    def version(self) -> str | None:
+        return plugin_distribution(self.plugin)[1]
+
+
+class Registry(Generic[T]):
+    """Entries of one kind (methods, datasets, …) keyed by unique name."""
+
+    def __init__(self, kind: str, listing: str):
+        self.kind = kind
+        self.listing = listing
+        self._entries: dict[str, Entry[T]] = {}
+
+    def add(self, name: str, obj: T, plugin: str, **options: Any) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"plugin {plugin!r} registered a {self.kind} with an empty name")
+        if name in self._entries:
+            first = self._entries[name].plugin
+            raise DuplicateNameError(
+                f"{self.kind} name {name!r} is registered twice: by plugin {first!r} and by "
+                f"plugin {plugin!r}. Uninstall one of them or limit loading with "
+                f"ADBENCH_LOAD_PLUGINS."
+            )
+        self._entries[name] = Entry(name, obj, plugin, dict(options))
+
+    def get(self, name: str) -> Entry[T]:
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = ", ".join(sorted(self._entries)) or "(none)"
+            raise UnknownNameError(
+                f"unknown {self.kind} {name!r}; registered: {known}. "
+                f"See `adbench list {self.listing}`."
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[Entry[T]]:
+        return iter(sorted(self._entries.values(), key=lambda e: e.name))
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+
+def _collect(hook: str, kind: str, with_name: bool) -> Registry[Any]:
+    reg: Registry[Any] = Registry(kind, listing=hook.rsplit("_", 1)[-1])
+
+    def register(*args: Any, plugin: str, **options: Any) -> None:
+        if with_name:
+            name, obj = args
+        else:
+            (obj,) = args
+            name = getattr(obj, "name", None)
+            if not name:
+                raise ValueError(f"plugin {plugin!r} registered {obj!r} without a `name`")
+        reg.add(name, obj, plugin, **options)
+
+    call_per_plugin(hook, register=register)
+    return reg
+
+
+@lru_cache(maxsize=None)
+def methods() -> Registry[Any]:
+    """Registered method classes (subclasses of :class:`adbench.Method`)."""
+    return _collect("adbench_register_methods", "method", with_name=False)
+
+
+@lru_cache(maxsize=None)
+def datasets() -> Registry[Any]:
+    return _collect("adbench_register_datasets", "dataset adapter", with_name=True)
+
+
+@lru_cache(maxsize=None)
+def metrics() -> Registry[Callable[..., float]]:
+    return _collect("adbench_register_metrics", "metric", with_name=True)
+
+
+@lru_cache(maxsize=None)
+def executors() -> Registry[Any]:
+    return _collect("adbench_register_executors", "executor", with_name=True)
+
+
+@lru_cache(maxsize=None)
+def reporters() -> Registry[Any]:
+    return _collect("adbench_register_reporters", "reporter", with_name=True)
+
+
+def reset() -> None:
+    """Forget the collected registries (tests that register plugins at run time use it)."""
+    for fn in (methods, datasets, metrics, executors, reporters):
+        fn.cache_clear()

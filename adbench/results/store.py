@@ -1,0 +1,93 @@
+"""One JSON row per cell under ``<run>/cells/``, written atomically (temp file, fsync, rename).
+
+A reader never sees half a row; a finished cell is found by its key and skipped on rerun.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "item"):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot store {type(obj).__name__} in a result row")
+
+
+def _clean(value: Any) -> Any:
+    """NaN/inf are not JSON: store them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that ``path`` holds either the old content or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(_clean(data), fh, indent=1, default=_json_default, allow_nan=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class ResultStore:
+    """The rows of one run folder."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = Path(run_dir)
+        self.cells_dir = self.run_dir / "cells"
+
+    def path_for(self, key: str) -> Path:
+        return self.cells_dir / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        path = self.path_for(key)
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+
+    def is_done(self, key: str) -> bool:
+        """True when the cell has a successful row (failed cells run again)."""
+        row = self.get(key)
+        return row is not None and row.get("status") == "ok"
+
+    def write(self, row: dict[str, Any]) -> Path:
+        path = self.path_for(row["cell_key"])
+        write_json_atomic(path, row)
+        return path
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        if not self.cells_dir.is_dir():
+            return
+        for path in sorted(self.cells_dir.glob("*.json")):
+            try:
+                yield json.loads(path.read_text())
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"result row {path} is not valid JSON ({exc}); delete it and "
+                                 f"rerun its cell") from exc
+
+
+def load_rows(run_dirs: list[Path]) -> pd.DataFrame:
+    """All rows of one or more run folders as a DataFrame (one row per cell)."""
+    rows = [row for d in run_dirs for row in ResultStore(d).rows()]
+    return pd.DataFrame(rows)

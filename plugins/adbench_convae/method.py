@@ -1,0 +1,52 @@
+"""The ConvAE method: trains on normal images, scores by smoothed per-pixel squared error."""
+
+from __future__ import annotations
+
+from adbench import FitReport, Method, TrainData
+
+
+class ConvAE(Method):
+    name = "convae"
+    track = "unsupervised"
+    tracks = ("unsupervised",)
+    description = "Reference convolutional autoencoder (reconstruction error), proves the pipeline end to end"
+    paper = "adbench reference baseline (no publication)"
+    profiles = {
+        "smoke": dict(image_size=32, width=8, latent=16, epochs=2, batch_size=16, lr=2e-3,
+                      sigma=1.0, topk=0.01, max_seconds=20.0),
+        "quick": dict(image_size=64, width=32, latent=32, epochs=60, batch_size=16, lr=2e-3,
+                      sigma=2.0, topk=0.01, max_seconds=45.0),
+        "paper": dict(image_size=256, width=64, latent=128, epochs=200, batch_size=16, lr=1e-3,
+                      sigma=4.0, topk=0.01, max_seconds=3600.0),
+    }
+
+    def __init__(self, cfg, ctx):
+        super().__init__(cfg, ctx)
+        from .model import build_pipeline
+
+        self._model = build_pipeline(self.cfg)
+
+    def fit(self, train: TrainData) -> FitReport:
+        import torch
+
+        from adbench.training import seed_everything, train_epochs
+
+        gen = seed_everything(self.ctx.seed)
+        normal = train.normal
+        device = self.ctx.device
+        model = self._model.to(device).train()
+        images = normal.images.to(device)
+        opt = torch.optim.Adam(model.parameters(), lr=self.cfg["lr"])
+
+        def step(idx):
+            x = model.normalize(images[idx])
+            return torch.nn.functional.mse_loss(model.net(x), x)
+
+        report = train_epochs(step, opt, len(normal), epochs=self.cfg["epochs"],
+                              batch_size=self.cfg["batch_size"], gen=gen,
+                              max_seconds=self.cfg["max_seconds"])
+        model.eval()
+        return report
+
+    def model(self):
+        return self._model
