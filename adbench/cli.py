@@ -22,7 +22,25 @@ def _csv(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Turns plugin-loading errors into one clear message instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import pluggy
+
+        from .registry import DuplicateNameError
+
+        try:
+            return super().invoke(ctx)
+        except DuplicateNameError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except pluggy.PluginValidationError as exc:
+            raise click.ClickException(
+                f"plugin {exc.plugin!r} is invalid: {exc}. Fix or uninstall it, or exclude it "
+                f"with ADBENCH_LOAD_PLUGINS") from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="adbench")
 def cli() -> None:
     """adbench: reproducible, fair benchmarks of image anomaly detectors.

@@ -60,7 +60,7 @@ class DatasetSpec:
         if not self.root:
             return None
         expanded = os.path.expanduser(os.path.expandvars(self.root))
-        if "$" in expanded:  # a variable that is not set
+        if "$" in expanded or not expanded.strip():  # a variable that is unset or empty
             return None
         return Path(expanded)
 

@@ -1,0 +1,107 @@
+"""Shared fixtures: an isolated cache, a CLI runner, and throw-away plugin distributions."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# One synthetic-data cache for the whole session, outside the user's home.
+os.environ.setdefault("ADBENCH_CACHE", tempfile.mkdtemp(prefix="adbench-test-cache-"))
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_distribution(site: Path, dist: str, module: str, source: str, entry_points: dict[str, str],
+                      version: str = "0.1") -> Path:
+    """Write an installed-looking distribution (module + dist-info with entry points) into ``site``.
+
+    Putting ``site`` on PYTHONPATH makes ``importlib.metadata`` discover its entry points
+    exactly as it would for a pip-installed third-party plugin.
+    """
+    site.mkdir(parents=True, exist_ok=True)
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+    info = site / f"{dist}-{version}.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    eps = "\n".join(f"{k} = {v}" for k, v in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[adbench]\n{eps}\n")
+    return site
+
+
+def run_cli(args: list[str], *, site: Path | None = None, env: dict[str, str] | None = None,
+            cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``python -m adbench …`` in a subprocess with an optional extra plugin site."""
+    full_env = dict(os.environ)
+    if site is not None:
+        full_env["PYTHONPATH"] = os.pathsep.join([str(site), full_env.get("PYTHONPATH", "")])
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "adbench", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or REPO, timeout=timeout)
+
+
+TEST_METHODS = '''
+import os, time
+import torch
+from adbench import AnomalyOutput, FitReport, Method, hookimpl
+
+
+class _Mean(torch.nn.Module):
+    def forward(self, x):
+        m = x.mean(dim=1)
+        return AnomalyOutput(m.flatten(1).std(dim=1), m)
+
+
+class Crashy(Method):
+    name = "crashy"
+    description = "raises in fit"
+    profiles = {p: {"image_size": 32} for p in ("smoke", "quick", "paper")}
+
+    def fit(self, train):
+        raise RuntimeError("deliberate failure in fit")
+
+
+class NanScores(Method):
+    name = "nanscores"
+    profiles = {p: {"image_size": 32} for p in ("smoke", "quick", "paper")}
+
+    def fit(self, train):
+        return FitReport()
+
+    def model(self):
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return AnomalyOutput(torch.full((x.shape[0],), float("nan")), None)
+        return M()
+
+
+class Sleepy(Method):
+    name = "sleepy"
+    profiles = {p: {"image_size": 32, "sleep": 1.5} for p in ("smoke", "quick", "paper")}
+
+    def fit(self, train):
+        time.sleep(self.cfg["sleep"])
+        return FitReport()
+
+    def model(self):
+        return _Mean()
+
+
+@hookimpl
+def adbench_register_methods(register):
+    register(Crashy)
+    register(NanScores)
+    register(Sleepy)
+'''
+
+
+@pytest.fixture(scope="session")
+def test_plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A third-party-style distribution ``adbench-testplugins`` registering crashy/nanscores/sleepy."""
+    return make_distribution(tmp_path_factory.mktemp("site"), "adbench_testplugins",
+                             "adbench_testplugins", TEST_METHODS, {"testplugins": "adbench_testplugins"})

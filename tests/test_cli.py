@@ -1,0 +1,121 @@
+"""End-to-end CLI runs on the synthetic data set at the smoke profile."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli
+
+
+def _rows(run_dir: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((run_dir / "cells").glob("*.json"))]
+
+
+def test_help_is_useful():
+    res = run_cli(["run", "--help"])
+    assert res.returncode == 0
+    for flag in ("--dataset", "--category", "--track", "--profile", "--seed", "--out", "--force"):
+        assert flag in res.stdout
+
+
+def test_run_all_smoke_writes_rows_and_tables(tmp_path: Path):
+    out = tmp_path / "run"
+    res = run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "weave,disc"])
+    assert res.returncode == 0, res.stderr
+    rows = _rows(out)
+    assert len(rows) == 2 and all(r["status"] == "ok" for r in rows)
+    for r in rows:
+        for key in ("image_auroc", "pixel_auroc", "au_pro", "method", "dataset", "category", "track",
+                    "seed", "profile", "status", "error", "git_sha", "torch_version", "params"):
+            assert key in r
+        assert 0 <= r["image_auroc"] <= 1 and r["plugin_distribution"] == "adbench"
+    table = (out / "tables" / "image_auroc.csv").read_text()
+    assert "synthetic/weave" in table and "synthetic/mean" in table
+    assert str(out / "tables") in res.stdout
+    # rerun: everything is skipped
+    res = run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "weave,disc"])
+    assert "2 already done, 0 to run" in res.stderr
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
+    res = run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "weave", "--force"])
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
+    assert sum(before[k] != after[k] for k in before) == 1
+
+
+def test_crashing_method_writes_error_row_and_run_goes_on(tmp_path: Path, test_plugin_site: Path):
+    out = tmp_path / "run"
+    res = run_cli(["run", "crashy", "nanscores", "sleepy", "--profile", "smoke", "--out", str(out),
+                   "--category", "grain", "--set", "image_size=32"], site=test_plugin_site,
+                  env={"ADBENCH_LOAD_PLUGINS": "testplugins"})
+    assert res.returncode == 1
+    rows = {r["method"]: r for r in _rows(out)}
+    assert rows["crashy"]["status"] == "error" and "deliberate failure" in rows["crashy"]["error"]
+    assert "Traceback" in rows["crashy"]["traceback"]
+    assert rows["nanscores"]["status"] == "error"
+    assert "nanscores" in rows["nanscores"]["error"] and "grain/test" in rows["nanscores"]["error"]
+    assert rows["sleepy"]["status"] == "ok"
+    assert "FAILED crashy" in res.stderr
+    assert (out / "tables" / "failures.md").exists()
+
+
+def test_interrupted_run_resumes_without_losing_rows(tmp_path: Path, test_plugin_site: Path):
+    out = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=str(test_plugin_site), ADBENCH_LOAD_PLUGINS="testplugins")
+    args = [sys.executable, "-m", "adbench", "run", "sleepy", "--profile", "smoke", "--out", str(out)]
+    proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "cells").glob("*.json"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    done = _rows(out)
+    assert 2 <= len(done) < 4 and all(r["status"] == "ok" for r in done)
+    assert not list((out / "cells").glob("*.tmp")), "no partial row may remain"
+    res = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert f"{len(done)} already done, {4 - len(done)} to run" in res.stderr
+    after = _rows(out)
+    assert len(after) == 4
+    assert {r["cell_key"]: r["started_at"] for r in done}.items() <= {r["cell_key"]: r["started_at"] for r in after}.items()
+
+
+def test_report_command_rebuilds_tables(tmp_path: Path):
+    out = tmp_path / "run"
+    assert run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "plate"]).returncode == 0
+    res = run_cli(["report", str(out), "--out", str(tmp_path / "rep")])
+    assert res.returncode == 0, res.stderr
+    md = (tmp_path / "rep" / "image_auroc.md").read_text()
+    assert "convae" in md and "synthetic/plate" in md
+    assert (tmp_path / "rep" / "image_auroc.tex").read_text().count("\\toprule") == 1
+
+
+def test_report_without_rows_is_a_clear_error(tmp_path: Path):
+    res = run_cli(["report", str(tmp_path / "nothing")])
+    assert res.returncode != 0 and "no result rows" in res.stderr
+
+
+def test_unknown_method_lists_the_known_ones():
+    res = run_cli(["run", "nosuch", "--profile", "smoke"])
+    assert res.returncode != 0 and "unknown method 'nosuch'" in res.stderr and "convae" in res.stderr
+
+
+def test_unconfigured_dataset_has_a_how_to_message(tmp_path: Path):
+    res = run_cli(["run", "convae", "--dataset", "mvtec_ad", "--profile", "smoke"], env={"MVTEC_AD_ROOT": ""})
+    assert res.returncode != 0 and "MVTEC_AD_ROOT" in res.stderr
+    res = run_cli(["run", "convae", "--dataset", "all", "--profile", "smoke", "--category", "weave",
+                   "--out", str(tmp_path / "r")], env={"MVTEC_AD_ROOT": ""})
+    assert "skipping" in res.stderr and "MVTEC_AD_ROOT" in res.stderr
+
+
+def test_data_check_synthetic():
+    res = run_cli(["data", "check", "synthetic"])
+    assert res.returncode == 0, res.stderr
+    assert "weave: train 60, test 40 (crack 6, good 16, hole 6, scratch 6, stain 6)" in res.stdout
