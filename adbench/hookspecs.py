@@ -47,7 +47,7 @@ def adbench_register_executors(register: Callable[..., None]) -> None:
 
 @hookspec
 def adbench_register_reporters(register: Callable[..., None]) -> None:
-    """Register report writers: ``register(name, fn)`` with ``fn(rows_df, out_dir) -> list[Path]``."""
+    """Register report writers: ``register(name, fn)`` with ``fn(rows_df, out_dir, formats) -> list[Path]``."""
 
 
 @hookspec

@@ -46,12 +46,12 @@ def supervised_split(train: list[Sample], test: list[Sample], *, seed: int, cate
     if not by_defect:
         raise DatasetError(f"category {category!r} has no anomalous test images; the supervised "
                            f"track needs some to train on")
+    if ratio is not None and not 0 < ratio < 1:
+        raise ValueError(f"--anomaly-ratio must be in (0, 1), got {ratio}")
     moved: list[Sample] = []
     for defect in sorted(by_defect):
         items = sorted(by_defect[defect], key=lambda s: str(s.path))
         want = max(1, math.floor(ratio * len(items))) if ratio is not None else int(k or 0)
-        if ratio is not None and not 0 < ratio < 1:
-            raise ValueError(f"--anomaly-ratio must be in (0, 1), got {ratio}")
         if want >= len(items):
             raise DatasetError(
                 f"category {category!r}, defect type {defect!r}: {len(items)} anomalous images, "
