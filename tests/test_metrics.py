@@ -151,3 +151,17 @@ def test_pixel_metrics_computes_everything_at_once():
     assert out["pixel_auroc"] == pytest.approx(M.pixel_auroc(maps, masks))
     assert out["au_pro"] == pytest.approx(M.au_pro(maps, masks))
     assert set(out) == {"pixel_auroc", "pixel_ap", "pixel_f1max", "au_pro"}
+
+
+def test_parallel_chunked_sort_path_is_exact(monkeypatch):
+    from adbench.metrics import ranking
+
+    monkeypatch.setattr(ranking, "_PARALLEL_MIN", 10)
+    rng = np.random.default_rng(5)
+    masks = rng.random((6, 30, 30)) < 0.05
+    maps = np.round(rng.random((6, 30, 30)) + masks * 0.2, 2).astype(np.float32)
+    ev = M.PixelEvaluator(maps, masks)
+    assert len(ev.split._all.chunks) > 1
+    assert ev.auroc() == pytest.approx(roc_auc_score(masks.ravel(), maps.ravel()), abs=1e-12)
+    assert ev.average_precision() == pytest.approx(average_precision_score(masks.ravel(), maps.ravel()), abs=1e-12)
+    assert ev.au_pro() == pytest.approx(plain_au_pro(maps, masks), abs=1e-6)

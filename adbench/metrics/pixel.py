@@ -16,9 +16,8 @@ from scipy import ndimage
 
 from .ranking import MetricError, SortedSplit, as_numpy, check_finite, _thin
 
-#: 8-connectivity inside each image, none across images of the (N,H,W) stack
-_STRUCTURE = np.zeros((3, 3, 3), dtype=bool)
-_STRUCTURE[1] = True
+#: 8-connectivity, labelled image by image so regions never cross images
+_EIGHT = np.ones((3, 3), dtype=bool)
 
 
 def _validate(maps: Any, masks: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -39,7 +38,7 @@ class PixelEvaluator:
 
     def __init__(self, maps: Any, masks: Any):
         m, g = _validate(maps, masks)
-        self.split = SortedSplit.from_arrays(m[~g], m[g], sort_neg_inplace=True)
+        self.split = SortedSplit.from_all(m, g)
         self._maps, self._masks = m, g
         self._pro_points: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -63,10 +62,15 @@ class PixelEvaluator:
         return self._pro_points
 
     def _build_pro(self) -> tuple[np.ndarray, np.ndarray]:
-        regions, n_regions = ndimage.label(self._masks, structure=_STRUCTURE)
-        ids = regions[self._masks]
-        scores = self._maps[self._masks]
-        del regions
+        ids, scores = [], []
+        n_regions = 0
+        for i in np.nonzero(self._masks.reshape(len(self._masks), -1).any(axis=1))[0]:
+            regions, n = ndimage.label(self._masks[i], structure=_EIGHT)
+            inside = regions > 0
+            ids.append(regions[inside] + n_regions)
+            scores.append(self._maps[i][inside])
+            n_regions += n
+        ids, scores = np.concatenate(ids), np.concatenate(scores)
         sizes = np.bincount(ids, minlength=n_regions + 1).astype(np.float64)
         weights = 1.0 / (sizes[ids] * n_regions)
         order = np.argsort(-scores, kind="stable")

@@ -8,6 +8,8 @@ all samples. That is what makes pixel-level metrics over 10⁸ pixels take secon
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,50 +37,93 @@ def check_finite(scores: np.ndarray, what: str = "scores") -> None:
     raise MetricError(f"{what} contain NaN or infinite values (first at sample {bad})")
 
 
+class ChunkSorted:
+    """Values sorted in independent chunks, in parallel threads (NumPy's sort releases the GIL).
+
+    Counting values below a threshold only needs the sum of per-chunk ``searchsorted``
+    results, so the chunks are never merged: sorting 10⁸ scores takes about half the time
+    on two cores, and no index array is ever built.
+    """
+
+    def __init__(self, values: np.ndarray, *, inplace: bool = False, workers: int | None = None):
+        values = values.ravel() if inplace else values.ravel().copy()
+        workers = workers or min(8, os.cpu_count() or 1)
+        n_chunks = workers if values.size >= _PARALLEL_MIN else 1
+        self.chunks = np.array_split(values, n_chunks)
+        if n_chunks == 1:
+            self.chunks[0].sort()
+        else:
+            with ThreadPoolExecutor(n_chunks) as pool:
+                list(pool.map(np.ndarray.sort, self.chunks))
+        self.size = int(values.size)
+
+    def count_less(self, thresholds: np.ndarray, side: str) -> np.ndarray:
+        """How many values are < (side="left") or <= (side="right") each threshold."""
+        total = np.zeros(np.shape(thresholds), dtype=np.int64)
+        for chunk in self.chunks:
+            total += np.searchsorted(chunk, thresholds, side=side)
+        return total
+
+
+_PARALLEL_MIN = 2_000_000
+
+
 @dataclass
 class SortedSplit:
-    """Scores split by ground truth: ``neg`` ascending; ``pos`` its distinct values,
-    descending, with how many positives share each value."""
+    """Scores split by ground truth, ready for exact ranking metrics.
 
-    neg: np.ndarray
+    ``pos_values``: distinct positive scores, descending, with ``pos_counts`` positives each.
+    Negatives are only ever *counted* below a threshold. They are sorted either on their own
+    (image level), or — when they are the vast majority, as pixels are — as "all scores
+    minus positives", which spares the costly boolean extraction of the normal pixels.
+    """
+
     pos_values: np.ndarray
     pos_counts: np.ndarray
-
-    @property
-    def n_neg(self) -> int:
-        return int(self.neg.size)
+    _all: ChunkSorted
+    _pos_sorted: np.ndarray | None  # ascending positives, when _all holds every score
 
     @property
     def n_pos(self) -> int:
         return int(self.pos_counts.sum())
 
+    @property
+    def n_neg(self) -> int:
+        return self._all.size - (0 if self._pos_sorted is None else self._pos_sorted.size)
+
     @classmethod
-    def from_arrays(cls, neg: np.ndarray, pos: np.ndarray, *, sort_neg_inplace: bool = False) -> "SortedSplit":
-        if pos.size == 0:
-            raise MetricError("metric undefined: the ground truth has no anomalous samples "
-                              "(an all-normal test set has no AUROC)")
-        if neg.size == 0:
-            raise MetricError("metric undefined: the ground truth has no normal samples")
-        if sort_neg_inplace:
-            neg.sort()
-        else:
-            neg = np.sort(neg)
+    def from_arrays(cls, neg: np.ndarray, pos: np.ndarray) -> "SortedSplit":
+        _check_both(pos.size, neg.size)
         values, counts = np.unique(pos, return_counts=True)
-        return cls(neg, values[::-1].copy(), counts[::-1].copy())
+        return cls(values[::-1].copy(), counts[::-1].copy(), ChunkSorted(neg), None)
+
+    @classmethod
+    def from_all(cls, scores: np.ndarray, positive: np.ndarray) -> "SortedSplit":
+        """Build from every score and a boolean mask of the positives."""
+        pos = scores[positive]
+        _check_both(pos.size, scores.size - pos.size)
+        values, counts = np.unique(pos, return_counts=True)
+        return cls(values[::-1].copy(), counts[::-1].copy(), ChunkSorted(scores), np.sort(pos))
+
+    def neg_less(self, thresholds: np.ndarray, side: str) -> np.ndarray:
+        n = self._all.count_less(thresholds, side)
+        if self._pos_sorted is not None:
+            n -= np.searchsorted(self._pos_sorted, thresholds, side=side)
+        return n
 
     def neg_at_least(self, thresholds: np.ndarray) -> np.ndarray:
         """Number of negatives with score >= each threshold."""
-        return self.n_neg - np.searchsorted(self.neg, thresholds, side="left")
+        return self.n_neg - self.neg_less(thresholds, "left")
 
     def neg_above(self, thresholds: np.ndarray) -> np.ndarray:
         """Number of negatives with score > each threshold."""
-        return self.n_neg - np.searchsorted(self.neg, thresholds, side="right")
+        return self.n_neg - self.neg_less(thresholds, "right")
 
     # -- metrics ------------------------------------------------------------------
     def auroc(self) -> float:
         """P(pos > neg) + ½·P(pos = neg), the Mann–Whitney form of the ROC area."""
-        below = np.searchsorted(self.neg, self.pos_values, side="left").astype(np.int64)
-        tied = np.searchsorted(self.neg, self.pos_values, side="right").astype(np.int64) - below
+        below = self.neg_less(self.pos_values, "left")
+        tied = self.neg_less(self.pos_values, "right") - below
         twice = int(np.dot(2 * below + tied, self.pos_counts.astype(np.int64)))
         return twice / (2.0 * self.n_pos * self.n_neg)
 
@@ -109,6 +154,14 @@ class SortedSplit:
         tpr = np.concatenate([[0.0], np.concatenate([[0.0], tp[:-1]]) / self.n_pos, tp / self.n_pos, [1.0]])
         order = np.lexsort((tpr, fpr))
         return _thin(fpr[order], tpr[order], max_points)
+
+
+def _check_both(n_pos: int, n_neg: int) -> None:
+    if n_pos == 0:
+        raise MetricError("metric undefined: the ground truth has no anomalous samples "
+                          "(an all-normal test set has no AUROC)")
+    if n_neg == 0:
+        raise MetricError("metric undefined: the ground truth has no normal samples")
 
 
 def _thin(x: np.ndarray, y: np.ndarray, max_points: int | None) -> tuple[np.ndarray, np.ndarray]:
