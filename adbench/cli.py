@@ -190,6 +190,57 @@ def _resolve_device(device: str) -> str:
     return device
 
 
+# -- profile ---------------------------------------------------------------------------
+@cli.command()
+@click.argument("methods", nargs=-1, required=True)
+@click.option("--profile", "-p", "profile_name", default="quick", show_default=True, type=click.Choice(PROFILES),
+              help="Whose input size and architecture to profile.")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@click.option("--batch", default="1,8", show_default=True, help="Batch sizes, comma-separated.")
+@click.option("--precision", default="fp32", show_default=True, help="fp32, fp16, bf16, comma-separated.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Write <out>/costs.csv (one row per method × device × precision × batch).")
+@click.option("--no-cache", is_flag=True, help="Measure again even when a cached profile exists.")
+def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str, precision: str,
+            out: Path | None, no_cache: bool) -> None:
+    """Parameters, FLOPs (fvcore), latency, memory and ONNX size of METHODS' whole inference
+    pipelines, without any data set. On a GPU machine: adbench profile all --device cuda."""
+    import time
+
+    from tqdm import tqdm
+
+    from .costs.table import costs_table
+    from .protocol.plan import resolve_methods
+
+    try:
+        names = resolve_methods(methods)
+    except UnknownNameError as exc:
+        _fail(str(exc))
+    if device != "cpu":
+        device = _resolve_device(device)
+    bad = [p for p in _csv(precision) if p not in ("fp32", "fp16", "bf16")]
+    if bad:
+        _fail(f"--precision: unknown {bad}; use fp32, fp16, bf16")
+    from .costs import profile_method
+
+    results = []
+    start = time.perf_counter()
+    for name in tqdm(names, unit="method", file=sys.stderr):
+        cls = registry.methods().get(name).obj
+        results.append(profile_method(cls, cls.config_for(profile_name), device=device,
+                                      batches=[int(b) for b in _csv(batch)], precisions=_csv(precision),
+                                      use_cache=not no_cache))
+    table = costs_table(results)
+    from .report.tables import to_markdown
+
+    click.echo(to_markdown(table, digits=2))
+    click.echo(f"profiled {len(names)} methods in {time.perf_counter() - start:.1f} s", err=True)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "costs.csv", index=False)
+        click.echo(f"wrote {out / 'costs.csv'}")
+
+
 # -- report ----------------------------------------------------------------------------
 @cli.command()
 @click.argument("run_dirs", nargs=-1, type=click.Path(path_type=Path))

@@ -57,7 +57,8 @@ class Normalize(nn.Module):
 def topk_mean(maps: torch.Tensor, fraction: float) -> torch.Tensor:
     """Mean of the top ``fraction`` of each map's pixels (fraction→0 gives the max)."""
     flat = maps.flatten(1)
-    k = max(1, int(round(fraction * flat.shape[1])))
+    n = int(flat.shape[1])  # a constant under tracing: exported graphs have a fixed image size
+    k = max(1, int(fraction * n + 0.5))
     return flat.topk(k, dim=1).values.mean(dim=1)
 
 

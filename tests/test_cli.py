@@ -34,7 +34,8 @@ def test_run_all_smoke_writes_rows_and_tables(tmp_path: Path):
     assert len(rows) == 2 and all(r["status"] == "ok" for r in rows)
     for r in rows:
         for key in ("image_auroc", "pixel_auroc", "au_pro", "method", "dataset", "category", "track",
-                    "seed", "profile", "status", "error", "git_sha", "torch_version", "params"):
+                    "seed", "profile", "status", "error", "git_sha", "torch_version", "params",
+                    "gmacs", "latency_ms", "forward_mb", "backward_mb", "onnx_size_mb", "onnx_ok"):
             assert key in r
         assert 0 <= r["image_auroc"] <= 1 and r["plugin_distribution"] == "adbench"
     table = (out / "tables" / "image_auroc.csv").read_text()

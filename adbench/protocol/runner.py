@@ -97,7 +97,6 @@ def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
     pred = predict(model, test_t, method=cell.method, device=device,
                    batch_size=int(cfg.get("eval_batch_size", 16)))
     metrics = score(pred, test_t)
-    params = sum(p.numel() for p in model.parameters())
     out: dict[str, Any] = {
         **metrics,
         "config": cfg, "image_size": size, "n_train": len(train_t),
@@ -106,9 +105,8 @@ def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
         "fit_epochs": fit.epochs, "fit_steps": fit.steps, "fit_wall_s": fit.wall_s,
         "fit_losses": fit.losses, "fit_notes": fit.notes,
         "load_wall_s": load_s, "predict_wall_s": pred.wall_s,
-        "params": params,
-        "params_trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
     }
+    out.update(_costs(method_cls, cfg, model, device))
     if save_maps and pred.maps is not None:
         out["maps_file"] = _save_examples(store, cell, test_t, pred, save_maps)
     return out
@@ -132,3 +130,19 @@ def _save_examples(store: ResultStore, cell: Cell, test: Any, pred: Any, k: int)
                         labels=labels[pick], paths=np.array([test.paths[i] for i in pick]))
     tmp.replace(path)
     return str(path.relative_to(store.run_dir))
+
+
+COST_KEYS = ("params", "params_trainable", "model_size_mb", "gmacs", "gflops", "flops_unsupported_ops",
+             "forward_mb", "backward_mb", "onnx_ok", "onnx_size_mb", "onnx_max_abs_err", "onnx_error",
+             "ort_latency_ms", "latency_ms", "latency_iqr_ms", "latency_reps", "latency_timer")
+
+
+def _costs(method_cls: type[Method], cfg: dict[str, Any], model: Any, device: str) -> dict[str, Any]:
+    """The cost profile's batch-1 figures (cached per method config and device)."""
+    from ..costs import profile_method
+
+    try:
+        summary = profile_method(method_cls, cfg, device=device, model=model)["summary"]
+    except Exception as exc:  # costs must not cost the cell its metrics
+        return {"costs_error": f"{type(exc).__name__}: {exc}"}
+    return {k: summary[k] for k in COST_KEYS if k in summary}

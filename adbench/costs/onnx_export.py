@@ -1,0 +1,88 @@
+"""ONNX export of the whole pipeline, checked with onnxruntime against PyTorch."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .size import MB
+
+OPSET = 17
+
+
+class _Outputs(nn.Module):
+    """Wraps a pipeline so the exported graph returns only tensors (no ``None`` map)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = self.model(images)
+        return tuple(t for t in out if t is not None)
+
+
+def export_and_check(model: nn.Module, images: torch.Tensor, *, reps: int = 20,
+                     keep: Path | None = None) -> dict[str, Any]:
+    """Export, measure file size, run with onnxruntime on CPU, compare to PyTorch, time ORT.
+
+    Never raises for an export failure: the row gets ``onnx_error`` with the exception text.
+    """
+    import onnxruntime as ort
+
+    wrapped = _Outputs(model.eval().cpu())
+    x = images.cpu()
+    with torch.inference_mode():
+        expected = [t.float().numpy() for t in wrapped(x)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.onnx"
+        try:
+            exporter = _export(wrapped, x, path)
+        except Exception as exc:  # an explained refusal, never a crash
+            return {"onnx_ok": False, "onnx_error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+        size_mb = sum(p.stat().st_size for p in Path(tmp).iterdir()) / MB  # includes external data
+        try:
+            opts = ort.SessionOptions()
+            opts.log_severity_level = 3
+            sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            name = sess.get_inputs()[0].name
+            got = sess.run(None, {name: x.numpy()})
+            err = max(float(np.max(np.abs(g - e))) if e.size else 0.0 for g, e in zip(got, expected))
+            times = []
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                sess.run(None, {name: x.numpy()})
+                times.append(time.perf_counter() - t0)
+        except Exception as exc:
+            return {"onnx_ok": False, "onnx_size_mb": size_mb, "onnx_exporter": exporter,
+                    "onnx_error": f"onnxruntime: {type(exc).__name__}: {str(exc)[:500]}"}
+        if keep is not None:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            keep.write_bytes(path.read_bytes())
+    return {"onnx_ok": err < 1e-3, "onnx_opset": OPSET, "onnx_exporter": exporter, "onnx_size_mb": size_mb,
+            "onnx_max_abs_err": err, "ort_latency_ms": float(np.median(times)) * 1e3,
+            "onnx_error": None if err < 1e-3 else f"outputs differ from PyTorch by {err:.3g} (limit 1e-3)"}
+
+
+def _export(model: nn.Module, x: torch.Tensor, path: Path) -> str:
+    """TorchScript exporter first (fast, mature); the dynamo exporter when it fails."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            torch.onnx.export(model, (x,), str(path), dynamo=False, opset_version=OPSET,
+                              input_names=["images"], do_constant_folding=True)
+            return "torchscript"
+        except Exception as first:
+            try:
+                torch.onnx.export(model, (x,), str(path), dynamo=True, opset_version=18,
+                                  input_names=["images"], verbose=False)
+                return "dynamo"
+            except Exception as second:
+                raise RuntimeError(f"torchscript exporter: {first}; dynamo exporter: {second}") from second
