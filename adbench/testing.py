@@ -1,0 +1,154 @@
+"""``MethodContractTests``: the shared contract test every method plugin subclasses.
+
+Like segmentation_models_pytorch's model testers: one line per plugin,
+
+    class TestMyMethod(MethodContractTests):
+        method_name = "mymethod"
+
+checks registration, ``fit`` on a tiny synthetic split, ``model()`` output shapes, dtypes
+and finiteness, that scores depend on the input, determinism for a seed, a checkpoint
+round trip, ONNX export (or an explained refusal) and that the cost profiler runs.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from . import registry
+from .method import PROFILES, AnomalyOutput, Method, RunContext, TrainData
+
+
+def tiny_synthetic_split(root: Path, size: int, track: str = "unsupervised", category: str = "grain",
+                         seed: int = 0) -> tuple[TrainData, Any]:
+    """A few images of one synthetic category at ``size`` px: (train data, test tensors)."""
+    from .data import synthetic
+    from .data.adapters import MVTecAD
+    from .config import DatasetSpec
+    from .data.loading import load_samples
+    from .protocol.splits import supervised_split, unsupervised_split
+
+    tree = synthetic.ensure_generated(root, categories=[category], seed=seed, size=max(size, 32), n_train=8,
+                                      n_test_good=3, n_per_defect=3)
+    adapter = MVTecAD(DatasetSpec("tiny", "mvtec_ad", root=str(tree)))
+    train, test = adapter.samples(category, "train"), adapter.samples(category, "test")
+    split = (supervised_split(train, test, seed=seed, category=category, k=1) if track == "supervised"
+             else unsupervised_split(train, test))
+    tr, te = load_samples(split.train, size, use_cache=False), load_samples(split.test, size, use_cache=False)
+    return TrainData(tr.float_images(), tr.labels, tr.masks, tr.defect_types), te
+
+
+class MethodContractTests:
+    """Subclass with ``method_name = "..."``; override ``profile``/``overrides`` if needed."""
+
+    method_name: str = ""
+    profile: str = "smoke"
+    overrides: dict[str, Any] = {}
+    #: set False for a method whose export is known to fail; the refusal must still be explained
+    onnx_expected: bool = True
+    atol: float = 1e-4
+
+    # -- fixtures ---------------------------------------------------------------------
+    @pytest.fixture(scope="class")
+    @classmethod
+    def method_cls(cls) -> type[Method]:
+        return registry.methods().get(cls.method_name).obj
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def cfg(cls, method_cls: type[Method]) -> dict[str, Any]:
+        return method_cls.config_for(cls.profile, cls.overrides)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def data(cls, method_cls: type[Method], cfg: dict[str, Any], tmp_path_factory: pytest.TempPathFactory):
+        return tiny_synthetic_split(tmp_path_factory.mktemp("tiny"), int(cfg["image_size"]), method_cls.track)
+
+    @classmethod
+    def _fit(cls, method_cls: type[Method], cfg: dict[str, Any], train: TrainData, tmp: Path, seed: int = 0):
+        torch.manual_seed(seed)
+        method = method_cls(cfg, RunContext(device="cpu", seed=seed, profile=cls.profile, work_dir=tmp))
+        return method, method.fit(train)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def fitted(cls, method_cls, cfg, data, tmp_path_factory):
+        return cls._fit(method_cls, cfg, data[0], tmp_path_factory.mktemp("work"))
+
+    def _run(self, model: torch.nn.Module, images: torch.Tensor) -> AnomalyOutput:
+        with torch.inference_mode():
+            return AnomalyOutput(*model.eval()(images))
+
+    # -- the contract -----------------------------------------------------------------
+    def test_registered(self, method_cls: type[Method]) -> None:
+        assert issubclass(method_cls, Method) and method_cls.name == self.method_name
+        assert set(PROFILES) <= set(method_cls.profiles), "smoke, quick and paper profiles are required"
+        for name, cfg in method_cls.profiles.items():
+            assert int(cfg["image_size"]) > 0, f"profile {name} needs image_size"
+        assert method_cls.track in method_cls.tracks
+        assert method_cls.description, "a one-line description for `adbench list methods`"
+
+    def test_fit_report(self, fitted) -> None:
+        _, report = fitted
+        assert report.epochs >= 0 and report.wall_s >= 0
+        assert all(torch.isfinite(torch.tensor(report.losses))) if report.losses else True
+
+    def test_output_shapes_dtypes_finite(self, method_cls, fitted, data) -> None:
+        method, _ = fitted
+        images = data[1].float_images()[:4]
+        out = self._run(method.model(), images)
+        assert out.image_scores.shape == (4,) and out.image_scores.dtype.is_floating_point
+        assert torch.isfinite(out.image_scores).all()
+        if method_cls.produces_maps:
+            assert out.anomaly_maps is not None
+            assert out.anomaly_maps.shape == (4, *images.shape[-2:])
+            assert out.anomaly_maps.dtype.is_floating_point and torch.isfinite(out.anomaly_maps).all()
+        else:
+            assert out.anomaly_maps is None
+
+    def test_scores_depend_on_input(self, fitted, data) -> None:
+        method, _ = fitted
+        images = data[1].float_images()
+        scores = self._run(method.model(), images).image_scores
+        assert scores.std() > 0, "every test image got the same score"
+
+    def test_deterministic_for_a_seed(self, method_cls, cfg, data, tmp_path) -> None:
+        images = data[1].float_images()[:4]
+        a = self._run(self._fit(method_cls, cfg, data[0], tmp_path / "a")[0].model(), images)
+        b = self._run(self._fit(method_cls, cfg, data[0], tmp_path / "b")[0].model(), images)
+        torch.testing.assert_close(a.image_scores, b.image_scores, atol=self.atol, rtol=1e-3)
+
+    def test_checkpoint_round_trip(self, method_cls, cfg, fitted, data, tmp_path) -> None:
+        method, _ = fitted
+        path = tmp_path / "ckpt.pt"
+        torch.save(method.state_dict(), path)
+        fresh = method_cls(cfg, RunContext(device="cpu", profile=self.profile, work_dir=tmp_path))
+        fresh.load_state_dict(torch.load(path, weights_only=True))
+        images = data[1].float_images()[:4]
+        torch.testing.assert_close(self._run(fresh.model(), images).image_scores,
+                                   self._run(method.model(), images).image_scores)
+
+    def test_onnx_export_or_explained_refusal(self, fitted, cfg) -> None:
+        from .costs.onnx_export import export_and_check
+
+        method, _ = fitted
+        size = int(cfg["image_size"])
+        res = export_and_check(copy.deepcopy(method.model()), torch.rand(1, 3, size, size), reps=2)
+        if self.onnx_expected:
+            assert res["onnx_ok"], res.get("onnx_error")
+            assert res["onnx_max_abs_err"] < 1e-3
+        else:
+            assert res["onnx_ok"] or res["onnx_error"], "a refusal must say why"
+
+    def test_model_before_fit_and_cost_profiler(self, method_cls, cfg, tmp_path) -> None:
+        """``model()`` works before ``fit`` (profiling needs no data), and the profiler runs."""
+        from .costs.profile import profile_model
+
+        model = method_cls(cfg, RunContext(device="cpu", profile=self.profile, work_dir=tmp_path)).model()
+        res = profile_model(model, int(cfg["image_size"]), min_run_time=0.01, onnx=False)
+        assert res["summary"]["params"] > 0 and res["summary"]["gmacs"] >= 0
+        assert res["latency"][0]["status"] == "ok"
