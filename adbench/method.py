@@ -41,6 +41,8 @@ class RunContext:
     device: str = "cpu"
     seed: int = 0
     profile: str = "quick"
+    #: "unsupervised" (train on normal images only) or "supervised" (some labelled anomalies)
+    track: str = "unsupervised"
     work_dir: Path = field(default_factory=lambda: Path("."))
     log: Callable[[str], None] = lambda msg: None
 

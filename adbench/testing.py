@@ -71,7 +71,8 @@ class MethodContractTests:
     @classmethod
     def _fit(cls, method_cls: type[Method], cfg: dict[str, Any], train: TrainData, tmp: Path, seed: int = 0):
         torch.manual_seed(seed)
-        method = method_cls(cfg, RunContext(device="cpu", seed=seed, profile=cls.profile, work_dir=tmp))
+        method = method_cls(cfg, RunContext(device="cpu", seed=seed, profile=cls.profile, track=method_cls.track,
+                                            work_dir=tmp))
         return method, method.fit(train)
 
     @pytest.fixture(scope="class")

@@ -119,4 +119,4 @@ def test_unconfigured_dataset_has_a_how_to_message(tmp_path: Path):
 def test_data_check_synthetic():
     res = run_cli(["data", "check", "synthetic"])
     assert res.returncode == 0, res.stderr
-    assert "weave: train 60, test 40 (crack 6, good 16, hole 6, scratch 6, stain 6)" in res.stdout
+    assert "weave: train 60, test 56 (crack 10, good 16, hole 10, scratch 10, stain 10)" in res.stdout

@@ -141,5 +141,5 @@ class Synthetic(MVTecAD):
             size=int(self.spec.image_size or 128),
             n_train=int(opts.get("n_train", 60)),
             n_test_good=int(opts.get("n_test_good", 16)),
-            n_per_defect=int(opts.get("n_per_defect", 6)),
+            n_per_defect=int(opts.get("n_per_defect", 10)),
         )

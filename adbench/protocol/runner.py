@@ -89,7 +89,7 @@ def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
 
     seed_everything(cell.seed)
     work_dir = store.run_dir / "work" / cell.key
-    ctx = RunContext(device=device, seed=cell.seed, profile=cell.profile, work_dir=work_dir)
+    ctx = RunContext(device=device, seed=cell.seed, profile=cell.profile, track=cell.track, work_dir=work_dir)
     method = method_cls(cfg, ctx)
     train = TrainData(train_t.float_images(), train_t.labels, train_t.masks, train_t.defect_types)
     fit = method.fit(train)

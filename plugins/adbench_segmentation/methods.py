@@ -1,0 +1,136 @@
+"""Segmentation baselines as anomaly detectors: a per-pixel anomaly probability map plus an
+image score (the mean of the top 1 % of the smoothed map).
+
+Supervised track: trained on the split's real masks (anomalous images oversampled to half
+of each batch). Unsupervised track: trained on normal images with DRAEM-style pasted
+anomalies (:mod:`adbench.augment`), the pasted mask as target.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adbench import FitReport, Method, TrainData
+
+_COMMON = dict(sigma=1.0, topk=0.01, lr=1e-3, batch_size=16, loss="bce_dice", paste_p=0.5)
+
+
+def _profiles(smoke: dict, quick: dict, paper: dict) -> dict[str, dict[str, Any]]:
+    return {"smoke": {**_COMMON, "epochs": 1, "max_seconds": 20.0, **smoke},
+            "quick": {**_COMMON, "epochs": 40, "max_seconds": 25.0, **quick},
+            "paper": {**_COMMON, "epochs": 100, "max_seconds": 36000.0, "sigma": 4.0, **paper}}
+
+
+class SegmentationMethod(Method):
+    track = "unsupervised"
+    tracks = ("unsupervised", "supervised")
+    paper = ""
+
+    def __init__(self, cfg: dict[str, Any], ctx):
+        super().__init__(cfg, ctx)
+        from adbench.layers import MapScorer, Normalize
+
+        from .pipeline import SegmentationPipeline
+
+        self._model = SegmentationPipeline(self.build_net(), Normalize(), MapScorer(cfg["sigma"], cfg["topk"]))
+
+    def build_net(self):
+        raise NotImplementedError
+
+    def fit(self, train: TrainData) -> FitReport:
+        from .training import fit_segmentation
+
+        return fit_segmentation(self._model, train, self.cfg, self.ctx)
+
+    def model(self):
+        return self._model
+
+
+class UNetSMP(SegmentationMethod):
+    name = "unet"
+    description = "U-Net (segmentation-models-pytorch), anomaly segmentation baseline"
+    paper = "Ronneberger et al., MICCAI 2015; implementation: segmentation-models-pytorch smp.Unet"
+    profiles = _profiles(
+        dict(image_size=32, encoder="resnet18", decoder_channels=[32, 16, 8, 8, 8]),
+        dict(image_size=64, encoder="resnet18", decoder_channels=[64, 32, 16, 16, 16]),
+        dict(image_size=256, encoder="resnet34", decoder_channels=[256, 128, 64, 32, 16]),
+    )
+
+    def build_net(self):
+        import segmentation_models_pytorch as smp
+
+        return smp.Unet(self.cfg["encoder"], encoder_weights=None, classes=1,
+                        decoder_channels=list(self.cfg["decoder_channels"]))
+
+
+class UNetPlusPlus(SegmentationMethod):
+    name = "unetpp"
+    description = "U-Net++ (segmentation-models-pytorch), anomaly segmentation baseline"
+    paper = "Zhou et al., DLMIA 2018; implementation: segmentation-models-pytorch smp.UnetPlusPlus"
+    profiles = _profiles(
+        dict(image_size=32, encoder="resnet18", decoder_channels=[32, 16, 8, 8, 8]),
+        dict(image_size=64, encoder="resnet18", decoder_channels=[64, 32, 16, 16, 16]),
+        dict(image_size=256, encoder="resnet34", decoder_channels=[256, 128, 64, 32, 16]),
+    )
+
+    def build_net(self):
+        import segmentation_models_pytorch as smp
+
+        return smp.UnetPlusPlus(self.cfg["encoder"], encoder_weights=None, classes=1,
+                                decoder_channels=list(self.cfg["decoder_channels"]))
+
+
+class UNetRonneberger(SegmentationMethod):
+    name = "unet_ronneberger"
+    description = "Original U-Net (64 base channels, ~31 M parameters at paper)"
+    paper = "Ronneberger, Fischer, Brox, MICCAI 2015"
+    profiles = _profiles(dict(image_size=32, base=4), dict(image_size=64, base=16), dict(image_size=256, base=64))
+
+    def build_net(self):
+        from .nets import UNet
+
+        return UNet(self.cfg["base"], classes=1)
+
+
+class RefinedUNetV2(SegmentationMethod):
+    name = "unet2"
+    description = "Refined UNet v2 network (dropout on deep stages, 16-ch head); CRF not included"
+    paper = "Jiao et al., Refined UNet V2, 2020"
+    profiles = _profiles(dict(image_size=32, base=4), dict(image_size=64, base=16), dict(image_size=256, base=64))
+
+    def build_net(self):
+        from .nets import UNet
+
+        return UNet(self.cfg["base"], classes=1, refined=True)
+
+
+class FCN32sMethod(SegmentationMethod):
+    name = "fcn32s"
+    description = "FCN-32s (VGG16 backbone recipe from torchvision, one 32x up-sampling)"
+    paper = "Long, Shelhamer, Darrell, CVPR 2015"
+    profiles = _profiles(
+        dict(image_size=64, width_div=8, fc=128, batch_norm=True),
+        dict(image_size=64, width_div=4, fc=256, batch_norm=True, lr=5e-4),
+        dict(image_size=256, width_div=1, fc=4096, batch_norm=False, lr=1e-4),
+    )
+
+    def build_net(self):
+        from .nets import FCN32s
+
+        return FCN32s(1, self.cfg["width_div"], self.cfg["fc"], self.cfg["batch_norm"])
+
+
+class SegNetMethod(SegmentationMethod):
+    name = "segnet"
+    description = "SegNet (VGG16 encoder, decoder unpools with max-pooling indices)"
+    paper = "Badrinarayanan, Kendall, Cipolla, TPAMI 2017"
+    profiles = _profiles(dict(image_size=32, width_div=16), dict(image_size=64, width_div=4),
+                         dict(image_size=256, width_div=1))
+
+    def build_net(self):
+        from .nets import SegNet
+
+        return SegNet(1, self.cfg["width_div"])
+
+
+METHODS = (UNetSMP, UNetPlusPlus, UNetRonneberger, RefinedUNetV2, FCN32sMethod, SegNetMethod)

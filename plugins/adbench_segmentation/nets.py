@@ -1,0 +1,153 @@
+"""Segmentation networks built here (U-Net/U-Net++ come from segmentation-models-pytorch)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.models.vgg import make_layers
+
+# torchvision's VGG16 layer recipe ("D"); widths are divided by `width_div` for small profiles.
+VGG16_CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+
+
+def kaiming_init(module: nn.Module) -> nn.Module:
+    """He initialisation as torchvision's VGG does; PyTorch's default init lets activations
+    shrink through 13+ plain conv layers until every image gives the same output."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+def _conv_block(cin: int, cout: int, dropout: float = 0.0) -> nn.Sequential:
+    layers = [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+              nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+    if dropout:
+        layers.append(nn.Dropout2d(dropout))
+    return nn.Sequential(*layers)
+
+
+class UNet(nn.Module):
+    """Ronneberger et al. 2015 (same-padded convolutions, transposed-conv up-sampling).
+
+    ``base=64`` gives the original 64…1024 widths (≈31.0 M parameters for one class).
+    ``refined=True`` is Refined UNet v2's network: dropout 0.5 on the two deepest stages and
+    an extra 3×3 convolution to 16 channels before the 1×1 head.
+    """
+
+    def __init__(self, base: int = 64, classes: int = 1, refined: bool = False):
+        super().__init__()
+        w = [base * 2**i for i in range(5)]
+        drop = [0.0, 0.0, 0.0, 0.5, 0.5] if refined else [0.0] * 5
+        self.downs = nn.ModuleList([_conv_block(3, w[0], drop[0])] +
+                                   [_conv_block(w[i - 1], w[i], drop[i]) for i in range(1, 5)])
+        self.ups = nn.ModuleList([nn.ConvTranspose2d(w[i], w[i - 1], 2, stride=2) for i in range(4, 0, -1)])
+        self.dec = nn.ModuleList([_conv_block(2 * w[i - 1], w[i - 1]) for i in range(4, 0, -1)])
+        head: list[nn.Module] = []
+        if refined:
+            head += [nn.Conv2d(w[0], 16, 3, padding=1), nn.ReLU(inplace=True)]
+        head.append(nn.Conv2d(16 if refined else w[0], classes, 1))
+        self.head = nn.Sequential(*head)
+        kaiming_init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for i, down in enumerate(self.downs):
+            x = down(x if i == 0 else F.max_pool2d(x, 2))
+            skips.append(x)
+        x = skips.pop()
+        for up, dec in zip(self.ups, self.dec):
+            x = dec(torch.cat([up(x), skips.pop()], dim=1))
+        return self.head(x)
+
+
+def _bilinear_kernel(channels: int, size: int) -> torch.Tensor:
+    factor = (size + 1) // 2
+    center = factor - 1 if size % 2 == 1 else factor - 0.5
+    og = torch.arange(size, dtype=torch.float32)
+    filt = (1 - (og - center).abs() / factor)
+    k = filt[:, None] * filt[None, :]
+    weight = torch.zeros(channels, channels, size, size)
+    weight[range(channels), range(channels)] = k
+    return weight
+
+
+class FCN32s(nn.Module):
+    """Long et al. 2015: VGG16 features, fc6/fc7 as convolutions (7×7×4096, 1×1×4096), a 1×1
+    score layer and one stride-32 transposed convolution (64×64 kernel, bilinear init)."""
+
+    def __init__(self, classes: int = 1, width_div: int = 1, fc: int = 4096, batch_norm: bool = False):
+        super().__init__()
+        cfg = [c if c == "M" else c // width_div for c in VGG16_CFG]
+        self.features = make_layers(cfg, batch_norm=batch_norm)
+        top = cfg[-2]
+        self.fc6 = nn.Sequential(nn.Conv2d(top, fc, 7, padding=3), nn.ReLU(inplace=True), nn.Dropout2d(0.5))
+        self.fc7 = nn.Sequential(nn.Conv2d(fc, fc, 1), nn.ReLU(inplace=True), nn.Dropout2d(0.5))
+        self.score = nn.Conv2d(fc, classes, 1)
+        self.upscore = nn.ConvTranspose2d(classes, classes, 64, stride=32, padding=16, bias=False)
+        kaiming_init(self)
+        with torch.no_grad():
+            self.upscore.weight.copy_(_bilinear_kernel(classes, 64))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.upscore(self.score(self.fc7(self.fc6(self.features(x)))))
+
+
+def _unpool2x(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    """2×2 max-unpooling. Calls the ATen op with Python-int sizes: ``F.max_unpool2d``'s own
+    size check fails under the JIT tracer that fvcore and the ONNX exporter use."""
+    size = [int(x.shape[-2]) * 2, int(x.shape[-1]) * 2]
+    return torch.ops.aten.max_unpool2d(x, indices, size)
+
+
+class SegNet(nn.Module):
+    """Badrinarayanan et al. 2017: VGG16 encoder (13 conv+BN) and a mirrored decoder that
+    unpools with the stored max-pooling indices (≈29.4 M parameters at full width)."""
+
+    STAGES = [(2, 64), (2, 128), (3, 256), (3, 512), (3, 512)]
+
+    def __init__(self, classes: int = 1, width_div: int = 1):
+        super().__init__()
+        stages = [(n, c // width_div) for n, c in self.STAGES]
+
+        def block(cin: int, cout: int) -> list[nn.Module]:
+            return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+        self.enc = nn.ModuleList()
+        cin = 3
+        for n, c in stages:
+            layers: list[nn.Module] = []
+            for _ in range(n):
+                layers += block(cin, c)
+                cin = c
+            self.enc.append(nn.Sequential(*layers))
+        self.dec = nn.ModuleList()
+        rev = list(reversed(stages))
+        for i, (n, c) in enumerate(rev):
+            out = rev[i + 1][1] if i + 1 < len(rev) else stages[0][1]
+            layers = []
+            for j in range(n):
+                last = j == n - 1
+                layers += block(c, out if last else c)
+            if i == len(rev) - 1:  # the final stage ends in the classifier, not conv+BN+ReLU
+                layers = layers[:-3] + [nn.Conv2d(c, classes, 3, padding=1)]
+            self.dec.append(nn.Sequential(*layers))
+        kaiming_init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # input sides must be multiples of 32, so every pooled size doubles back exactly
+        indices = []
+        for stage in self.enc:
+            x, idx = F.max_pool2d(stage(x), 2, 2, return_indices=True)
+            indices.append(idx)
+        for stage in self.dec:
+            x = stage(_unpool2x(x, indices.pop()))
+        return x
