@@ -1,0 +1,52 @@
+"""The two CapsNet methods: ``capsnet`` (ICIAP 2019) and ``capsnet2021`` (assumed journal variant)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adbench import FitReport, Method, TrainData
+
+_PAPER = dict(image_size=28, conv_channels=256, kernel=9, primary_caps=32, primary_dim=8, primary_stride=2,
+              out_dim=16, iterations=3, decoder=[512, 1024], m_pos=0.9, m_neg=0.1, lam=0.5,
+              recon_weight=0.0005, lr=1e-3, batch_size=32, epochs=10, max_seconds=36000.0, augment=False)
+_QUICK = dict(_PAPER, image_size=32, conv_channels=64, primary_caps=8, decoder=[128, 256], epochs=60,
+              max_seconds=25.0, augment=True)
+_SMOKE = dict(_QUICK, conv_channels=16, primary_caps=4, epochs=2, max_seconds=10.0)
+
+
+class CapsNetAD(Method):
+    name = "capsnet"
+    track = "supervised"
+    tracks = ("supervised",)
+    produces_maps = False
+    description = "Supervised capsule network for imbalanced anomaly detection (Piciarelli et al. 2019)"
+    paper = "Piciarelli, Mishra, Foresti, ICIAP 2019, arXiv:1909.02755"
+    profiles = {"smoke": dict(_SMOKE), "quick": dict(_QUICK), "paper": dict(_PAPER)}
+    #: journal-variant switches (see README): class-weighted margin loss and balanced batches
+    balanced = False
+
+    def __init__(self, cfg: dict[str, Any], ctx):
+        super().__init__(cfg, ctx)
+        from .model import CapsNet, CapsNetPipeline
+
+        c = self.cfg
+        net = CapsNet(c["image_size"], c["conv_channels"], c["kernel"], c["primary_caps"], c["primary_dim"],
+                      c["primary_stride"], c["out_dim"], c["iterations"], tuple(c["decoder"]))
+        self._model = CapsNetPipeline(net)
+
+    def fit(self, train: TrainData) -> FitReport:
+        from .training import fit_capsnet
+
+        return fit_capsnet(self._model, train, self.cfg, self.ctx, balanced=self.balanced)
+
+    def model(self):
+        return self._model
+
+
+class CapsNet2021(CapsNetAD):
+    name = "capsnet2021"
+    description = "CapsNet journal variant (2021, IJPRAI): class-weighted margin loss + balanced batches [assumed]"
+    paper = ("Piciarelli, Mishra, Foresti, 'Supervised anomaly detection with highly imbalanced datasets "
+             "using capsule networks', IJPRAI 2021 (text unavailable; reading documented in README)")
+    profiles = {k: dict(v) for k, v in CapsNetAD.profiles.items()}
+    balanced = True

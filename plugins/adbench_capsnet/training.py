@@ -1,0 +1,57 @@
+"""Training of the CapsNet anomaly classifier.
+
+Loss = margin loss over the two class capsules + ``recon_weight`` × sum of squared errors of
+the reconstruction from the *normal* capsule, computed on normal images only: the paper's
+remedy for imbalance is that the decoder models the normal class alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from adbench import FitReport, RunContext, TrainData
+from adbench.training import seed_everything, train_epochs
+from adbench_capsules import margin_loss
+
+
+def fit_capsnet(model: Any, train: TrainData, cfg: dict[str, Any], ctx: RunContext, *, balanced: bool) -> FitReport:
+    gen = seed_everything(ctx.seed)
+    device = ctx.device
+    images, labels = train.images.to(device), train.labels.to(device)
+    n_anom = int(labels.sum())
+    if n_anom == 0:
+        raise ValueError("capsnet is supervised: its training split has no anomalous images; "
+                         "run it with --track supervised")
+    anomalous = torch.nonzero(labels == 1).flatten()
+    counts = torch.bincount(labels, minlength=2).float()
+    weights = (counts.sum() / (2 * counts)) if balanced else None
+    model.to(device).train()
+    net = model.net
+    opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+
+    def step(idx: torch.Tensor) -> torch.Tensor:
+        if balanced:  # journal-variant reading: half of every batch is anomalous
+            half = len(idx) // 2
+            idx = torch.cat([idx[: len(idx) - half], anomalous[torch.randint(len(anomalous), (half,), generator=gen)]])
+        x, y = model.normalize(images[idx]), labels[idx]
+        if cfg["augment"]:
+            if torch.rand(1, generator=gen).item() < 0.5:
+                x = x.flip(-1)
+            if torch.rand(1, generator=gen).item() < 0.5:
+                x = x.flip(-2)
+        v = net.capsules(x)
+        loss = margin_loss(v.norm(dim=-1), y, cfg["m_pos"], cfg["m_neg"], cfg["lam"],
+                           weights.to(x.device) if weights is not None else None)
+        normal = y == 0
+        if normal.any():
+            recon = net.reconstruct(v[normal, 0])
+            loss = loss + cfg["recon_weight"] * ((recon - x[normal]) ** 2).flatten(1).sum(1).mean()
+        return loss
+
+    report = train_epochs(step, opt, len(images), epochs=cfg["epochs"], batch_size=cfg["batch_size"], gen=gen,
+                          max_seconds=cfg["max_seconds"])
+    report.notes.update(n_train_anomalous=n_anom, balanced_batches=balanced)
+    model.eval()
+    return report
