@@ -92,3 +92,27 @@ class ReconstructionPipeline(nn.Module):
         x = self.normalize(images)
         recon = self.net(x)
         return self.scorer(((x - recon) ** 2).mean(dim=1))
+
+
+def ssim(x: torch.Tensor, y: torch.Tensor, window: int = 11, sigma: float = 1.5, data_range: float = 2.0,
+         reduce: bool = True) -> torch.Tensor:
+    """Structural similarity with a Gaussian window (Wang et al. 2004), per channel, as plain
+    convolutions (ONNX-exportable). ``reduce=False`` returns the (B,H,W) map averaged over
+    channels; otherwise the mean per image, shape (B,)."""
+    c = x.shape[1]
+    k1 = gaussian_kernel1d(sigma)
+    if k1.numel() > window:
+        k1 = k1[(k1.numel() - window) // 2 : (k1.numel() + window) // 2]
+        k1 = k1 / k1.sum()
+    k2 = (k1[:, None] * k1[None, :]).to(x)[None, None].repeat(c, 1, 1, 1)
+    pad = k2.shape[-1] // 2
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.pad(t, (pad, pad, pad, pad), mode="reflect"), k2, groups=c)
+
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mx, my = blur(x), blur(y)
+    vx, vy, cxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    s = s.mean(1)
+    return s.flatten(1).mean(1) if reduce else s

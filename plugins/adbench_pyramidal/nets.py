@@ -1,0 +1,154 @@
+"""Networks of the pyramidal autoencoder (2020a, inferred) and PIADE (2020b)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from adbench_capsules import DynamicRouting, squash
+
+
+# -- pyramidal stacked autoencoder ---------------------------------------------------
+def _down(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2))
+
+
+class PyramidalAE(nn.Module):
+    """An image pyramid (scales 1, ½, ¼, …); one convolutional encoder per level brings its
+    level to a common ``grid``×``grid`` latent; the latents are concatenated, squeezed by a
+    1×1 convolution into a low-dimensional code, and one decoder reconstructs the image."""
+
+    def __init__(self, image_size: int, levels: int = 4, width: int = 32, latent: int = 16, code: int = 32,
+                 grid: int = 8):
+        super().__init__()
+        self.levels = levels
+        self.encoders = nn.ModuleList()
+        for level in range(levels):
+            side = image_size // 2**level
+            steps = max(0, (side // grid).bit_length() - 1)
+            layers: list[nn.Module] = []
+            cin = 3
+            for s in range(steps):
+                cout = min(width * 2**s, 4 * width)
+                layers.append(_down(cin, cout))
+                cin = cout
+            layers.append(nn.Conv2d(cin, latent, 1))
+            self.encoders.append(nn.Sequential(*layers))
+        self.squeeze = nn.Sequential(nn.Conv2d(levels * latent, code, 1), nn.LeakyReLU(0.2))
+        ups: list[nn.Module] = [nn.Conv2d(code, 4 * width, 1), nn.ReLU()]
+        cin, side = 4 * width, grid
+        while side * 2 < image_size:
+            cout = max(width, cin // 2)
+            ups += [nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.ReLU()]
+            cin, side = cout, side * 2
+        ups.append(nn.ConvTranspose2d(cin, 3, 4, 2, 1))
+        self.decoder = nn.Sequential(*ups)
+        self.grid = grid
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        latents = []
+        level = x
+        for i, enc in enumerate(self.encoders):
+            if i:
+                level = F.avg_pool2d(level, 2)
+            z = enc(level)
+            if z.shape[-1] != self.grid:
+                z = F.adaptive_avg_pool2d(z, self.grid)
+            latents.append(z)
+        return self.decoder(self.squeeze(torch.cat(latents, dim=1)))
+
+
+# -- PIADE ------------------------------------------------------------------------------
+class SqueezeExcite(nn.Module):
+    def __init__(self, channels: int, reduction: int = 16):
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.fc = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, channels),
+                                nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = self.fc(x.mean(dim=(2, 3)))
+        return x * w[:, :, None, None]
+
+
+class SEResNet(nn.Module):
+    """torchvision ResNet (random init: no downloads) with a squeeze-and-excitation block
+    after the stem and after each stage."""
+
+    def __init__(self, depth: int = 50):
+        super().__init__()
+        import torchvision
+
+        net = getattr(torchvision.models, f"resnet{depth}")(weights=None)
+        stem_c = net.conv1.out_channels
+        self.stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, SqueezeExcite(stem_c))
+        stages = [net.layer1, net.layer2, net.layer3, net.layer4]
+        self.stages = nn.ModuleList(
+            nn.Sequential(stage, SqueezeExcite(_out_channels(stage)))
+            for stage in stages)
+        self.out_channels = _out_channels(net.layer4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+
+def _out_channels(stage: nn.Sequential) -> int:
+    block = stage[-1]
+    return (block.conv3 if hasattr(block, "conv3") else block.conv2).out_channels
+
+
+class PIADENet(nn.Module):
+    """SE-ResNet → pyramid pooling (1×1 pools, 1×1 convs to C/{1,2,4,8}) → 8-d capsules →
+    routing to 2 vectors of 64 dims, the longest kept → FC decoder joined with the backbone
+    features → transposed convolutions back to the image, Tanh."""
+
+    def __init__(self, image_size: int, depth: int = 50, iterations: int = 3, out_caps: int = 2, caps_dim: int = 64,
+                 fc: tuple[int, int] = (128, 512), dec_channels: tuple[int, ...] = (16, 32, 32)):
+        super().__init__()
+        self.backbone = SEResNet(depth)
+        c = self.backbone.out_channels
+        self.side = max(1, -(-image_size // 32))  # ResNet output side: 4 at 120 px, as published
+        self.branches = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(c, c // r, 1), nn.BatchNorm2d(c // r), nn.ReLU(inplace=True)) for r in (1, 2, 4, 8))
+        n_values = sum(c // r for r in (1, 2, 4, 8))
+        self.n_caps = n_values // 8
+        self.routing = DynamicRouting(self.n_caps, 8, out_caps, caps_dim, iterations)
+        dec_c = c // 4  # the FC decoder's map has a quarter of the backbone's channels (512 for ResNet-50)
+        self.fc = nn.Sequential(nn.Linear(caps_dim, fc[0]), nn.ReLU(inplace=True), nn.Linear(fc[0], fc[1]),
+                                nn.ReLU(inplace=True), nn.Linear(fc[1], dec_c * self.side * self.side),
+                                nn.ReLU(inplace=True))
+        self.dec_c = dec_c
+        joined = (dec_c + c) // 4  # reshaped to twice the side: 640×8×8 for ResNet-50 at 120 px
+        ups: list[nn.Module] = []
+        cin, side = joined, 2 * self.side
+        chans = list(dec_channels)
+        i = 0
+        while side * 2 < image_size:
+            cout = chans[min(i, len(chans) - 1)]
+            ups += [nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+            cin, side, i = cout, side * 2, i + 1
+        ups += [nn.ConvTranspose2d(cin, 3, 4, 2, 1), nn.Tanh()]
+        self.decoder = nn.Sequential(*ups)
+        self.image_size = image_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feats = self.backbone(x)
+        if feats.shape[-1] != self.side:
+            feats = F.adaptive_avg_pool2d(feats, self.side)
+        pooled = torch.cat([b(F.adaptive_avg_pool2d(feats, 1)) for b in self.branches], dim=1).flatten(1)
+        v = self.routing(squash(pooled.view(pooled.shape[0], self.n_caps, 8)))
+        lengths = v.norm(dim=-1)
+        keep = F.one_hot(lengths.argmax(dim=1), v.shape[1]).to(v.dtype)  # mask: the longest vector
+        z = (v * keep.unsqueeze(-1)).sum(1)
+        dec = self.fc(z).view(-1, self.dec_c, self.side, self.side)
+        joined = torch.cat([dec, feats], dim=1)
+        b, ch, s, _ = joined.shape
+        joined = joined.reshape(b, ch // 4, 2 * s, 2 * s)
+        out = self.decoder(joined)
+        if out.shape[-1] != self.image_size:
+            out = F.interpolate(out, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
+        return out
