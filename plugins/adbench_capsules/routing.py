@@ -38,7 +38,7 @@ class DynamicRouting(nn.Module):
             v = squash((c.unsqueeze(-1) * u_hat).sum(dim=1))  # (B, n_out, d_out)
             if it < self.iterations - 1:
                 logits = logits + (u_hat * v.unsqueeze(1)).sum(-1)
-            self.last_coupling = c
+            self.last_coupling = c.detach()
         return v
 
 

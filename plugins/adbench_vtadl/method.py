@@ -1,0 +1,46 @@
+"""The ``vtadl`` method (Mishra et al., ISIE 2021). Sources of every value: README.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adbench import FitReport, Method, TrainData
+
+_LOSS = dict(w_mse=5.0, w_ssim=0.5, w_mdn=1.0, noise_sd=0.2, routing_iterations=3, attn_scale="dim")
+
+PAPER = dict(_LOSS, image_size=512, patch_size=64, dim=512, depth=6, heads=8, mlp_dim=1024,
+             decoder_channels=[16, 32, 32, 16, 8, 3], gaussians=10, mdn_loss="authors", lr=1e-4,
+             weight_decay=1e-4, batch_size=8, epochs=400, max_seconds=360000.0, map_sigma=4.0, topk=0.01,
+             score="authors")
+
+
+class VTADLMethod(Method):
+    name = "vtadl"
+    track = "unsupervised"
+    tracks = ("unsupervised",)
+    description = "VT-ADL: vision transformer + capsule decoder + Gaussian mixture density localisation (2021)"
+    paper = "Mishra, Verk, Fornasier, Piciarelli, Foresti, 'VT-ADL', IEEE ISIE 2021"
+    profiles = {
+        "smoke": dict(PAPER, image_size=32, patch_size=8, dim=64, depth=1, heads=2, mlp_dim=64,
+                      decoder_channels=[8, 8], gaussians=3, mdn_loss="mixture", lr=1e-3, weight_decay=0.0,
+                      epochs=2, max_seconds=10.0, map_sigma=1.0, score="map_topk"),
+        "quick": dict(PAPER, image_size=128, patch_size=16, dim=128, depth=4, heads=4, mlp_dim=256,
+                      decoder_channels=[32, 32, 16, 8], gaussians=10, mdn_loss="mixture", lr=5e-4,
+                      weight_decay=1e-4, batch_size=8, epochs=60, max_seconds=25.0, map_sigma=4.0,
+                      score="map_topk"),
+        "paper": dict(PAPER),
+    }
+
+    def __init__(self, cfg: dict[str, Any], ctx):
+        super().__init__(cfg, ctx)
+        from .model import VTADL
+
+        self._model = VTADL(self.cfg)
+
+    def fit(self, train: TrainData) -> FitReport:
+        from .training import fit_vtadl
+
+        return fit_vtadl(self._model, train, self.cfg, self.ctx)
+
+    def model(self):
+        return self._model
