@@ -1,7 +1,8 @@
 """Training-time synthetic anomalies (DRAEM-style), shared by methods that need negatives.
 
 Perlin-noise masks filled with texture from *another* training image (channel-shuffled,
-brightness-jittered) or with a flat random colour, blended with a random opacity. This is
+brightness-jittered), a procedural two-colour Perlin texture, or a flat random colour,
+blended with a random opacity. This is
 deliberately unlike the synthetic *test* set's drawn scratches, holes, stains and cracks
 (``adbench/data/synthetic.py``), so no method learns the test defects by construction.
 """
@@ -61,8 +62,13 @@ def paste_anomalies(images: torch.Tensor, gen: torch.Generator, p: float = 0.5) 
     donor = donor[:, torch.randperm(3, generator=gen)]
     donor = (donor * (0.6 + 0.8 * torch.rand(b, 1, 1, 1, generator=gen))).clamp(0, 1)
     flat = torch.rand(b, 3, 1, 1, generator=gen).expand_as(images)
-    use_flat = (torch.rand(b, generator=gen) < 0.3)[:, None, None, None]
-    source = torch.where(use_flat, flat, donor)
+    t = (perlin_noise(b, h, int(2 ** torch.randint(2, 5, (1,), generator=gen).item()), gen)[:, None] + 1) / 2
+    if h != w:
+        t = F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False)
+    c1, c2 = torch.rand(b, 3, 1, 1, generator=gen), torch.rand(b, 3, 1, 1, generator=gen)
+    texture = (c1 * t + c2 * (1 - t)).clamp(0, 1)
+    kind = torch.rand(b, generator=gen)[:, None, None, None]
+    source = torch.where(kind < 0.3, flat, torch.where(kind < 0.6, texture, donor))
     beta = 0.6 * torch.rand(b, 1, 1, 1, generator=gen)  # opacity of the original under the paste
     m = masks[:, None]
     out = images * (1 - m) + m * ((1 - beta) * source + beta * images)

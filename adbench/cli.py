@@ -114,18 +114,33 @@ def _root_status(spec: DatasetSpec) -> str:
               help="Run folder (default: reports/<profile>). Rows go to <out>/cells/.")
 @click.option("--force", is_flag=True, help="Recompute cells that already have a successful row.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
-@click.option("--executor", default="local", show_default=True, help="How cells are scheduled.")
+@click.option("--executor", default="local", show_default=True,
+              help="local (this machine) or submitit (Slurm job array); see `adbench list executors`.")
+@click.option("--workers", "-j", default=1, show_default=True, type=int,
+              help="Local worker processes (one per GPU with --device cuda and several GPUs).")
+@click.option("--cell-timeout", default=None, type=float, help="Seconds after which a cell is stopped and failed.")
+@click.option("--shard", default=None, metavar="I/N",
+              help="Run only the I-th of N deterministic slices of the cells (1-based), e.g. 2/4.")
+@click.option("--executor-config", type=click.Path(path_type=Path, exists=True), default=None,
+              help="TOML file with an [executor.submitit] table (partition, time, gpus, cpus, mem, ...).")
+@click.option("--partition", default=None, help="submitit: Slurm partition.")
+@click.option("--time", "time_min", default=None, type=int, help="submitit: minutes per cell (job time limit).")
+@click.option("--gpus", default=None, type=int, help="submitit: GPUs per job.")
+@click.option("--cpus", default=None, type=int, help="submitit: CPUs per job.")
+@click.option("--mem", default=None, type=int, help="submitit: memory per job in GB.")
 @click.option("--datasets", "datasets_file", type=click.Path(path_type=Path), default=None,
               help="Data set catalogue (default: ./datasets.toml).")
 def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str | None, profile: str,
         seed: str, k_anomalies: int, anomaly_ratio: str | None, overrides: tuple[str, ...],
-        out: Path | None, force: bool, device: str, executor: str, datasets_file: Path | None) -> None:
+        out: Path | None, force: bool, device: str, executor: str, workers: int, cell_timeout: float | None,
+        shard: str | None, executor_config: Path | None, partition: str | None, time_min: int | None,
+        gpus: int | None, cpus: int | None, mem: int | None, datasets_file: Path | None) -> None:
     """Run METHODS (names, or 'all') on a data set and write one result row per cell.
 
     Finished cells are skipped, so an interrupted run resumes where it stopped.
     """
+    from .executors.base import RunSpec
     from .protocol.plan import plan_cells
-    from .protocol.runner import run_cell
     from .report.build import build_report
     from .report.tables import summary_table, to_markdown
     from .results.store import ResultStore
@@ -140,15 +155,19 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
         _fail(str(exc))
     for note in notes:
         click.echo(note, err=True)
+    if shard:
+        cells = _shard(cells, shard)
     out = out or Path("reports") / profile
     store = ResultStore(out)
     todo = [c for c in cells if force or not store.is_done(c.key)]
     click.echo(f"{len(cells)} cells, {len(cells) - len(todo)} already done, {len(todo)} to run → {out}/cells/",
                err=True)
     dev = _resolve_device(device)
-    runner = registry.executors().get(executor).obj()
+    runner = _executor(executor, workers, cell_timeout, dev, executor_config,
+                       dict(partition=partition, time=time_min, gpus=gpus, cpus=cpus, mem=mem))
+    spec = RunSpec(out, dev, catalogue, force)
     try:
-        runner.run(todo, lambda cell: run_cell(cell, store, device=dev, catalogue=catalogue))
+        runner.run(todo, spec)
     except KeyboardInterrupt:
         done = sum(store.is_done(c.key) for c in cells)
         click.echo(f"\ninterrupted: {done}/{len(cells)} cells have rows in {out}/cells/; "
@@ -168,6 +187,41 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
         for _, r in failed.iterrows():
             click.echo(f"FAILED {r['method']} {r['dataset']}/{r['category']}: {r['error']}", err=True)
         sys.exit(1)
+
+
+def _shard(cells: list, shard: str) -> list:
+    try:
+        i, n = (int(v) for v in shard.split("/"))
+        if not 1 <= i <= n:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter(f"{shard!r}: expected I/N with 1 <= I <= N, e.g. 1/4", param_hint="--shard")
+    return cells[i - 1 :: n]
+
+
+def _executor(name: str, workers: int, cell_timeout: float | None, device: str, config: Path | None,
+              flags: dict[str, Any]) -> Any:
+    """The executor object: ``local`` becomes the process pool when workers or a timeout ask for it."""
+    if name == "local" and (workers > 1 or cell_timeout):
+        name = "pool"
+    try:
+        cls = registry.executors().get(name).obj
+    except UnknownNameError as exc:
+        _fail(str(exc))
+    if name == "pool":
+        import torch
+
+        gpus = [str(i) for i in range(torch.cuda.device_count())] if device.startswith("cuda") else []
+        return cls(workers=workers, cell_timeout=cell_timeout, gpus=gpus)
+    if name == "submitit":
+        opts: dict[str, Any] = {}
+        if config is not None:
+            from .config import tomllib
+
+            opts.update(tomllib.loads(config.read_text()).get("executor", {}).get("submitit", {}))
+        opts.update({k: v for k, v in flags.items() if v is not None})
+        return cls(**opts)
+    return cls()
 
 
 def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
@@ -246,11 +300,12 @@ def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str
 @click.argument("run_dirs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: <first run folder>/tables).")
-@click.option("--format", "formats", default="csv,md,tex", show_default=True,
-              help="Table formats, comma-separated: csv, md, tex.")
+@click.option("--format", "formats", default="csv,md,tex,html", show_default=True,
+              help="Comma-separated: csv, md, tex (tables), fig (figures only), html (figures + index.html).")
 def report(run_dirs: tuple[Path, ...], out: Path | None, formats: str) -> None:
-    """Build tables from the result rows of RUN_DIRS (default: reports/quick). Several
-    folders (e.g. from several machines) are merged."""
+    """Build tables, figures and a self-contained index.html from the result rows of
+    RUN_DIRS (default: reports/quick). Several folders (e.g. from several machines or
+    shards) are merged."""
     from .report.build import build_report
 
     dirs = list(run_dirs) or [Path("reports") / "quick"]
@@ -278,6 +333,7 @@ def data_check(name: str, strict: bool, datasets_file: Path | None) -> None:
     from collections import Counter
 
     from .protocol.runner import adapter_for
+    from tqdm import tqdm
 
     try:
         catalogue = load_catalogue(datasets_file)
@@ -288,16 +344,16 @@ def data_check(name: str, strict: bool, datasets_file: Path | None) -> None:
     except (DatasetNotConfigured, DatasetError, UnknownNameError) as exc:
         _fail(str(exc))
     errors = warnings = 0
-    for category in adapter.categories():
+    for category in tqdm(adapter.categories(), unit="category", file=sys.stderr, leave=False):
         problems = adapter.check(category)
         try:
-            train = adapter.samples(category, "train")
-            test = adapter.samples(category, "test")
+            train, _ = adapter.scan(category, "train")
+            test, _ = adapter.scan(category, "test")
             counts = Counter(s.defect_type for s in test)
             click.echo(f"{category}: train {len(train)}, test {len(test)} "
                        f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})")
-        except DatasetError:
-            click.echo(f"{category}: unreadable")
+        except DatasetError as exc:
+            click.echo(f"{category}: unreadable ({exc})")
         for p in problems:
             click.echo(f"  {p}")
             errors += p.level == "error"
@@ -305,6 +361,64 @@ def data_check(name: str, strict: bool, datasets_file: Path | None) -> None:
     click.echo(f"{errors} errors, {warnings} warnings")
     if errors or (strict and warnings):
         sys.exit(1)
+
+
+@data.command("download")
+@click.argument("name")
+@click.option("--to", "target", type=click.Path(path_type=Path), required=True, help="Folder to extract into.")
+@click.option("--url", default=None, help="Override the catalogue's URL (e.g. a local mirror or file:// path).")
+@click.option("--sha256", default=None, help="Expected sha256 of the archive (overrides the catalogue's).")
+@click.option("--no-verify", is_flag=True, help="Skip checksum verification (not recommended).")
+@click.option("--datasets", "datasets_file", type=click.Path(path_type=Path), default=None)
+def data_download(name: str, target: Path, url: str | None, sha256: str | None, no_verify: bool,
+                  datasets_file: Path | None) -> None:
+    """Download data set NAME's public archive, verify its checksum and extract it safely
+    into --to; then point datasets.toml (or the root's environment variable) at it."""
+    from tqdm import tqdm
+
+    from .data.download import download
+
+    catalogue = load_catalogue(datasets_file)
+    if name not in catalogue:
+        _fail(f"unknown data set {name!r}; configured: {', '.join(catalogue)}")
+    spec = catalogue[name]
+    url = url or spec.url
+    if not url:
+        _fail(f"no download URL is known for {name!r}; add url = \"...\" to its table in datasets.toml or "
+              f"pass --url")
+    bar = tqdm(unit="B", unit_scale=True, file=sys.stderr, desc=name)
+
+    def progress(done: int, total: int | None) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        download(url, sha256 or spec.sha256, target, md5=None if sha256 else spec.md5, verify=not no_verify,
+                 progress=progress)
+    except DatasetError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"download of {url} failed: {exc}")
+    finally:
+        bar.close()
+    click.echo(f"extracted into {target}; set root = \"{target}\" in [{name}] of datasets.toml "
+               f"(or the environment variable it names) and run `adbench data check {name}`")
+
+
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="Where to create adbench-<name>/.")
+def new_plugin_cmd(name: str, directory: Path) -> None:
+    """Write a new method plugin package (entry point, method, contract test) whose tests pass
+    as generated. Then: pip install -e adbench-<name> && pytest adbench-<name>/tests"""
+    from .scaffold import new_plugin
+
+    try:
+        root = new_plugin(name, directory)
+    except (ValueError, FileExistsError) as exc:
+        _fail(str(exc))
+    click.echo(f"created {root}\nnext: pip install -e {root} && adbench list methods && pytest {root / 'tests'}")
 
 
 def main() -> Any:  # pragma: no cover

@@ -51,6 +51,7 @@ class DatasetSpec:
     image_size: int | None = None
     url: str | None = None
     sha256: str | None = None
+    md5: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
 
@@ -66,7 +67,7 @@ class DatasetSpec:
 
 
 BUILTIN_SYNTHETIC = {"adapter": "synthetic", "categories": ["weave", "grain", "disc", "plate"], "image_size": 128}
-_KNOWN_KEYS = {"adapter", "root", "categories", "image_size", "url", "sha256"}
+_KNOWN_KEYS = {"adapter", "root", "categories", "image_size", "url", "sha256", "md5"}
 
 
 def load_catalogue(path: Path | None = None) -> dict[str, DatasetSpec]:

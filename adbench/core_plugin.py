@@ -12,9 +12,9 @@ from .hookspecs import hookimpl
 
 @hookimpl
 def adbench_register_datasets(register: Callable[..., None]) -> None:
-    from .data.adapters import MVTecAD, Synthetic
+    from .data.adapters import BTAD, Folder, MVTecAD, Synthetic, VisA
 
-    for adapter in (Synthetic, MVTecAD):
+    for adapter in (Synthetic, MVTecAD, BTAD, VisA, Folder):
         register(adapter.name, adapter)
 
 
@@ -31,12 +31,18 @@ def adbench_register_metrics(register: Callable[..., None]) -> None:
 @hookimpl
 def adbench_register_executors(register: Callable[..., None]) -> None:
     from .executors.local import LocalExecutor
+    from .executors.pool import PoolExecutor
+    from .executors.slurm import SubmititExecutor
 
     register("local", LocalExecutor)
+    register("pool", PoolExecutor)
+    register("submitit", SubmititExecutor)
 
 
 @hookimpl
 def adbench_register_reporters(register: Callable[..., None]) -> None:
+    from .report.build import write_figures_and_html
     from .report.tables import write_metric_tables
 
     register("tables", write_metric_tables)
+    register("figures_html", write_figures_and_html)

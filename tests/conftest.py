@@ -92,11 +92,30 @@ class Sleepy(Method):
         return _Mean()
 
 
+class KillMe(Method):
+    """Simulates a worker killed mid-cell (out-of-memory killer, scheduler): SIGKILLs itself."""
+    name = "killme"
+    profiles = {p: {"image_size": 32} for p in ("smoke", "quick", "paper")}
+
+    def fit(self, train):
+        import signal
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 @hookimpl
 def adbench_register_methods(register):
     register(Crashy)
     register(NanScores)
     register(Sleepy)
+    register(KillMe)
+
+
+@hookimpl
+def adbench_cell_finished(row):
+    log = os.environ.get("ADBENCH_TEST_FINISHED_LOG")
+    if log:
+        with open(log, "a") as fh:
+            fh.write(f"{row['cell_key']} {os.getpid()} {row['status']}\n")
 '''
 
 

@@ -1,19 +1,27 @@
 """Data set adapters: they list and validate the files of a published layout, nothing more.
 
+Each adapter implements ``scan(category, split) -> (samples, problems)``. ``samples``
+raises on the first error-level problem (the run cannot go on); ``check`` (``adbench data
+check``) collects every problem of every file, with its path, plus per-file reading checks.
 Decoding, resizing and caching happen once, in :mod:`adbench.data.loading`.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
+
+from PIL import Image
 
 from ..config import DatasetSpec, cache_dir
 from .sample import DatasetError, DatasetNotConfigured, Sample
 from . import synthetic
 
 IMAGE_EXTS = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
+IGNORED = {".DS_Store", "Thumbs.db", "license.txt", "readme.txt", "LICENSE.txt", "README.txt"}
 
 
 @dataclass
@@ -28,17 +36,25 @@ class Problem:
         return f"{self.level}: {self.path}: {self.message}"
 
 
-def list_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+def list_images(folder: Path, problems: list[Problem] | None = None) -> list[Path]:
+    """Image files of a folder, sorted; other files are reported as stray (warning)."""
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.suffix.lower() in IMAGE_EXTS:
+            out.append(p)
+        elif problems is not None and p.name not in IGNORED and not p.name.startswith("."):
+            problems.append(Problem("warning", p, "stray entry: not an image, ignored"))
+    return out
 
 
 class DatasetAdapter:
-    """Base class: subclasses set ``name``, ``DEFAULT_CATEGORIES`` and implement ``samples``."""
+    """Base class: subclasses set ``name``, ``DEFAULT_CATEGORIES`` and implement ``scan``."""
 
     name: ClassVar[str] = ""
     DEFAULT_CATEGORIES: ClassVar[tuple[str, ...]] = ()
     #: environment variable named in the "how to configure" message
     ROOT_ENV: ClassVar[str] = ""
+    LAYOUT: ClassVar[str] = ""
 
     def __init__(self, spec: DatasetSpec):
         self.spec = spec
@@ -47,34 +63,69 @@ class DatasetAdapter:
         """The validated root folder; raises :class:`DatasetNotConfigured` with the fix."""
         path = self.spec.root_path
         where = self.spec.source or "datasets.toml"
-        hint = (f"set {self.ROOT_ENV}=/path/to/the/extracted/data or edit root = \"...\" in "
-                f"[{self.spec.name}] of {where}")
+        env = f"set {self.ROOT_ENV}=/path/to/the/extracted/data or " if self.ROOT_ENV else ""
+        hint = f"{env}edit root = \"...\" in [{self.spec.name}] of {where}"
         if path is None:
-            raise DatasetNotConfigured(
-                f"data set {self.spec.name!r}: root {self.spec.root!r} is not set; {hint}")
+            raise DatasetNotConfigured(f"data set {self.spec.name!r}: root {self.spec.root!r} is not set; {hint}")
         if not path.is_dir():
-            raise DatasetNotConfigured(
-                f"data set {self.spec.name!r}: root {path} does not exist; {hint}")
+            raise DatasetNotConfigured(f"data set {self.spec.name!r}: root {path} does not exist; {hint}")
         return path
 
     def categories(self) -> list[str]:
         return list(self.spec.categories or self.DEFAULT_CATEGORIES)
 
-    def samples(self, category: str, split: str) -> list[Sample]:
+    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
         raise NotImplementedError
 
+    def samples(self, category: str, split: str) -> list[Sample]:
+        samples, problems = self.scan(category, split)
+        errors = [p for p in problems if p.level == "error"]
+        if errors:
+            more = f" (and {len(errors) - 1} more; run `adbench data check {self.spec.name}`)" if len(errors) > 1 else ""
+            raise DatasetError(f"{errors[0]}{more}")
+        return samples
+
     def check(self, category: str) -> list[Problem]:
-        """Every problem with its file path; the default only checks that listing works."""
-        try:
-            train, test = self.samples(category, "train"), self.samples(category, "test")
-        except DatasetError as exc:
-            return [Problem("error", self.root() / category, str(exc))]
-        problems = []
-        if not train:
-            problems.append(Problem("error", self.root() / category, "no training images"))
-        if not any(s.label for s in test):
-            problems.append(Problem("error", self.root() / category, "no anomalous test images"))
+        """Every problem of a category with its file path, including unreadable images,
+        masks whose size differs from their image and empty masks of anomalous images."""
+        problems: list[Problem] = []
+        found = []
+        for split in ("train", "test"):
+            try:
+                samples, probs = self.scan(category, split)
+            except DatasetError as exc:
+                return [Problem("error", self.root(), str(exc))]
+            problems += probs
+            found += samples
+            if not samples:
+                problems.append(Problem("error", self.root() / category, f"empty category: no {split} images"))
+        for s in found:
+            problems += check_sample(s)
         return problems
+
+
+def check_sample(s: Sample) -> list[Problem]:
+    try:
+        with Image.open(s.path) as im:
+            size = im.size
+            im.verify()
+    except Exception as exc:
+        return [Problem("error", s.path, f"unreadable image ({type(exc).__name__}: {exc})")]
+    if s.mask_path is None:
+        return []
+    try:
+        with Image.open(s.mask_path) as m:
+            msize = m.size
+            empty = m.convert("L").getbbox() is None
+    except Exception as exc:
+        return [Problem("error", s.mask_path, f"unreadable mask ({type(exc).__name__}: {exc})")]
+    if msize != size:
+        return [Problem("error", s.mask_path, f"mask is {msize[0]}x{msize[1]} but its image {s.path.name} "
+                                              f"is {size[0]}x{size[1]}")]
+    if empty and s.label == 1:
+        return [Problem("warning", s.mask_path, "empty mask for an anomalous image: it counts for image "
+                                                "metrics but adds no anomalous pixels")]
+    return []
 
 
 class MVTecAD(DatasetAdapter):
@@ -82,42 +133,186 @@ class MVTecAD(DatasetAdapter):
 
     name = "mvtec_ad"
     ROOT_ENV = "MVTEC_AD_ROOT"
+    LAYOUT = "<root>/<category>/train/good/*.png, test/<defect>/*.png, ground_truth/<defect>/<stem>_mask.png"
     DEFAULT_CATEGORIES = ("bottle", "cable", "capsule", "carpet", "grid", "hazelnut", "leather",
-                          "metal_nut", "pill", "screw", "tile", "toothbrush", "transistor",
-                          "wood", "zipper")
+                          "metal_nut", "pill", "screw", "tile", "toothbrush", "transistor", "wood", "zipper")
 
     def category_dir(self, category: str) -> Path:
         folder = self.root() / category
         if not folder.is_dir():
             raise DatasetError(f"data set {self.spec.name!r}: category folder {folder} is missing; "
-                               f"expected the MVTec AD layout <root>/{category}/train/good/*.png")
+                               f"expected the layout {self.LAYOUT}")
         return folder
 
-    def samples(self, category: str, split: str) -> list[Sample]:
+    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
         base = self.category_dir(category)
+        problems: list[Problem] = []
         if split == "train":
             folder = base / "train" / "good"
             if not folder.is_dir():
-                raise DatasetError(f"{folder} is missing: MVTec AD keeps training images in "
-                                   f"<root>/{category}/train/good/")
-            return [Sample(p, 0, "good") for p in list_images(folder)]
+                return [], [Problem("error", folder, "missing: MVTec AD keeps training images in train/good/")]
+            return [Sample(p, 0, "good") for p in list_images(folder, problems)], problems
         test = base / "test"
         if not test.is_dir():
-            raise DatasetError(f"{test} is missing: MVTec AD keeps test images in "
-                               f"<root>/{category}/test/<defect>/")
+            return [], [Problem("error", test, "missing: MVTec AD keeps test images in test/<defect>/")]
         out = []
         for defect_dir in sorted(d for d in test.iterdir() if d.is_dir()):
             defect = defect_dir.name
-            for img in list_images(defect_dir):
+            for img in list_images(defect_dir, problems):
                 if defect == "good":
                     out.append(Sample(img, 0, "good"))
                     continue
                 mask = base / "ground_truth" / defect / f"{img.stem}_mask.png"
                 if not mask.is_file():
-                    raise DatasetError(f"mask {mask} for anomalous image {img} is missing; restore "
-                                       f"it from the original archive or remove the image")
+                    problems.append(Problem("error", mask, f"missing mask of anomalous image {img}; restore it "
+                                                           f"from the original archive or remove the image"))
+                    continue
                 out.append(Sample(img, 1, defect, mask))
-        return out
+        return out, problems
+
+
+class BTAD(DatasetAdapter):
+    """BTAD (beanTech): ``<root>/<product>/{train/ok, test/ok, test/ko, ground_truth/ko}``.
+
+    The public archive unpacks into ``BTech_Dataset_transformed/``; the root may be that
+    folder or the one above it. Masks match their image by stem, whatever the extension
+    (product 01: .bmp images, .png masks; 02: .png both; 03: .bmp both).
+    """
+
+    name = "btad"
+    ROOT_ENV = "BTAD_ROOT"
+    LAYOUT = "<root>/<product>/train/ok/, test/ok/, test/ko/, ground_truth/ko/<stem>.<bmp|png>"
+    DEFAULT_CATEGORIES = ("01", "02", "03")
+
+    def root(self) -> Path:
+        path = super().root()
+        inner = path / "BTech_Dataset_transformed"
+        return inner if inner.is_dir() and not (path / "01").is_dir() else path
+
+    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
+        base = self.root() / category
+        if not base.is_dir():
+            raise DatasetError(f"data set {self.spec.name!r}: product folder {base} is missing; expected the "
+                               f"layout {self.LAYOUT}")
+        problems: list[Problem] = []
+        if split == "train":
+            folder = base / "train" / "ok"
+            if not folder.is_dir():
+                return [], [Problem("error", folder, "missing: BTAD keeps training images in train/ok/")]
+            return [Sample(p, 0, "good") for p in list_images(folder, problems)], problems
+        out: list[Sample] = []
+        ok = base / "test" / "ok"
+        if ok.is_dir():
+            out += [Sample(p, 0, "good") for p in list_images(ok, problems)]
+        else:
+            problems.append(Problem("error", ok, "missing: BTAD keeps normal test images in test/ok/"))
+        ko, gt = base / "test" / "ko", base / "ground_truth" / "ko"
+        masks = {p.stem: p for p in list_images(gt, problems)} if gt.is_dir() else {}
+        if not gt.is_dir():
+            problems.append(Problem("error", gt, "missing: BTAD keeps masks in ground_truth/ko/"))
+        images = list_images(ko, problems) if ko.is_dir() else []
+        if not ko.is_dir():
+            problems.append(Problem("error", ko, "missing: BTAD keeps anomalous test images in test/ko/"))
+        for img in images:
+            if img.stem not in masks:
+                problems.append(Problem("error", gt / f"{img.stem}.*", f"missing mask of anomalous image {img}"))
+                continue
+            out.append(Sample(img, 1, "ko", masks.pop(img.stem)))
+        for stem, mask in sorted(masks.items()):
+            problems.append(Problem("warning", mask, "mask without an image in test/ko/ (stray)"))
+        return out, problems
+
+
+class VisA(DatasetAdapter):
+    """VisA through the public split file ``<root>/split_csv/1cls.csv``
+    (columns ``object,split,label,image,mask``; paths relative to the root)."""
+
+    name = "visa"
+    ROOT_ENV = "VISA_ROOT"
+    LAYOUT = "<root>/split_csv/1cls.csv with columns object,split,label,image,mask"
+    DEFAULT_CATEGORIES = ("candle", "capsules", "cashew", "chewinggum", "fryum", "macaroni1", "macaroni2",
+                          "pcb1", "pcb2", "pcb3", "pcb4", "pipe_fryum")
+
+    def _rows(self) -> list[dict[str, str]]:
+        path = self.root() / "split_csv" / "1cls.csv"
+        if not path.is_file():
+            raise DatasetError(f"data set {self.spec.name!r}: {path} is missing; expected the layout {self.LAYOUT}")
+        with path.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = {"object", "split", "label", "image", "mask"} - set(reader.fieldnames or [])
+            if missing:
+                raise DatasetError(f"{path}: missing columns {sorted(missing)}; expected object,split,label,image,mask")
+            return list(reader)
+
+    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
+        root = self.root()
+        out, problems = [], []
+        for row in self._rows():
+            if row["object"] != category or row["split"] != split:
+                continue
+            img = root / row["image"]
+            anomalous = row["label"].strip().lower() in ("anomaly", "1", "bad")
+            if not img.is_file():
+                problems.append(Problem("error", img, "listed in split_csv/1cls.csv but missing"))
+                continue
+            mask = root / row["mask"] if anomalous and row.get("mask") else None
+            if anomalous and (mask is None or not mask.is_file()):
+                problems.append(Problem("error", mask or img, f"missing mask of anomalous image {img}"))
+                continue
+            out.append(Sample(img, int(anomalous), "anomaly" if anomalous else "good", mask))
+        return out, problems
+
+
+class Folder(DatasetAdapter):
+    """A user's own product line: ``<root>/<category>/good/``, ``bad/`` (optionally
+    ``bad/<defect>/``) and optional ``masks/<stem>.<ext>``.
+
+    Normal images are split into train and test by a hash of their file name (fraction
+    ``test_fraction``, default 0.2), so the split is stable when images are added. Every
+    bad image is a test image; a bad image without a mask gets an empty mask (it counts
+    for image metrics only) and a warning.
+    """
+
+    name = "folder"
+    LAYOUT = "<root>/<category>/good/*, bad/* or bad/<defect>/*, optional masks/<stem>.*"
+
+    def categories(self) -> list[str]:
+        if self.spec.categories:
+            return list(self.spec.categories)
+        return sorted(p.name for p in self.root().iterdir() if (p / "good").is_dir())
+
+    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
+        base = self.root() / category
+        good = base / "good"
+        if not good.is_dir():
+            raise DatasetError(f"data set {self.spec.name!r}: {good} is missing; expected the layout {self.LAYOUT}")
+        problems: list[Problem] = []
+        frac = float(self.spec.options.get("test_fraction", 0.2))
+
+        def in_test(p: Path) -> bool:
+            return int(hashlib.sha256(p.name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < frac
+
+        goods = list_images(good, problems)
+        if split == "train":
+            return [Sample(p, 0, "good") for p in goods if not in_test(p)], problems
+        out = [Sample(p, 0, "good") for p in goods if in_test(p)]
+        masks_dir = base / "masks"
+        masks = {p.stem: p for p in list_images(masks_dir, problems)} if masks_dir.is_dir() else {}
+        bad = base / "bad"
+        if not bad.is_dir():
+            problems.append(Problem("error", bad, "missing: anomalous images go in bad/ or bad/<defect>/"))
+            return out, problems
+        groups = [(d.name, d) for d in sorted(bad.iterdir()) if d.is_dir()] or [("bad", bad)]
+        if groups[0][1] != bad:
+            list_images(bad, problems)  # loose files next to defect folders are stray
+        for defect, folder in groups:
+            for img in list_images(folder, problems if folder != bad or len(groups) == 1 else None):
+                mask = masks.get(img.stem)
+                if mask is None:
+                    problems.append(Problem("warning", img, "anomalous image without a mask in masks/: it "
+                                                            "counts for image metrics only"))
+                out.append(Sample(img, 1, defect, mask))
+        return out, problems
 
 
 class Synthetic(MVTecAD):

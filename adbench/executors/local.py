@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from tqdm import tqdm
 
 from ..protocol.cells import Cell
+from .base import RunSpec, run_one
 
 
 class LocalExecutor:
-    """In-process executor. ``run_one(cell) -> row`` writes the row itself."""
+    """Runs cells in this process, one after another (``--workers 1``, the default)."""
 
     name = "local"
 
     def __init__(self, **options: Any):
         self.options = options
 
-    def run(self, cells: Sequence[Cell], run_one: Callable[[Cell], dict[str, Any]]) -> list[dict[str, Any]]:
+    def run(self, cells: Sequence[Cell], spec: RunSpec) -> list[dict[str, Any]]:
         rows = []
         failed = 0
         bar = tqdm(total=len(cells), unit="cell", file=sys.stderr, dynamic_ncols=True,
@@ -26,9 +27,9 @@ class LocalExecutor:
         try:
             for cell in cells:
                 bar.set_description(f"{cell.method}/{cell.category}")
-                row = run_one(cell)
+                row = run_one(cell, spec)
                 rows.append(row)
-                if row.get("status") != "ok":
+                if row.get("status") not in ("ok", "skipped"):
                     failed += 1
                     bar.write(f"  FAILED {cell.label}: {row.get('error')}")
                 bar.set_postfix(failed=failed, refresh=False)

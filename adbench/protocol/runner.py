@@ -46,14 +46,7 @@ def run_cell(cell: Cell, store: ResultStore, *, device: str = "cpu",
              save_maps: int = 4) -> dict[str, Any]:
     """Run one cell and write its row (status "ok" or "error"); returns the row."""
     entry = registry.methods().get(cell.method)
-    row: dict[str, Any] = {
-        "cell_key": cell.key, **cell.definition(),
-        "status": "running", "error": None, "traceback": None,
-        "plugin": entry.plugin, "plugin_distribution": entry.distribution,
-        "plugin_version": entry.version,
-        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        **provenance(device),
-    }
+    row = base_row(cell, device)
     start = time.perf_counter()
     try:
         row.update(_run(cell, entry.obj, store, device, catalogue or load_catalogue(), save_maps))
@@ -64,6 +57,28 @@ def run_cell(cell: Cell, store: ResultStore, *, device: str = "cpu",
         row["traceback"] = traceback.format_exc()
     row["wall_s"] = time.perf_counter() - start
     store.write(row)
+    pm.hook.adbench_cell_finished(row=row)
+    return row
+
+
+def base_row(cell: Cell, device: str) -> dict[str, Any]:
+    """The keys every row has, before any result: definition, plugin, provenance."""
+    entry = registry.methods().get(cell.method) if cell.method in registry.methods() else None
+    return {
+        "cell_key": cell.key, **cell.definition(),
+        "status": "running", "error": None, "traceback": None,
+        "plugin": entry.plugin if entry else None,
+        "plugin_distribution": entry.distribution if entry else None,
+        "plugin_version": entry.version if entry else None,
+        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **provenance(device),
+    }
+
+
+def write_error_row(cell: Cell, run_dir: Path, device: str, reason: str) -> dict[str, Any]:
+    """The row of a cell that could not report itself (its process was killed or timed out)."""
+    row = {**base_row(cell, device), "status": "error", "error": reason}
+    ResultStore(run_dir).write(row)
     pm.hook.adbench_cell_finished(row=row)
     return row
 

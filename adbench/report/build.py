@@ -4,8 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from .. import registry
 from ..results.store import load_rows
+
+
+def write_figures_and_html(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
+    """Figures (PDF + PNG) under ``out_dir/figures`` and, with format ``html``, ``index.html``."""
+    from .figures import write_figures
+    from .html import write_html
+
+    if not {"png", "pdf", "html", "fig"} & set(formats):
+        return []
+    run_dirs = {k: Path(d) for k, d in zip(df["cell_key"], df["_run_dir"])} if "_run_dir" in df else {}
+    written = write_figures(df, out_dir / "figures", run_dirs)
+    if "html" in formats:
+        written.append(write_html(df, written, out_dir))
+    return written
 
 
 def build_report(run_dirs: list[Path], out_dir: Path, formats: tuple[str, ...] = ("csv", "md")) -> list[Path]:

@@ -67,8 +67,57 @@ def failures_table(df: pd.DataFrame) -> pd.DataFrame:
     return bad[cols].reset_index(drop=True)
 
 
-def to_markdown(table: pd.DataFrame, digits: int = 3) -> str:
-    return table.to_markdown(floatfmt=f".{digits}f", missingval="–")
+def to_markdown(table: pd.DataFrame, digits: int = 3, bold_best: bool = False) -> str:
+    """Markdown; missing values as "–"; with ``bold_best`` the highest value of each row in bold."""
+    if not bold_best or table.empty:
+        return table.to_markdown(floatfmt=f".{digits}f", missingval="–")
+    best = table.max(axis=1)
+
+    def fmt(v: float, b: float) -> str:
+        if pd.isna(v):
+            return "–"
+        s = f"{v:.{digits}f}"
+        return f"**{s}**" if v == b else s
+
+    shown = pd.DataFrame({c: [fmt(v, b) for v, b in zip(table[c], best)] for c in table.columns}, index=table.index)
+    return shown.to_markdown(colalign=["left"] + ["right"] * len(shown.columns))
+
+
+def missing_notes(df: pd.DataFrame, table: pd.DataFrame) -> list[str]:
+    """Why each "–" of a metric table is empty: the cell's error, or that it was not run."""
+    notes = []
+    if table.empty:
+        return notes
+    bad = df[df["status"] != "ok"] if "status" in df else df.iloc[0:0]
+    for row_label in table.index:
+        if row_label.endswith("/mean"):
+            continue
+        dataset, category = row_label.split("/", 1)
+        for col in table.columns:
+            if not pd.isna(table.at[row_label, col]):
+                continue
+            method = col.split(" (")[0]
+            err = bad[(bad["method"] == method) & (bad["dataset"] == dataset) & (bad["category"] == category)]
+            reason = str(err["error"].iloc[0]).splitlines()[0][:160] if len(err) else "not run, or metric undefined"
+            notes.append(f"{col} on {row_label}: {reason}")
+    return notes
+
+
+COST_COLUMNS = {"params": "params (M)", "gmacs": "GMACs (fvcore)", "latency_ms": "latency (ms)",
+                "forward_mb": "forward (MiB)", "backward_mb": "backward (MiB)", "model_size_mb": "model (MiB)",
+                "onnx_size_mb": "ONNX (MiB)"}
+
+
+def cost_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Method × device: parameters, fvcore GMACs, batch-1 latency, memory and ONNX size."""
+    ok = ok_rows(df)
+    cols = [c for c in COST_COLUMNS if c in ok]
+    if ok.empty or not cols:
+        return pd.DataFrame()
+    t = ok.groupby(["method", "device"])[cols].median(numeric_only=True)
+    if "params" in t:
+        t["params"] = t["params"] / 1e6
+    return t.reset_index().rename(columns=COST_COLUMNS)
 
 
 def to_latex(table: pd.DataFrame, caption: str, digits: int = 3) -> str:
@@ -93,11 +142,29 @@ def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...
             table.to_csv(written[-1], float_format="%.6f")
         if "md" in formats:
             written.append(out_dir / f"{metric}.md")
-            note = "\n\nVT-ADL's published \"PRO\" is this pixel AUROC.\n" if metric == "pixel_auroc" else "\n"
-            written[-1].write_text(f"## {title}\n\n{to_markdown(table)}{note}")
+            notes = [f"Best value per row in bold; mean over seeds; rows `dataset/category`."]
+            if metric == "pixel_auroc":
+                notes.append("VT-ADL's published \"PRO\" is this pixel AUROC (not AU-PRO).")
+            notes += [f"– {n}" for n in missing_notes(df, table)]
+            body = "\n".join(f"{i + 1}. {n}" for i, n in enumerate(notes))
+            written[-1].write_text(f"## {title}\n\n{to_markdown(table, bold_best=True)}\n\n{body}\n")
         if "tex" in formats:
             written.append(out_dir / f"{metric}.tex")
             written[-1].write_text(to_latex(table, title))
+    costs = cost_table(df)
+    if not costs.empty:
+        if "csv" in formats:
+            written.append(out_dir / "costs.csv")
+            costs.to_csv(written[-1], index=False, float_format="%.6g")
+        if "md" in formats:
+            written.append(out_dir / "costs.md")
+            written[-1].write_text("## Costs\n\n" + costs.to_markdown(index=False, floatfmt=".3g") +
+                                   "\n\nfvcore counts one multiply-add as one flop: GMACs. Latency: batch 1, "
+                                   "median; memory: one training step at batch 1.\n")
+        if "tex" in formats:
+            written.append(out_dir / "costs.tex")
+            written[-1].write_text(costs.style.hide(axis="index").format(precision=3, na_rep="--").to_latex(
+                hrules=True, caption="Costs", position_float="centering"))
     fails = failures_table(df)
     if not fails.empty:
         written.append(out_dir / "failures.md")

@@ -88,6 +88,17 @@ class ResultStore:
 
 
 def load_rows(run_dirs: list[Path]) -> pd.DataFrame:
-    """All rows of one or more run folders as a DataFrame (one row per cell)."""
-    rows = [row for d in run_dirs for row in ResultStore(d).rows()]
-    return pd.DataFrame(rows)
+    """All rows of one or more run folders as a DataFrame (one row per cell).
+
+    ``_run_dir`` says which folder a row came from (its maps and splits live there). When
+    two folders hold the same cell, the newest row wins.
+    """
+    rows = [{**row, "_run_dir": str(d)} for d in run_dirs for row in ResultStore(d).rows()]
+    df = pd.DataFrame(rows)
+    if not df.empty and "cell_key" in df:
+        if "started_at" in df:
+            df = df.sort_values("started_at", na_position="first")
+        df = df.drop_duplicates("cell_key", keep="last")
+        order = [c for c in ("method", "dataset", "category") if c in df]
+        df = df.sort_values(order, kind="stable").reset_index(drop=True)
+    return df

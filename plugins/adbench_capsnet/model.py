@@ -49,9 +49,11 @@ class CapsNet(nn.Module):
 class CapsNetPipeline(nn.Module):
     """Score = (‖v_anomalous‖ − ‖v_normal‖) + MSE(image, reconstruction from v_normal)."""
 
-    def __init__(self, net: CapsNet, recon_in_score: bool = True):
+    def __init__(self, net: CapsNet, recon_in_score: bool = True, standardize: bool = False):
         super().__init__()
-        self.normalize = Normalize((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))  # the paper feeds raw [0,1] pixels
+        # the paper feeds raw [0,1] pixels (MNIST: mostly zeros); natural images need centring,
+        # or every input gives the same capsules at the start and training stalls
+        self.normalize = Normalize() if standardize else Normalize((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
         self.net = net
         self.recon_in_score = recon_in_score
 
@@ -61,5 +63,5 @@ class CapsNetPipeline(nn.Module):
         lengths = v.norm(dim=-1)
         score = lengths[:, 1] - lengths[:, 0]
         if self.recon_in_score:
-            score = score + ((self.net.reconstruct(v[:, 0]) - x) ** 2).flatten(1).mean(1)
+            score = score + ((self.net.reconstruct(v[:, 0]) - images) ** 2).flatten(1).mean(1)
         return AnomalyOutput(score, None)

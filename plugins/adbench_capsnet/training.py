@@ -35,19 +35,18 @@ def fit_capsnet(model: Any, train: TrainData, cfg: dict[str, Any], ctx: RunConte
         if balanced:  # journal-variant reading: half of every batch is anomalous
             half = len(idx) // 2
             idx = torch.cat([idx[: len(idx) - half], anomalous[torch.randint(len(anomalous), (half,), generator=gen)]])
-        x, y = model.normalize(images[idx]), labels[idx]
-        if cfg["augment"]:
+        raw, y = images[idx], labels[idx]
+        if cfg["augment"]:  # flips and quarter turns: the few anomalies are seen in 8 poses
             if torch.rand(1, generator=gen).item() < 0.5:
-                x = x.flip(-1)
-            if torch.rand(1, generator=gen).item() < 0.5:
-                x = x.flip(-2)
-        v = net.capsules(x)
+                raw = raw.flip(-1)
+            raw = torch.rot90(raw, int(torch.randint(4, (1,), generator=gen)), dims=(-2, -1))
+        v = net.capsules(model.normalize(raw))
         loss = margin_loss(v.norm(dim=-1), y, cfg["m_pos"], cfg["m_neg"], cfg["lam"],
-                           weights.to(x.device) if weights is not None else None)
+                           weights.to(raw.device) if weights is not None else None)
         normal = y == 0
         if normal.any():
             recon = net.reconstruct(v[normal, 0])
-            loss = loss + cfg["recon_weight"] * ((recon - x[normal]) ** 2).flatten(1).sum(1).mean()
+            loss = loss + cfg["recon_weight"] * ((recon - raw[normal]) ** 2).flatten(1).sum(1).mean()
         return loss
 
     report = train_epochs(step, opt, len(images), epochs=cfg["epochs"], batch_size=cfg["batch_size"], gen=gen,

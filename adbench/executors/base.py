@@ -1,0 +1,35 @@
+"""What an executor receives: the cells and everything needed to run one anywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import DatasetSpec
+from ..protocol.cells import Cell
+
+
+@dataclass
+class RunSpec:
+    """Picklable, so a worker process or a Slurm job can run a cell from it."""
+
+    run_dir: Path
+    device: str
+    catalogue: dict[str, DatasetSpec]
+    force: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def run_one(cell: Cell, spec: RunSpec) -> dict[str, Any]:
+    """Run one cell under its lock; the function every executor ships to where it runs."""
+    from .cellrun import run_locked
+
+    return run_locked(cell, spec.run_dir, spec.device, spec.catalogue, spec.force)
+
+
+def failure_row(cell: Cell, spec: RunSpec, reason: str) -> dict[str, Any]:
+    """Write and return the error row of a cell whose process was lost (killed, timed out)."""
+    from ..protocol.runner import write_error_row
+
+    return write_error_row(cell, spec.run_dir, spec.device, reason)

@@ -1,0 +1,125 @@
+"""Parallel local execution: N persistent worker processes, one cell at a time each.
+
+A worker that exceeds ``cell_timeout`` or dies (killed, segfault, out of memory) is
+replaced; its cell gets an error row, so the other cells' rows are all kept and a resumed
+run retries it. With several GPUs each worker sees one of them through
+``CUDA_VISIBLE_DEVICES``; CPU threads are divided between workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Sequence
+
+from tqdm import tqdm
+
+from ..protocol.cells import Cell
+from .base import RunSpec, failure_row, run_one
+
+
+def _worker_main(tasks: Any, results: Any, env: dict[str, str], threads: int) -> None:
+    os.environ.update(env)  # before torch initialises CUDA
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    while True:
+        item = tasks.get()
+        if item is None:
+            return
+        job_id, fn, args = item
+        try:
+            results.put((job_id, fn(*args), None))
+        except KeyboardInterrupt:
+            return
+        except BaseException as exc:  # report, keep serving
+            results.put((job_id, None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+
+
+class _Worker:
+    def __init__(self, ctx: Any, slot: int, env: dict[str, str], threads: int, results: Any):
+        self.slot, self.tasks = slot, ctx.Queue()
+        self.proc = ctx.Process(target=_worker_main, args=(self.tasks, results, env, threads), daemon=True)
+        self.proc.start()
+        self.job: tuple[int, Cell] | None = None
+        self.started = 0.0
+
+    def stop(self, kill: bool = False) -> None:
+        if kill and self.proc.is_alive():
+            self.proc.kill()
+        elif self.proc.is_alive():
+            self.tasks.put(None)
+        self.proc.join(timeout=10)
+
+
+class PoolExecutor:
+    """``--workers N`` (and ``--cell-timeout S``)."""
+
+    name = "pool"
+
+    def __init__(self, workers: int = 2, cell_timeout: float | None = None, gpus: Sequence[str] = ()):
+        self.workers = max(1, workers)
+        self.cell_timeout = cell_timeout
+        self.gpus = list(gpus)
+
+    def run(self, cells: Sequence[Cell], spec: RunSpec) -> list[dict[str, Any]]:
+        ctx = mp.get_context("spawn")
+        results = ctx.Queue()
+        n = min(self.workers, max(1, len(cells)))
+        threads = max(1, (os.cpu_count() or 1) // n)
+
+        def env(slot: int) -> dict[str, str]:
+            return {"CUDA_VISIBLE_DEVICES": self.gpus[slot % len(self.gpus)]} if self.gpus else {}
+
+        pool = [_Worker(ctx, i, env(i), threads, results) for i in range(n)]
+        pending = list(enumerate(cells))
+        rows: list[dict[str, Any]] = []
+        failed = 0
+        bar = tqdm(total=len(cells), unit="cell", file=sys.stderr, dynamic_ncols=True)
+
+        def finish(worker: _Worker, row: dict[str, Any]) -> None:
+            nonlocal failed
+            rows.append(row)
+            worker.job = None
+            if row.get("status") not in ("ok", "skipped"):
+                failed += 1
+                bar.write(f"  FAILED {row.get('method')}/{row.get('category')}: {str(row.get('error'))[:200]}")
+            bar.update(1)
+
+        try:
+            while pending or any(w.job for w in pool):
+                for w in pool:
+                    if w.job is None and pending:
+                        job_id, cell = pending.pop(0)
+                        w.job, w.started = (job_id, cell), time.monotonic()
+                        w.tasks.put((job_id, run_one, (cell, spec)))
+                try:
+                    job_id, row, error = results.get(timeout=0.2)
+                    w = next(w for w in pool if w.job and w.job[0] == job_id)
+                    finish(w, row if row is not None else failure_row(w.job[1], spec, error or "worker error"))
+                except queue.Empty:
+                    pass
+                for i, w in enumerate(pool):
+                    if w.job is None:
+                        continue
+                    timed_out = self.cell_timeout is not None and time.monotonic() - w.started > self.cell_timeout
+                    if timed_out or not w.proc.is_alive():
+                        reason = (f"cell exceeded --cell-timeout {self.cell_timeout:g} s and was stopped"
+                                  if timed_out else f"worker process died (exit code {w.proc.exitcode})")
+                        cell = w.job[1]
+                        w.stop(kill=True)
+                        finish(w, failure_row(cell, spec, reason))
+                        pool[i] = _Worker(ctx, w.slot, env(w.slot), threads, results)
+                running = sum(1 for w in pool if w.job)
+                bar.set_postfix(running=running, failed=failed, refresh=False)
+                bar.refresh()
+        finally:
+            for w in pool:
+                w.stop(kill=bool(w.job))
+            bar.close()
+        return rows

@@ -1,0 +1,229 @@
+"""Paper figures from result rows (matplotlib, PDF + PNG, one colour per method throughout).
+
+* ``latency``: inference time per method (the seed paper's figure 5);
+* ``memory``: stacked forward, backward, model and ONNX sizes (figure 6);
+* ``pareto``: image AUROC against latency, Pareto front marked;
+* ``heatmap``: image AUROC per category and method;
+* ``roc_<dataset>_<category>`` / ``pro_<…>``: curves per category;
+* ``ratio_sweep``: AUROC against the supervised anomaly ratio;
+* ``qualitative_<method>``: image, ground truth and heat-map overlay with score, for the
+  best- and worst-scored anomalous test images (figures 1 and 4 of the papers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .tables import ok_rows  # noqa: E402
+
+COLUMN_WIDTH_IN = 3.4  # one column of a two-column paper
+plt.rcParams.update({"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 6,
+                     "xtick.labelsize": 7, "ytick.labelsize": 7, "savefig.bbox": "tight", "savefig.dpi": 200})
+
+
+def method_colours(methods: list[str]) -> dict[str, Any]:
+    """The same colour for a method in every figure of a report (sorted names → tab20)."""
+    cmap = plt.get_cmap("tab20" if len(methods) > 10 else "tab10")
+    return {m: cmap(i % cmap.N) for i, m in enumerate(sorted(methods))}
+
+
+def _log_x(ax: Any) -> None:
+    """Log x axis labelled with plain numbers, without crowded minor labels."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"{name}.pdf", out_dir / f"{name}.png"]
+    for p in paths:
+        fig.savefig(p)
+    plt.close(fig)
+    return paths
+
+
+def _per_method(ok: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    present = [c for c in cols if c in ok]
+    return ok.groupby("method")[present].mean(numeric_only=True) if present else pd.DataFrame()
+
+
+def latency_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
+    t = _per_method(ok, ["latency_ms"]).dropna()
+    if t.empty:
+        return []
+    t = t.sort_values("latency_ms")
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.25 * len(t) + 0.8))
+    ax.barh(t.index, t["latency_ms"], color=[colours[m] for m in t.index])
+    device = ", ".join(sorted(ok.get("device", pd.Series(["?"])).dropna().unique()))
+    ax.set_xlabel(f"inference time per image, batch 1 (ms, {device})")
+    _log_x(ax)
+    return _save(fig, out_dir, "latency")
+
+
+def memory_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
+    parts = ["forward_mb", "backward_mb", "model_size_mb", "onnx_size_mb"]
+    t = _per_method(ok, parts).fillna(0)
+    if t.empty or not t.to_numpy().any():
+        return []
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.25 * len(t) + 1.0))
+    left = np.zeros(len(t))
+    labels = {"forward_mb": "forward pass", "backward_mb": "backward pass", "model_size_mb": "model",
+              "onnx_size_mb": "ONNX file"}
+    for i, col in enumerate(c for c in parts if c in t):
+        ax.barh(t.index, t[col], left=left, label=labels[col], color=plt.get_cmap("Set2")(i))
+        left += t[col].to_numpy()
+    ax.set_xlabel("MiB (forward/backward at batch 1)")
+    ax.legend(loc="lower right", frameon=False)
+    return _save(fig, out_dir, "memory")
+
+
+def pareto_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
+    t = _per_method(ok, ["latency_ms", "image_auroc"]).dropna()
+    if len(t) < 1 or "latency_ms" not in t:
+        return []
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 2.4))
+    for m, r in t.iterrows():
+        ax.scatter(r["latency_ms"], r["image_auroc"], color=colours[m], label=m, s=18, zorder=3)
+    front = pareto_front(t["latency_ms"].to_numpy(), t["image_auroc"].to_numpy())
+    ft = t.iloc[front].sort_values("latency_ms")
+    ax.step(ft["latency_ms"], ft["image_auroc"], where="post", color="grey", lw=0.8, ls="--", zorder=2)
+    ax.scatter(ft["latency_ms"], ft["image_auroc"], s=70, facecolors="none", edgecolors="k", lw=0.8,
+               label="Pareto front", zorder=4)
+    _log_x(ax)
+    ax.set_xlabel("latency, batch 1 (ms)")
+    ax.set_ylabel("image AUROC (mean)")
+    ax.legend(frameon=False, ncol=2)
+    return _save(fig, out_dir, "pareto")
+
+
+def pareto_front(cost: np.ndarray, score: np.ndarray) -> list[int]:
+    """Indices not dominated by a point that is both cheaper-or-equal and better-or-equal."""
+    keep = []
+    for i in range(len(cost)):
+        dominated = any((cost[j] <= cost[i] and score[j] >= score[i]) and (cost[j] < cost[i] or score[j] > score[i])
+                        for j in range(len(cost)))
+        if not dominated:
+            keep.append(i)
+    return keep
+
+
+def heatmap_figure(ok: pd.DataFrame, out_dir: Path, metric: str = "image_auroc") -> list[Path]:
+    if metric not in ok or ok[metric].isna().all():
+        return []
+    t = ok.assign(row=ok["dataset"] + "/" + ok["category"]).pivot_table(index="row", columns="method",
+                                                                          values=metric, aggfunc="mean")
+    fig, ax = plt.subplots(figsize=(max(COLUMN_WIDTH_IN, 0.45 * t.shape[1] + 1.5), 0.3 * t.shape[0] + 1.2))
+    im = ax.imshow(t.to_numpy(), vmin=0.5, vmax=1.0, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(t.shape[1]), t.columns, rotation=45, ha="right")
+    ax.set_yticks(range(t.shape[0]), t.index)
+    for (i, j), v in np.ndenumerate(t.to_numpy()):
+        if np.isfinite(v):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=5, color="w" if v < 0.8 else "k")
+    fig.colorbar(im, ax=ax, label=metric.replace("_", " "))
+    return _save(fig, out_dir, f"heatmap_{metric}")
+
+
+def curve_figures(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
+    if "curves" not in ok:
+        return []
+    written = []
+    for (dataset, category), sub in ok.groupby(["dataset", "category"]):
+        for kind, key, ylab in (("roc", "image_roc", "TPR"), ("pro", "pro", "PRO")):
+            curves = [(r["method"], r["curves"][key]) for _, r in sub.iterrows()
+                      if isinstance(r.get("curves"), dict) and key in r["curves"]]
+            if not curves:
+                continue
+            fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN / 1.6, COLUMN_WIDTH_IN / 1.6))
+            for m, c in curves:
+                ax.plot(c["fpr"], c["tpr" if kind == "roc" else "pro"], color=colours[m], lw=0.9, label=m)
+            if kind == "pro":
+                ax.axvline(0.3, color="grey", lw=0.5, ls=":")
+            ax.set_xlabel("FPR")
+            ax.set_ylabel(ylab)
+            ax.set_title(f"{category} ({'image ROC' if kind == 'roc' else 'pixel PRO'})")
+            ax.legend(frameon=False, fontsize=5)
+            written += _save(fig, out_dir, f"{kind}_{dataset}_{category}")
+    return written
+
+
+def ratio_sweep_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
+    if "anomaly_ratio" not in ok or ok["anomaly_ratio"].isna().all():
+        return []
+    sub = ok.dropna(subset=["anomaly_ratio"])
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 2.2))
+    for m, g in sub.groupby("method"):
+        t = g.groupby("anomaly_ratio")["image_auroc"].mean()
+        ax.plot(t.index, t.values, marker="o", ms=3, color=colours[m], label=m)
+    ax.set_xscale("log")
+    ax.set_xlabel("anomalous fraction moved into training")
+    ax.set_ylabel("image AUROC (mean)")
+    ax.legend(frameon=False)
+    return _save(fig, out_dir, "ratio_sweep")
+
+
+def qualitative_figures(ok: pd.DataFrame, run_dirs: dict[str, Path], out_dir: Path, per_method: int = 4) -> list[Path]:
+    """Image | ground truth | overlay (score) for the best and worst anomalous samples."""
+    if "maps_file" not in ok:
+        return []
+    written = []
+    for method, sub in ok.dropna(subset=["maps_file"]).groupby("method"):
+        samples = []
+        for _, r in sub.iterrows():
+            path = run_dirs.get(r["cell_key"], Path(".")) / r["maps_file"]
+            if not path.is_file():
+                continue
+            with np.load(path) as z:
+                anom = np.nonzero(z["labels"] == 1)[0]
+                if len(anom) == 0:
+                    continue
+                order = anom[np.argsort(-z["scores"][anom])]
+                for tag, i in (("best", order[0]), ("worst", order[-1])):
+                    samples.append((f"{r['category']} {tag}", z["images"][i], z["masks"][i],
+                                    z["maps"][i].astype(np.float32), float(z["scores"][i])))
+        samples = samples[: 2 * per_method]
+        if not samples:
+            continue
+        fig, axes = plt.subplots(len(samples), 3, figsize=(COLUMN_WIDTH_IN, 1.1 * len(samples)), squeeze=False)
+        for row, (title, img, mask, amap, score) in zip(axes, samples):
+            rgb = np.transpose(img, (1, 2, 0))
+            row[0].imshow(rgb)
+            row[0].set_ylabel(title, fontsize=5)
+            row[1].imshow(mask, cmap="gray", vmin=0, vmax=1)
+            row[2].imshow(rgb)
+            row[2].imshow(amap, cmap="jet", alpha=0.5)
+            row[2].set_title(f"score {score:.3g}", fontsize=5, pad=1)
+            for a in row:
+                a.set_xticks([])
+                a.set_yticks([])
+        axes[0][0].set_title("image", fontsize=6)
+        axes[0][1].set_title("ground truth", fontsize=6)
+        written += _save(fig, out_dir, f"qualitative_{method}")
+    return written
+
+
+def write_figures(df: pd.DataFrame, out_dir: Path, run_dirs: dict[str, Path] | None = None) -> list[Path]:
+    """Every figure the rows allow; figures whose data are missing are skipped."""
+    ok = ok_rows(df)
+    if ok.empty:
+        return []
+    colours = method_colours(list(ok["method"].unique()))
+    written: list[Path] = []
+    written += latency_figure(ok, colours, out_dir)
+    written += memory_figure(ok, colours, out_dir)
+    written += pareto_figure(ok, colours, out_dir)
+    written += heatmap_figure(ok, out_dir)
+    written += curve_figures(ok, colours, out_dir)
+    written += ratio_sweep_figure(ok, colours, out_dir)
+    written += qualitative_figures(ok, run_dirs or {}, out_dir)
+    return written

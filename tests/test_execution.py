@@ -1,0 +1,130 @@
+"""Execution at scale: worker processes, faults, timeouts, concurrent runs, shards, submitit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from adbench.results.store import write_json_atomic
+from conftest import REPO, run_cli
+
+ENV = {"ADBENCH_LOAD_PLUGINS": "testplugins,adbench_convae,convae"}
+
+
+def _rows(out: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in (out / "cells").glob("*.json")}
+
+
+def test_workers_fault_isolation(tmp_path: Path, test_plugin_site: Path):
+    """An exception, NaN scores and a SIGKILLed worker each give an error row; others are kept."""
+    out = tmp_path / "run"
+    res = run_cli(["run", "crashy", "nanscores", "killme", "sleepy", "--profile", "smoke", "--category",
+                   "grain,disc", "--workers", "2", "--set", "sleep=0", "--out", str(out)],
+                  site=test_plugin_site, env=ENV)
+    assert res.returncode == 1
+    rows = list(_rows(out).values())
+    assert len(rows) == 8
+    by = {(r["method"], r["category"]): r for r in rows}
+    assert all(by[("sleepy", c)]["status"] == "ok" for c in ("grain", "disc"))
+    assert "deliberate failure" in by[("crashy", "grain")]["error"]
+    assert "non-finite score" in by[("nanscores", "disc")]["error"]
+    assert "worker process died (exit code -9)" in by[("killme", "grain")]["error"]
+    # a resumed run retries the failed cells only
+    res = run_cli(["run", "sleepy", "killme", "--profile", "smoke", "--category", "grain,disc", "--set",
+                   "sleep=0", "--out", str(out), "--workers", "2"], site=test_plugin_site, env=ENV)
+    assert "4 cells, 2 already done, 2 to run" in res.stderr
+
+
+def test_cell_timeout_fails_a_hung_cell_and_moves_on(tmp_path: Path, test_plugin_site: Path):
+    out = tmp_path / "run"
+    res = run_cli(["run", "sleepy", "--profile", "smoke", "--category", "grain", "--set", "sleep=120",
+                   "--cell-timeout", "8", "--out", str(out)], site=test_plugin_site, env=ENV, timeout=120)
+    (row,) = _rows(out).values()
+    assert row["status"] == "error" and "--cell-timeout 8" in row["error"]
+    assert res.returncode == 1
+
+
+def test_concurrent_runs_never_write_a_cell_twice(tmp_path: Path, test_plugin_site: Path):
+    out, log = tmp_path / "run", tmp_path / "finished.log"
+    env = {**os.environ, **ENV, "PYTHONPATH": str(test_plugin_site), "ADBENCH_TEST_FINISHED_LOG": str(log)}
+    cmd = [sys.executable, "-m", "adbench", "run", "sleepy", "--profile", "smoke", "--set", "sleep=1",
+           "--out", str(out)]
+    procs = [subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for _ in range(2)]
+    for p in procs:
+        p.wait(timeout=300)
+    keys = [line.split()[0] for line in log.read_text().splitlines()]
+    assert len(keys) == 4 and len(set(keys)) == 4, keys
+    assert all(r["status"] == "ok" for r in _rows(out).values())
+
+
+def test_atomic_rows_are_never_seen_half_written(tmp_path: Path):
+    path = tmp_path / "cells" / "k.json"
+    big = {"cell_key": "k", "payload": list(range(200_000))}
+    write_json_atomic(path, big)
+    stop = threading.Event()
+    errors: list[Exception] = []
+
+    def writer() -> None:
+        i = 0
+        while not stop.is_set():
+            write_json_atomic(path, {**big, "i": i})
+            i += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        for _ in range(200):
+            try:
+                assert len(json.loads(path.read_text())["payload"]) == 200_000
+            except Exception as exc:  # noqa: BLE001 - any failure to parse is the bug
+                errors.append(exc)
+    finally:
+        stop.set()
+        t.join()
+    assert not errors
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_shards_partition_the_cells_and_merge_in_report(tmp_path: Path, test_plugin_site: Path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for shard, out in (("1/2", a), ("2/2", b)):
+        res = run_cli(["run", "sleepy", "--profile", "smoke", "--set", "sleep=0", "--shard", shard,
+                       "--out", str(out)], site=test_plugin_site, env=ENV)
+        assert res.returncode == 0, res.stderr
+    ka, kb = set(_rows(a)), set(_rows(b))
+    assert len(ka) == 2 and len(kb) == 2 and not ka & kb
+    res = run_cli(["report", str(a), str(b), "--out", str(tmp_path / "merged")], site=test_plugin_site, env=ENV)
+    assert res.returncode == 0, res.stderr
+    table = (tmp_path / "merged" / "image_auroc.csv").read_text()
+    assert all(f"synthetic/{c}" in table for c in ("weave", "grain", "disc", "plate"))
+
+
+def test_submitit_local_executor_collects_rows(tmp_path: Path, test_plugin_site: Path):
+    cfg = tmp_path / "slurm.toml"
+    cfg.write_text('[executor.submitit]\ncluster = "local"\ntime = 10\ncpus = 1\nmem = 2\n')
+    out = tmp_path / "run"
+    res = run_cli(["run", "sleepy", "--profile", "smoke", "--category", "weave,plate", "--set", "sleep=0",
+                   "--executor", "submitit", "--executor-config", str(cfg), "--out", str(out)],
+                  site=test_plugin_site, env=ENV, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "submitted 2 jobs (local)" in res.stderr
+    rows = _rows(out)
+    assert len(rows) == 2 and all(r["status"] == "ok" for r in rows.values())
+    assert (out / "submitit").is_dir()
+
+
+def test_every_torch_load_is_weights_only():
+    offenders = []
+    for root in ("adbench", "plugins"):
+        for path in (REPO / root).rglob("*.py"):
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                if "torch.load(" in line and "weights_only=True" not in line:
+                    offenders.append(f"{path}:{n}")
+    assert not offenders
