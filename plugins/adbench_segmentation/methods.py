@@ -46,38 +46,38 @@ class SegmentationMethod(Method):
         return self._model
 
 
-class UNetSMP(SegmentationMethod):
+_SMP_PROFILES = _profiles(
+    dict(image_size=32, encoder="resnet18", decoder_channels=[32, 16, 8, 8, 8]),
+    dict(image_size=64, encoder="resnet18", decoder_channels=[64, 32, 16, 16, 16]),
+    dict(image_size=256, encoder="resnet34", decoder_channels=[256, 128, 64, 32, 16]),
+)
+
+
+class _SMPMethod(SegmentationMethod):
+    """A segmentation-models-pytorch architecture, random encoder weights (no downloads)."""
+
+    architecture = ""
+    profiles = _SMP_PROFILES
+
+    def build_net(self):
+        import segmentation_models_pytorch as smp
+
+        return getattr(smp, self.architecture)(self.cfg["encoder"], encoder_weights=None, classes=1,
+                                                decoder_channels=list(self.cfg["decoder_channels"]))
+
+
+class UNetSMP(_SMPMethod):
     name = "unet"
+    architecture = "Unet"
     description = "U-Net (segmentation-models-pytorch), anomaly segmentation baseline"
     paper = "Ronneberger et al., MICCAI 2015; implementation: segmentation-models-pytorch smp.Unet"
-    profiles = _profiles(
-        dict(image_size=32, encoder="resnet18", decoder_channels=[32, 16, 8, 8, 8]),
-        dict(image_size=64, encoder="resnet18", decoder_channels=[64, 32, 16, 16, 16]),
-        dict(image_size=256, encoder="resnet34", decoder_channels=[256, 128, 64, 32, 16]),
-    )
-
-    def build_net(self):
-        import segmentation_models_pytorch as smp
-
-        return smp.Unet(self.cfg["encoder"], encoder_weights=None, classes=1,
-                        decoder_channels=list(self.cfg["decoder_channels"]))
 
 
-class UNetPlusPlus(SegmentationMethod):
+class UNetPlusPlus(_SMPMethod):
     name = "unetpp"
+    architecture = "UnetPlusPlus"
     description = "U-Net++ (segmentation-models-pytorch), anomaly segmentation baseline"
     paper = "Zhou et al., DLMIA 2018; implementation: segmentation-models-pytorch smp.UnetPlusPlus"
-    profiles = _profiles(
-        dict(image_size=32, encoder="resnet18", decoder_channels=[32, 16, 8, 8, 8]),
-        dict(image_size=64, encoder="resnet18", decoder_channels=[64, 32, 16, 16, 16]),
-        dict(image_size=256, encoder="resnet34", decoder_channels=[256, 128, 64, 32, 16]),
-    )
-
-    def build_net(self):
-        import segmentation_models_pytorch as smp
-
-        return smp.UnetPlusPlus(self.cfg["encoder"], encoder_weights=None, classes=1,
-                                decoder_channels=list(self.cfg["decoder_channels"]))
 
 
 class UNetRonneberger(SegmentationMethod):

@@ -1,0 +1,46 @@
+"""Realistic runs at the `quick` profile on the synthetic data set (minutes each).
+
+Run with ``pytest -m slow``. Each method must score clearly above chance, at the
+thresholds its issue sets, averaged over the four synthetic categories.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+# method: (track, {metric: minimum mean})
+THRESHOLDS = {
+    "convae": ("unsupervised", {"image_auroc": 0.8}),
+    "vtadl": ("unsupervised", {"image_auroc": 0.8, "pixel_auroc": 0.85}),
+    "pyramidal_ae": ("unsupervised", {"image_auroc": 0.75}),
+    "piade": ("unsupervised", {"image_auroc": 0.75}),
+    "capsnet": ("supervised", {"image_auroc": 0.8}),
+    "capsnet2021": ("supervised", {"image_auroc": 0.8}),
+    "unet": ("unsupervised", {"image_auroc": 0.7, "pixel_auroc": 0.85}),
+    "unetpp": ("unsupervised", {"image_auroc": 0.7}),
+    "unet_ronneberger": ("unsupervised", {"image_auroc": 0.8, "pixel_auroc": 0.85}),
+    "unet2": ("unsupervised", {"image_auroc": 0.8, "pixel_auroc": 0.85}),
+    "fcn32s": ("unsupervised", {"image_auroc": 0.8}),
+    "segnet": ("unsupervised", {"image_auroc": 0.7}),
+}
+
+
+@pytest.mark.parametrize("method", sorted(THRESHOLDS))
+def test_quick_profile_scores_above_chance(method: str, tmp_path: Path):
+    track, minimum = THRESHOLDS[method]
+    out = tmp_path / "run"
+    res = run_cli(["run", method, "--profile", "quick", "--track", track, "--out", str(out)], timeout=1200)
+    rows = [json.loads(p.read_text()) for p in (out / "cells").glob("*.json")]
+    assert len(rows) == 4 and all(r["status"] == "ok" for r in rows), res.stderr[-2000:]
+    for metric, low in minimum.items():
+        mean = sum(r[metric] for r in rows) / len(rows)
+        print(f"{method} {metric} mean {mean:.3f} (minimum {low})")
+        assert mean > low, f"{method}: mean {metric} {mean:.3f} <= {low}"
+    assert all(r["wall_s"] < 90 for r in rows), "quick is sized at well under a minute and a half per cell"
