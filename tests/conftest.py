@@ -115,7 +115,7 @@ def adbench_cell_finished(row):
     log = os.environ.get("ADBENCH_TEST_FINISHED_LOG")
     if log:
         with open(log, "a") as fh:
-            fh.write(f"{row['cell_key']} {os.getpid()} {row['status']}\n")
+            fh.write(f"{row['cell_key']} {os.getpid()} {row['status']}\\n")
 '''
 
 

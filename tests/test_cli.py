@@ -120,3 +120,15 @@ def test_data_check_synthetic():
     res = run_cli(["data", "check", "synthetic"])
     assert res.returncode == 0, res.stderr
     assert "weave: train 60, test 56 (crack 10, good 16, hole 10, scratch 10, stain 10)" in res.stdout
+
+
+def test_set_applies_where_the_key_exists_and_rejects_typos(tmp_path: Path, test_plugin_site: Path):
+    env = {"ADBENCH_LOAD_PLUGINS": "testplugins"}
+    res = run_cli(["run", "sleepy", "crashy", "--profile", "smoke", "--category", "disc", "--set", "sleeep=1",
+                   "--out", str(tmp_path)], site=test_plugin_site, env=env)
+    assert res.returncode != 0 and "--set sleeep" in res.stderr
+    run_cli(["run", "sleepy", "crashy", "--profile", "smoke", "--category", "disc", "--set", "sleep=0",
+             "--out", str(tmp_path)], site=test_plugin_site, env=env)
+    rows = {r["method"]: r for r in _rows(tmp_path)}
+    assert rows["sleepy"]["overrides"] == {"sleep": "0"} and rows["sleepy"]["config"]["sleep"] == 0.0
+    assert rows["crashy"]["overrides"] == {} and "deliberate failure" in rows["crashy"]["error"]

@@ -24,11 +24,20 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
                k_anomalies: int = 5, ratios: Sequence[float] = (),
                overrides: dict[str, Any] | None = None) -> tuple[list[Cell], list[str]]:
     """Cells for every method × data set × category × track × seed (× ratio), plus notes on
-    what was skipped and why (an unconfigured data set, an unsupported track)."""
+    what was skipped and why (an unconfigured data set, an unsupported track).
+
+    ``--set`` overrides go to the methods whose profile has that key; a key no selected
+    method has is an error (a typo must not pass silently)."""
     from .runner import adapter_for
 
     notes: list[str] = []
     names = resolve_methods(methods)
+    overrides = dict(overrides or {})
+    known = {n: set(registry.methods().get(n).obj.profiles.get(profile, {})) for n in names}
+    unused = [k for k in overrides if not any(k in keys for keys in known.values())]
+    if unused:
+        raise ValueError(f"--set {', '.join(unused)}: no selected method has such a hyper-parameter in profile "
+                         f"{profile!r}")
     ds_names = list(catalogue) if "all" in datasets else list(datasets)
     cells: list[Cell] = []
     for ds in ds_names:
@@ -56,9 +65,9 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
                 sweep: list[tuple[int | None, float | None]] = [(None, None)]
                 if tr == "supervised":
                     sweep = [(None, r) for r in ratios] or [(k_anomalies, None)]
+                mine = tuple(sorted((k, v) for k, v in overrides.items() if k in known[name]))
                 for cat in cats:
                     for seed in seeds:
                         for k, ratio in sweep:
-                            cells.append(Cell(name, ds, cat, tr, seed, profile, k, ratio,
-                                              tuple(sorted((overrides or {}).items()))))
+                            cells.append(Cell(name, ds, cat, tr, seed, profile, k, ratio, mine))
     return cells, notes
