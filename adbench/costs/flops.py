@@ -12,7 +12,11 @@ from torch import nn
 def count_flops(model: nn.Module, images: torch.Tensor) -> dict[str, Any]:
     """fvcore's count at the given input. fvcore counts one fused multiply-add as one flop,
     so ``fvcore_gflops`` equals GMACs; ``gflops`` is twice that (multiplies + adds)."""
-    from fvcore.nn import FlopCountAnalysis
+    import warnings
+
+    with warnings.catch_warnings():  # fvcore's import scripts a loss with the deprecated torch.jit.script
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
+        from fvcore.nn import FlopCountAnalysis
 
     for name in ("fvcore.nn.jit_analysis", "fvcore"):
         logging.getLogger(name).setLevel(logging.ERROR)

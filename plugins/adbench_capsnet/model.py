@@ -18,11 +18,14 @@ from adbench_capsules import DynamicRouting, squash
 class CapsNet(nn.Module):
     def __init__(self, image_size: int, conv_channels: int = 256, kernel: int = 9, primary_caps: int = 32,
                  primary_dim: int = 8, primary_stride: int = 2, out_dim: int = 16, iterations: int = 3,
-                 decoder: tuple[int, int] = (512, 1024)):
+                 decoder: tuple[int, int] = (512, 1024), conv_bn: bool = False):
         super().__init__()
         self.image_size = image_size
         self.primary_caps, self.primary_dim = primary_caps, primary_dim
-        self.conv = nn.Conv2d(3, conv_channels, kernel)
+        # conv_bn (not in the paper) normalises the first layer's activations; at small
+        # sizes it removes the long plateau in which every input gets the same capsules
+        conv = nn.Conv2d(3, conv_channels, kernel)
+        self.conv = nn.Sequential(conv, nn.BatchNorm2d(conv_channels)) if conv_bn else conv
         self.primary = nn.Conv2d(conv_channels, primary_caps * primary_dim, kernel, stride=primary_stride)
         side = (image_size - kernel + 1 - kernel) // primary_stride + 1
         if side < 1:
