@@ -110,7 +110,7 @@ class FCN32sMethod(SegmentationMethod):
     paper = "Long, Shelhamer, Darrell, CVPR 2015"
     profiles = _profiles(
         dict(image_size=64, width_div=8, fc=128, batch_norm=True),
-        dict(image_size=64, width_div=4, fc=256, batch_norm=True, lr=5e-4),
+        dict(image_size=128, width_div=8, fc=128, batch_norm=True, lr=5e-4),
         dict(image_size=256, width_div=1, fc=4096, batch_norm=False, lr=1e-4),
     )
 
