@@ -24,11 +24,11 @@ THRESHOLDS = {
     "capsnet": ("supervised", {"image_auroc": 0.8}),
     "capsnet2021": ("supervised", {"image_auroc": 0.8}),
     "unet": ("unsupervised", {"image_auroc": 0.7, "pixel_auroc": 0.85}),
-    "unetpp": ("unsupervised", {"image_auroc": 0.7}),
+    "unetpp": ("unsupervised", {"image_auroc": 0.7, "pixel_auroc": 0.85}),
     "unet_ronneberger": ("unsupervised", {"image_auroc": 0.8, "pixel_auroc": 0.85}),
     "unet2": ("unsupervised", {"image_auroc": 0.8, "pixel_auroc": 0.85}),
-    "fcn32s": ("unsupervised", {"image_auroc": 0.8}),
-    "segnet": ("unsupervised", {"image_auroc": 0.7}),
+    "fcn32s": ("unsupervised", {"image_auroc": 0.8, "pixel_auroc": 0.6}),
+    "segnet": ("unsupervised", {"image_auroc": 0.7, "pixel_auroc": 0.85}),
 }
 
 
