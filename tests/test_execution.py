@@ -9,7 +9,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 
 from adbench.results.store import write_json_atomic
 from conftest import REPO, run_cli

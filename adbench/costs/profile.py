@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from pathlib import Path
 from typing import Any, Sequence
 
 import torch

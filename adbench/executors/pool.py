@@ -14,7 +14,6 @@ import queue
 import sys
 import time
 import traceback
-from pathlib import Path
 from typing import Any, Sequence
 
 from tqdm import tqdm

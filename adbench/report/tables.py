@@ -142,7 +142,7 @@ def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...
             table.to_csv(written[-1], float_format="%.6f")
         if "md" in formats:
             written.append(out_dir / f"{metric}.md")
-            notes = [f"Best value per row in bold; mean over seeds; rows `dataset/category`."]
+            notes = ["Best value per row in bold; mean over seeds; rows `dataset/category`."]
             if metric == "pixel_auroc":
                 notes.append("VT-ADL's published \"PRO\" is this pixel AUROC (not AU-PRO).")
             notes += [f"– {n}" for n in missing_notes(df, table)]

@@ -1,8 +1,7 @@
-"""Contract test of the reference autoencoder, plus its quick-profile accuracy."""
+"""Contract test of the reference autoencoder (its quick-profile accuracy: tests/test_slow_quality.py)."""
 
 from __future__ import annotations
 
-import pytest
 
 from adbench.testing import MethodContractTests
 
