@@ -63,8 +63,15 @@ def list_cmd(what: str) -> None:
     from .plugins import list_plugins
 
     if what == "plugins":
+        provided: dict[str, list[str]] = {}
+        for kind, reg in (("method", registry.methods), ("adapter", registry.datasets),
+                          ("metric", registry.metrics), ("executor", registry.executors),
+                          ("reporter", registry.reporters)):
+            for e in reg():
+                provided.setdefault(e.plugin, []).append(f"{kind}:{e.name}")
         for info in list_plugins():
-            status = f"FAILED TO LOAD: {info.error}" if info.error else ", ".join(info.hooks)
+            status = (f"FAILED TO LOAD: {info.error}" if info.error
+                      else f"hooks: {', '.join(info.hooks)}; registers: {', '.join(provided.get(info.name, [])) or '-'}")
             click.echo(f"{info.name:24s} {info.distribution or '-'} {info.version or ''}  {status}")
         return
     if what == "datasets":

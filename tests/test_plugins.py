@@ -11,7 +11,7 @@ def test_builtin_plugin_loads_through_entry_point():
     res = run_cli(["list", "plugins"])
     assert res.returncode == 0, res.stderr
     line = next(l for l in res.stdout.splitlines() if l.startswith("convae"))
-    assert "adbench" in line and "adbench_register_methods" in line
+    assert "adbench" in line and "adbench_register_methods" in line and "method:convae" in line
 
 
 def test_third_party_entry_point_is_discovered(test_plugin_site: Path):
