@@ -31,12 +31,14 @@ document.body.dataset.imagesTotal=imgs.length;
 document.body.dataset.imagesOk=imgs.filter(i=>i.complete&&i.naturalWidth>0).length;});"""
 
 
-def _table_html(table: pd.DataFrame, bold_best: bool = True, digits: int = 3) -> str:
+def _table_html(table: pd.DataFrame, bold_best: bool = True, digits: int = 3, axis: int = 1) -> str:
+    """HTML table; with ``bold_best`` the best value per row (``axis=1``, methods in columns)
+    or per column (``axis=0``, methods in rows) is bold."""
     if table.empty:
         return "<p>–</p>"
     styler = table.style.format(precision=digits, na_rep="–")
     if bold_best:
-        styler = styler.highlight_max(axis=1, props="font-weight:bold")
+        styler = styler.highlight_max(axis=axis, props="font-weight:bold")
     return styler.to_html()
 
 
@@ -57,7 +59,7 @@ def write_html(df: pd.DataFrame, figures: list[Path], out_dir: Path) -> Path:
         parts.append(f"<tr><td>methods</td><td>{html.escape('; '.join(plugins))}</td></tr>")
     parts.append("</table>")
     summary = summary_table(df)
-    parts += ["<h2>Summary</h2>", _table_html(summary.drop(columns=["cells"], errors="ignore"))]
+    parts += ["<h2>Summary</h2>", _table_html(summary.drop(columns=["cells"], errors="ignore"), axis=0)]
     for metric, title in METRICS.items():
         table = metric_table(df, metric)
         if table.empty:
