@@ -148,7 +148,7 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     """
     from .executors.base import RunSpec
     from .protocol.plan import plan_cells
-    from .report.build import build_report
+    from .report.build import write_report
     from .report.tables import summary_table, to_markdown
     from .results.store import ResultStore
 
@@ -180,11 +180,14 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
         click.echo(f"\ninterrupted: {done}/{len(cells)} cells have rows in {out}/cells/; "
                    f"run the same command again to finish the rest", err=True)
         sys.exit(130)
-    written = build_report([out], out / "tables") if any(True for _ in store.rows()) else []
     from .results.store import load_rows
 
-    df = load_rows([out])
-    df = df[df["cell_key"].isin({c.key for c in cells})]
+    all_rows = load_rows([out])
+    written = write_report(all_rows, out / "tables") if not all_rows.empty else []
+    if all_rows.empty:
+        click.echo(f"no rows in {out / 'cells'}", err=True)
+        return
+    df = all_rows[all_rows["cell_key"].isin({c.key for c in cells})]
     summary = summary_table(df)
     if not summary.empty:
         click.echo(to_markdown(summary))

@@ -30,6 +30,11 @@ def build_report(run_dirs: list[Path], out_dir: Path, formats: tuple[str, ...] =
     if df.empty:
         raise FileNotFoundError(f"no result rows under {', '.join(str(d / 'cells') for d in run_dirs)}; "
                                 f"run `adbench run` first or pass the run folder")
+    return write_report(df, out_dir, formats)
+
+
+def write_report(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...] = ("csv", "md")) -> list[Path]:
+    """Every registered reporter over already-loaded rows."""
     written: list[Path] = []
     for entry in registry.reporters():
         written.extend(entry.obj(df, out_dir, formats))
