@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,11 @@ class RunSpec:
     device: str
     catalogue: dict[str, DatasetSpec]
     force: bool = False
-    options: dict[str, Any] = field(default_factory=dict)
+
+
+def is_failure(row: dict[str, Any]) -> bool:
+    """A row to report as failed: neither a result nor a cell skipped because it ran elsewhere."""
+    return row.get("status") not in ("ok", "skipped")
 
 
 def run_one(cell: Cell, spec: RunSpec) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 from tqdm import tqdm
 
 from ..protocol.cells import Cell
-from .base import RunSpec, run_one
+from .base import RunSpec, is_failure, run_one
 
 
 class LocalExecutor:
@@ -29,7 +29,7 @@ class LocalExecutor:
                 bar.set_description(f"{cell.method}/{cell.category}")
                 row = run_one(cell, spec)
                 rows.append(row)
-                if row.get("status") not in ("ok", "skipped"):
+                if is_failure(row):
                     failed += 1
                     bar.write(f"  FAILED {cell.label}: {row.get('error')}")
                 bar.set_postfix(failed=failed, refresh=False)

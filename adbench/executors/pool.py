@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from tqdm import tqdm
 
 from ..protocol.cells import Cell
-from .base import RunSpec, failure_row, run_one
+from .base import RunSpec, failure_row, is_failure, run_one
 
 
 def _worker_main(tasks: Any, results: Any, env: dict[str, str], threads: int) -> None:
@@ -85,7 +85,7 @@ class PoolExecutor:
             nonlocal failed
             rows.append(row)
             worker.job = None
-            if row.get("status") not in ("ok", "skipped"):
+            if is_failure(row):
                 failed += 1
                 bar.write(f"  FAILED {row.get('method')}/{row.get('category')}: {str(row.get('error'))[:200]}")
             bar.update(1)
@@ -99,10 +99,13 @@ class PoolExecutor:
                         w.tasks.put((job_id, run_one, (cell, spec)))
                 try:
                     job_id, row, error = results.get(timeout=0.2)
-                    w = next(w for w in pool if w.job and w.job[0] == job_id)
-                    finish(w, row if row is not None else failure_row(w.job[1], spec, error or "worker error"))
                 except queue.Empty:
-                    pass
+                    job_id = None
+                # a result can arrive from a worker already stopped at its timeout: that
+                # cell has its error row, so the late result is dropped
+                owner = next((w for w in pool if w.job and w.job[0] == job_id), None)
+                if owner is not None:
+                    finish(owner, row if row is not None else failure_row(owner.job[1], spec, error or "worker error"))
                 for i, w in enumerate(pool):
                     if w.job is None:
                         continue

@@ -13,7 +13,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-
 from .. import registry
 from ..config import DatasetSpec, load_catalogue
 from ..data.adapters import DatasetAdapter
@@ -56,6 +55,11 @@ def run_cell(cell: Cell, store: ResultStore, *, device: str = "cpu",
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc()
     row["wall_s"] = time.perf_counter() - start
+    return _record(store, row)
+
+
+def _record(store: ResultStore, row: dict[str, Any]) -> dict[str, Any]:
+    """Write the row atomically, then tell the plugins."""
     store.write(row)
     pm.hook.adbench_cell_finished(row=row)
     return row
@@ -77,10 +81,7 @@ def base_row(cell: Cell, device: str) -> dict[str, Any]:
 
 def write_error_row(cell: Cell, run_dir: Path, device: str, reason: str) -> dict[str, Any]:
     """The row of a cell that could not report itself (its process was killed or timed out)."""
-    row = {**base_row(cell, device), "status": "error", "error": reason}
-    ResultStore(run_dir).write(row)
-    pm.hook.adbench_cell_finished(row=row)
-    return row
+    return _record(ResultStore(run_dir), {**base_row(cell, device), "status": "error", "error": reason})
 
 
 def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
