@@ -74,6 +74,14 @@ class DatasetAdapter:
     def categories(self) -> list[str]:
         return list(self.spec.categories or self.DEFAULT_CATEGORIES)
 
+    def category_dir(self, category: str) -> Path:
+        """``<root>/<category>``; a missing folder is an error that shows the expected layout."""
+        folder = self.root() / category
+        if not folder.is_dir():
+            raise DatasetError(f"data set {self.spec.name!r}: category folder {folder} is missing; "
+                               f"expected the layout {self.LAYOUT}")
+        return folder
+
     def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
         raise NotImplementedError
 
@@ -102,6 +110,14 @@ class DatasetAdapter:
         for s in found:
             problems += check_sample(s)
         return problems
+
+
+def normal_samples(folder: Path, problems: list[Problem], missing: str) -> list[Sample]:
+    """The normal images of ``folder``; a missing folder adds the error ``missing``."""
+    if not folder.is_dir():
+        problems.append(Problem("error", folder, missing))
+        return []
+    return [Sample(p, 0, "good") for p in list_images(folder, problems)]
 
 
 def check_sample(s: Sample) -> list[Problem]:
@@ -137,21 +153,12 @@ class MVTecAD(DatasetAdapter):
     DEFAULT_CATEGORIES = ("bottle", "cable", "capsule", "carpet", "grid", "hazelnut", "leather",
                           "metal_nut", "pill", "screw", "tile", "toothbrush", "transistor", "wood", "zipper")
 
-    def category_dir(self, category: str) -> Path:
-        folder = self.root() / category
-        if not folder.is_dir():
-            raise DatasetError(f"data set {self.spec.name!r}: category folder {folder} is missing; "
-                               f"expected the layout {self.LAYOUT}")
-        return folder
-
     def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
         base = self.category_dir(category)
         problems: list[Problem] = []
         if split == "train":
-            folder = base / "train" / "good"
-            if not folder.is_dir():
-                return [], [Problem("error", folder, "missing: MVTec AD keeps training images in train/good/")]
-            return [Sample(p, 0, "good") for p in list_images(folder, problems)], problems
+            missing = "missing: MVTec AD keeps training images in train/good/"
+            return normal_samples(base / "train" / "good", problems, missing), problems
         test = base / "test"
         if not test.is_dir():
             return [], [Problem("error", test, "missing: MVTec AD keeps test images in test/<defect>/")]
@@ -190,22 +197,12 @@ class BTAD(DatasetAdapter):
         return inner if inner.is_dir() and not (path / "01").is_dir() else path
 
     def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
-        base = self.root() / category
-        if not base.is_dir():
-            raise DatasetError(f"data set {self.spec.name!r}: product folder {base} is missing; expected the "
-                               f"layout {self.LAYOUT}")
+        base = self.category_dir(category)
         problems: list[Problem] = []
         if split == "train":
-            folder = base / "train" / "ok"
-            if not folder.is_dir():
-                return [], [Problem("error", folder, "missing: BTAD keeps training images in train/ok/")]
-            return [Sample(p, 0, "good") for p in list_images(folder, problems)], problems
-        out: list[Sample] = []
-        ok = base / "test" / "ok"
-        if ok.is_dir():
-            out += [Sample(p, 0, "good") for p in list_images(ok, problems)]
-        else:
-            problems.append(Problem("error", ok, "missing: BTAD keeps normal test images in test/ok/"))
+            return normal_samples(base / "train" / "ok", problems,
+                                  "missing: BTAD keeps training images in train/ok/"), problems
+        out = normal_samples(base / "test" / "ok", problems, "missing: BTAD keeps normal test images in test/ok/")
         ko, gt = base / "test" / "ko", base / "ground_truth" / "ko"
         masks = {p.stem: p for p in list_images(gt, problems)} if gt.is_dir() else {}
         if not gt.is_dir():
