@@ -1,4 +1,4 @@
-"""The perceptual (feature-level) loss network: torchvision ``vgg11.features[:4]``.
+"""The perceptual (feature-level) loss network: the layers of torchvision ``vgg11.features[:4]``.
 
 ImageNet weights are used when torchvision's file is already in the local torch hub cache
 (``$TORCH_HOME/hub/checkpoints``); nothing is downloaded. Otherwise adbench falls back,
@@ -27,13 +27,16 @@ class PerceptualNet(nn.Module):
 
     def __init__(self, prefer_pretrained: bool = True, seed: int = 0):
         super().__init__()
-        from torchvision.models import vgg11
-
-        net = vgg11(weights=None)
+        # only the four layers used are built: the whole of vgg11() would also initialise
+        # its 129 M-parameter classifier, about a second of serial work per cell
+        features = nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(inplace=True),
+                                 nn.MaxPool2d(2, 2), nn.Conv2d(64, 128, 3, padding=1))
         self.backbone = "vgg11_features4_random_frozen"
         path = _hub_file()
         if prefer_pretrained and path.is_file():
-            net.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
+            state = torch.load(path, weights_only=True, map_location="cpu")
+            features.load_state_dict({k.removeprefix("features."): v for k, v in state.items()
+                                      if k.split(".")[:2] in (["features", "0"], ["features", "3"])})
             self.backbone = "vgg11_features4_imagenet"
         else:
             if prefer_pretrained:
@@ -42,11 +45,11 @@ class PerceptualNet(nn.Module):
                               f"the published setting.", stacklevel=2)
             gen = torch.Generator().manual_seed(seed)
             with torch.no_grad():
-                for m in net.features.modules():
+                for m in features:
                     if isinstance(m, nn.Conv2d):
                         m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2.0 / m.weight[0].numel()) ** 0.5)
                         m.bias.zero_()
-        self.features = net.features[:4].eval()
+        self.features = features.eval()
         for p in self.features.parameters():
             p.requires_grad_(False)
         self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), persistent=False)

@@ -51,7 +51,11 @@ def test_local_imagenet_weights_are_used_when_present(tmp_path, monkeypatch):
         warnings.simplefilter("error")
         net = PerceptualNet(prefer_pretrained=True)
     assert net.backbone == "vgg11_features4_imagenet"
-    assert torch.equal(net.features[0].weight, reference.features[0].weight)
+    for i in (0, 3):
+        assert torch.equal(net.features[i].weight, reference.features[i].weight)
+        assert torch.equal(net.features[i].bias, reference.features[i].bias)
+    # only vgg11.features[:4] is held (and built), not the 129 M-parameter classifier
+    assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in reference.features[:4].parameters())
 
 
 def test_piade_routes_to_two_64d_vectors_with_unit_coupling():
