@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -15,6 +15,9 @@ else:  # pragma: no cover
 
 from .data.sample import DatasetError
 
+if TYPE_CHECKING:
+    from filelock import FileLock
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -22,6 +25,15 @@ def cache_dir() -> Path:
     """``$ADBENCH_CACHE``, else ``~/.cache/adbench``: synthetic data and tensor caches."""
     env = os.environ.get("ADBENCH_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "adbench"
+
+
+def cache_entry_lock(entry: Path) -> "FileLock":
+    """The lock to hold while checking for and filling one cache entry, so that concurrent
+    workers (or ``adbench run`` processes) compute it once and the others read it."""
+    from filelock import FileLock
+
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(entry.with_name(entry.name + ".lock")))
 
 
 def datasets_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:

@@ -110,3 +110,34 @@ def test_profile_cli_needs_no_data_and_writes_costs_csv(tmp_path):
     assert len(df) == 4 and set(df["precision"]) == {"fp32", "bf16"}
     assert {"params", "GMACs_fvcore", "forward_MiB", "backward_MiB", "onnx_MiB", "latency_ms"} <= set(df.columns)
     assert not (tmp_path / "cache" / "synthetic").exists(), "profiling must not touch data"
+
+
+def test_concurrent_profiles_of_one_config_run_once(tmp_path, monkeypatch):
+    """Two workers starting cells of one method: the cost profile is computed once, and the
+    second worker gets the cached figures instead of profiling again."""
+    import threading
+    import time
+
+    from adbench import registry
+    from adbench.costs import profile as prof
+
+    monkeypatch.setenv("ADBENCH_CACHE", str(tmp_path))
+    calls: list[int] = []
+
+    def fake_profile(*args):
+        calls.append(1)
+        time.sleep(0.3)
+        return {"summary": {"params": 7}, "latency": [], "cached": False}
+
+    monkeypatch.setattr(prof, "_profile", fake_profile)
+    cls = registry.methods().get("convae").obj
+    out: list = []
+    threads = [threading.Thread(target=lambda: out.append(prof.profile_method(cls, cls.config_for("smoke"))))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert sorted(r["cached"] for r in out) == [False, True]
+    assert all(r["summary"] == {"params": 7} for r in out)

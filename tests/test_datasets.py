@@ -251,3 +251,30 @@ def test_tensor_cache_hits_and_invalidates(tmp_path, monkeypatch):
     changed = load_samples(samples, 8)
     assert len(list((tmp_path / "cache" / "tensors").glob("*.npz"))) == 3
     assert not np.array_equal(changed.images[0].numpy(), first.images[0].numpy())
+
+
+def test_concurrent_loads_decode_a_split_once(tmp_path, monkeypatch):
+    """Two workers asking for the same uncached split: one decodes, the other reads its entry."""
+    import threading
+    import time
+
+    from adbench.data import loading
+
+    monkeypatch.setenv("ADBENCH_CACHE", str(tmp_path / "cache"))
+    samples = MVTecAD(DatasetSpec("m", "mvtec_ad", root=str(mvtec_tree(tmp_path / "d")))).samples("grid", "test")
+    real, calls = loading._decode_all, []
+
+    def slow_decode(*args):
+        calls.append(1)
+        time.sleep(0.3)  # long enough for the other thread to arrive while this one decodes
+        return real(*args)
+
+    monkeypatch.setattr(loading, "_decode_all", slow_decode)
+    out: list = []
+    threads = [threading.Thread(target=lambda: out.append(load_samples(samples, 8))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(out) == 2
+    assert np.array_equal(out[0].images.numpy(), out[1].images.numpy())

@@ -127,3 +127,16 @@ def test_every_torch_load_is_weights_only():
                 if "torch.load(" in line and "weights_only=True" not in line:
                     offenders.append(f"{path}:{n}")
     assert not offenders
+
+
+def test_pool_hands_out_a_method_no_other_worker_is_running():
+    """Cells come method by method; a free worker takes the first cell of another method, so two
+    workers do not queue on one method's cost profile (or duplicate it)."""
+    from adbench.executors.pool import next_cell
+    from adbench.protocol.cells import Cell
+
+    pending = list(enumerate(Cell(m, "synthetic", c, "unsupervised", 0, "smoke")
+                             for m in ("a", "b") for c in ("x", "y")))
+    assert next_cell(pending, set()) == 0
+    assert pending[next_cell(pending, {"a"})][1].method == "b"
+    assert next_cell(pending, {"a", "b"}) == 0  # nothing else left: the plan's order

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from ..config import cache_dir
+from ..config import cache_dir, cache_entry_lock
 from ..results.store import write_json_atomic
 from .flops import count_flops
 from .latency import measure_latency, precision_supported
@@ -88,10 +88,20 @@ def profile_method(method_cls: Any, cfg: dict[str, Any], *, device: str = "cpu",
                    use_cache: bool = True, min_run_time: float = 0.5) -> dict[str, Any]:
     """Profile a method's pipeline at its config (untrained weights unless ``model`` is
     given: the costs do not depend on weight values), from the cache when possible."""
+    if not use_cache:
+        return _profile(method_cls, cfg, device, batches, precisions, model, min_run_time)
     key = _cache_key(method_cls.name, cfg, device, batches, precisions)
     path = cache_dir() / "costs" / f"{key}.json"
-    if use_cache and path.is_file():
-        return {**json.loads(path.read_text()), "cached": True}
+    with cache_entry_lock(path):
+        if path.is_file():
+            return {**json.loads(path.read_text()), "cached": True}
+        result = _profile(method_cls, cfg, device, batches, precisions, model, min_run_time)
+        write_json_atomic(path, {k: v for k, v in result.items() if k != "cached"})
+    return result
+
+
+def _profile(method_cls: Any, cfg: dict[str, Any], device: str, batches: Sequence[int],
+             precisions: Sequence[str], model: nn.Module | None, min_run_time: float) -> dict[str, Any]:
     if model is None:
         from ..method import RunContext
 
@@ -99,6 +109,4 @@ def profile_method(method_cls: Any, cfg: dict[str, Any], *, device: str = "cpu",
     result = profile_model(model, int(cfg["image_size"]), device=device, batches=batches,
                            precisions=precisions, min_run_time=min_run_time)
     result["method"] = method_cls.name
-    if use_cache:
-        write_json_atomic(path, result)
     return {**result, "cached": False}

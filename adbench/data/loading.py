@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..config import cache_dir
+from ..config import cache_dir, cache_entry_lock
 from .sample import DatasetError, Sample
 
 LOADER_VERSION = 1
@@ -85,19 +85,26 @@ def load_samples(samples: Sequence[Sample], size: int, *, use_cache: bool = True
     labels = torch.tensor([s.label for s in samples], dtype=torch.long)
     defects = [s.defect_type for s in samples]
     paths = [str(s.path) for s in samples]
-    path = cache_dir() / "tensors" / f"{cache_key(samples, size)}.npz" if use_cache else None
-    if path is not None and path.is_file():
-        with np.load(path) as z:
-            return SplitTensors(torch.from_numpy(z["images"]), torch.from_numpy(z["masks"]), labels, defects, paths)
+    if not use_cache:
+        images, masks = _decode_all(samples, size)
+    else:
+        path = cache_dir() / "tensors" / f"{cache_key(samples, size)}.npz"
+        with cache_entry_lock(path):  # concurrent workers decode a split once
+            if path.is_file():
+                with np.load(path) as z:
+                    images, masks = z["images"], z["masks"]
+            else:
+                images, masks = _decode_all(samples, size)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
+                with os.fdopen(fd, "wb") as fh:
+                    np.savez(fh, images=images, masks=masks)
+                os.replace(tmp, path)
+    return SplitTensors(torch.from_numpy(images), torch.from_numpy(masks), labels, defects, paths)
+
+
+def _decode_all(samples: Sequence[Sample], size: int) -> tuple[np.ndarray, np.ndarray]:
     images = np.zeros((len(samples), size, size, 3), np.uint8)
     masks = np.zeros((len(samples), size, size), bool)
     for i, s in enumerate(samples):
         images[i], masks[i] = decode_sample(s, size)
-    images = np.ascontiguousarray(images.transpose(0, 3, 1, 2))
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, images=images, masks=masks)
-        os.replace(tmp, path)
-    return SplitTensors(torch.from_numpy(images), torch.from_numpy(masks), labels, defects, paths)
+    return np.ascontiguousarray(images.transpose(0, 3, 1, 2)), masks

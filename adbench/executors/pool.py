@@ -40,6 +40,12 @@ def _worker_main(tasks: Any, results: Any, env: dict[str, str], threads: int) ->
             results.put((job_id, None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
 
 
+def next_cell(pending: Sequence[tuple[int, Cell]], busy_methods: set[str]) -> int:
+    """Index of the pending cell to hand out next: the first whose method no other worker
+    is running, so that workers do not queue on one method's cost profile; else the first."""
+    return next((i for i, (_, cell) in enumerate(pending) if cell.method not in busy_methods), 0)
+
+
 class _Worker:
     def __init__(self, ctx: Any, slot: int, env: dict[str, str], threads: int, results: Any):
         self.slot, self.tasks = slot, ctx.Queue()
@@ -48,12 +54,21 @@ class _Worker:
         self.job: tuple[int, Cell] | None = None
         self.started = 0.0
 
-    def stop(self, kill: bool = False) -> None:
+    def request_stop(self, kill: bool = False) -> None:
         if kill and self.proc.is_alive():
             self.proc.kill()
         elif self.proc.is_alive():
             self.tasks.put(None)
+
+    def join(self) -> None:
         self.proc.join(timeout=10)
+        if self.proc.is_alive():  # a worker stuck in its shutdown must not hold up the run
+            self.proc.kill()
+            self.proc.join()
+
+    def stop(self, kill: bool = False) -> None:
+        self.request_stop(kill)
+        self.join()
 
 
 class PoolExecutor:
@@ -94,7 +109,7 @@ class PoolExecutor:
             while pending or any(w.job for w in pool):
                 for w in pool:
                     if w.job is None and pending:
-                        job_id, cell = pending.pop(0)
+                        job_id, cell = pending.pop(next_cell(pending, {w.job[1].method for w in pool if w.job}))
                         w.job, w.started = (job_id, cell), time.monotonic()
                         w.tasks.put((job_id, run_one, (cell, spec)))
                 try:
@@ -121,7 +136,9 @@ class PoolExecutor:
                 bar.set_postfix(running=running, failed=failed, refresh=False)
                 bar.refresh()
         finally:
+            for w in pool:  # all at once: each worker's interpreter shutdown takes a while
+                w.request_stop(kill=bool(w.job))
             for w in pool:
-                w.stop(kill=bool(w.job))
+                w.join()
             bar.close()
         return rows
