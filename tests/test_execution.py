@@ -140,3 +140,73 @@ def test_pool_hands_out_a_method_no_other_worker_is_running():
     assert next_cell(pending, set()) == 0
     assert pending[next_cell(pending, {"a"})][1].method == "b"
     assert next_cell(pending, {"a", "b"}) == 0  # nothing else left: the plan's order
+
+
+def _live_group_members(pgid: int, wait: float = 5.0) -> list[str]:
+    """Processes of the group that are still running (zombies awaiting their reaper are not)."""
+    import time
+
+    deadline = time.time() + wait
+    while True:
+        pids = subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout.split()
+        live = []
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (FileNotFoundError, IndexError):
+                continue
+            if state != "Z":
+                live.append(f"{pid} {Path(f'/proc/{pid}/cmdline').read_bytes()[:200]!r}")
+        if not live or time.time() > deadline:
+            return live
+        time.sleep(0.1)
+
+
+def test_ctrl_c_with_workers_keeps_rows_and_leaves_no_workers(tmp_path: Path, test_plugin_site: Path):
+    """Ctrl-C in a terminal signals the whole process group: the parent and every worker.
+    Finished rows stay, no partial row is left, no worker outlives the run, and the next run
+    does only the missing cells."""
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    env = {**os.environ, **ENV, "PYTHONPATH": str(test_plugin_site)}
+    args = [sys.executable, "-m", "adbench", "run", "sleepy", "--profile", "smoke", "--set", "sleep=1",
+            "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "cells").glob("*.json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()[-2000:]
+    assert not _live_group_members(proc.pid), "a worker outlived the run"
+    done = _rows(out)
+    assert 2 <= len(done) < 4 and all(r["status"] == "ok" for r in done.values())
+    assert not [p for p in (out / "cells").iterdir() if p.suffix not in (".json", ".lock")]
+    res = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert f"{len(done)} already done, {4 - len(done)} to run" in res.stderr
+    assert len(_rows(out)) == 4
+
+
+def test_workers_exit_when_the_parent_is_killed(tmp_path: Path, test_plugin_site: Path):
+    """A parent killed outright (SIGKILL, out-of-memory killer) runs no clean-up; its workers
+    notice and exit instead of training on as orphans that write rows into the folder later."""
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    env = {**os.environ, **ENV, "PYTHONPATH": str(test_plugin_site)}
+    proc = subprocess.Popen([sys.executable, "-m", "adbench", "run", "sleepy", "--profile", "smoke", "--set",
+                             "sleep=60", "--workers", "2", "--out", str(out)], env=env, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "cells").glob("*.lock"))) < 2:
+        time.sleep(0.05)  # both workers are inside a cell
+    time.sleep(1)
+    proc.kill()
+    proc.wait(timeout=30)
+    assert not _live_group_members(proc.pid, wait=10), "a worker outlived its killed parent"
+    assert not list((out / "cells").glob("*.json"))

@@ -3,15 +3,18 @@
 A worker that exceeds ``cell_timeout`` or dies (killed, segfault, out of memory) is
 replaced; its cell gets an error row, so the other cells' rows are all kept and a resumed
 run retries it. With several GPUs each worker sees one of them through
-``CUDA_VISIBLE_DEVICES``; CPU threads are divided between workers.
+``CUDA_VISIBLE_DEVICES``; CPU threads are divided between workers. Workers exit when the
+parent process is gone, however it ended.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.connection
 import os
 import queue
 import sys
+import threading
 import time
 import traceback
 from typing import Any, Sequence
@@ -22,8 +25,23 @@ from ..protocol.cells import Cell
 from .base import RunSpec, failure_row, is_failure, run_one
 
 
+def _exit_with_parent() -> None:
+    """Stop this worker as soon as the parent is gone (killed, or stopped by SIGTERM), so no
+    orphan keeps training and writing rows after the run it belonged to."""
+    parent = mp.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        mp.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="adbench-parent-watch", daemon=True).start()
+
+
 def _worker_main(tasks: Any, results: Any, env: dict[str, str], threads: int) -> None:
     os.environ.update(env)  # before torch initialises CUDA
+    _exit_with_parent()
     import torch
 
     torch.set_num_threads(max(1, threads))
