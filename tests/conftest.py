@@ -86,7 +86,7 @@ class Sleepy(Method):
 
     def fit(self, train):
         time.sleep(self.cfg["sleep"])
-        return FitReport()
+        return FitReport(notes={"cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")})
 
     def model(self):
         return _Mean()

@@ -210,3 +210,21 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path: Path, test_plugin_site
     proc.wait(timeout=30)
     assert not _live_group_members(proc.pid, wait=10), "a worker outlived its killed parent"
     assert not list((out / "cells").glob("*.json"))
+
+
+def test_each_worker_sees_its_own_gpu(tmp_path: Path, test_plugin_site: Path, monkeypatch):
+    """With several GPUs, worker i gets ``CUDA_VISIBLE_DEVICES=i``: every cell sees one device,
+    and the cells spread over all of them. (The environment is what is checked; no GPU needed.)"""
+    from adbench.config import load_catalogue
+    from adbench.executors.base import RunSpec
+    from adbench.executors.pool import PoolExecutor
+    from adbench.protocol.cells import Cell
+
+    monkeypatch.syspath_prepend(str(test_plugin_site))  # spawned workers start with this sys.path
+    monkeypatch.setenv("ADBENCH_LOAD_PLUGINS", ENV["ADBENCH_LOAD_PLUGINS"])
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    cells = [Cell("sleepy", "synthetic", c, "unsupervised", 0, "smoke", overrides=(("sleep", "0.2"),))
+             for c in ("grain", "disc", "weave", "plate")]
+    rows = PoolExecutor(workers=2, gpus=["0", "1"]).run(cells, RunSpec(tmp_path / "run", "cpu", load_catalogue()))
+    assert len(rows) == 4 and all(r["status"] == "ok" for r in rows), [r.get("error") for r in rows]
+    assert {r["fit_notes"]["cuda_visible_devices"] for r in rows} == {"0", "1"}
