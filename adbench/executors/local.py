@@ -23,7 +23,7 @@ class LocalExecutor:
         rows = []
         failed = 0
         bar = tqdm(total=len(cells), unit="cell", file=sys.stderr, dynamic_ncols=True,
-                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]{postfix}")
+                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]")
         try:
             for cell in cells:
                 bar.set_description(f"{cell.method}/{cell.category}")
