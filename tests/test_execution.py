@@ -228,3 +228,16 @@ def test_each_worker_sees_its_own_gpu(tmp_path: Path, test_plugin_site: Path, mo
     rows = PoolExecutor(workers=2, gpus=["0", "1"]).run(cells, RunSpec(tmp_path / "run", "cpu", load_catalogue()))
     assert len(rows) == 4 and all(r["status"] == "ok" for r in rows), [r.get("error") for r in rows]
     assert {r["fit_notes"]["cuda_visible_devices"] for r in rows} == {"0", "1"}
+
+
+def test_a_late_result_from_a_replaced_worker_is_dropped():
+    """A worker stopped at --cell-timeout may still have queued its result; its replacement
+    runs another job, so the late result belongs to no worker (it must not raise)."""
+    from types import SimpleNamespace
+
+    from adbench.executors.pool import owner_of
+
+    replacement, idle = SimpleNamespace(job=(7, "cell 7")), SimpleNamespace(job=None)
+    assert owner_of([replacement, idle], 3) is None  # job 3 timed out; its worker was replaced
+    assert owner_of([replacement, idle], None) is None  # the poll timed out: nothing arrived
+    assert owner_of([replacement, idle], 7) is replacement

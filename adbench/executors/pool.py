@@ -64,6 +64,13 @@ def next_cell(pending: Sequence[tuple[int, Cell]], busy_methods: set[str]) -> in
     return next((i for i, (_, cell) in enumerate(pending) if cell.method not in busy_methods), 0)
 
 
+def owner_of(pool: Sequence[Any], job_id: int | None) -> Any | None:
+    """The worker running ``job_id``, or None. A result can arrive from a worker already
+    stopped at its timeout (and replaced): that cell has its error row, so the late result
+    has no owner and is dropped."""
+    return next((w for w in pool if w.job and w.job[0] == job_id), None)
+
+
 class _Worker:
     def __init__(self, ctx: Any, slot: int, env: dict[str, str], threads: int, results: Any):
         self.slot, self.tasks = slot, ctx.Queue()
@@ -134,9 +141,7 @@ class PoolExecutor:
                     job_id, row, error = results.get(timeout=0.2)
                 except queue.Empty:
                     job_id = None
-                # a result can arrive from a worker already stopped at its timeout: that
-                # cell has its error row, so the late result is dropped
-                owner = next((w for w in pool if w.job and w.job[0] == job_id), None)
+                owner = owner_of(pool, job_id)
                 if owner is not None:
                     finish(owner, row if row is not None else failure_row(owner.job[1], spec, error or "worker error"))
                 for i, w in enumerate(pool):
