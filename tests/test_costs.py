@@ -141,3 +141,16 @@ def test_concurrent_profiles_of_one_config_run_once(tmp_path, monkeypatch):
     assert len(calls) == 1
     assert sorted(r["cached"] for r in out) == [False, True]
     assert all(r["summary"] == {"params": 7} for r in out)
+
+
+def test_a_torchscript_export_failure_prints_nothing_to_stdout(capfd):
+    """SegNet's max-unpooling fails the TorchScript exporter, which then dumps its IR graph on
+    stdout (file descriptor 1); the dynamo fallback is used and stdout stays clean."""
+    from adbench import RunContext, registry
+
+    cls = registry.methods().get("segnet").obj
+    cfg = cls.config_for("smoke")
+    x = torch.rand(1, 3, cfg["image_size"], cfg["image_size"])
+    row = export_and_check(cls(cfg, RunContext()).model(), x, reps=1)
+    assert row["onnx_ok"] and row["onnx_exporter"] == "dynamo", row
+    assert "Torch IR graph" not in capfd.readouterr().out

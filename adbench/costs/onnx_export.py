@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -71,13 +74,30 @@ def export_and_check(model: nn.Module, images: torch.Tensor, *, reps: int = 20,
             "onnx_error": None if err < 1e-3 else f"outputs differ from PyTorch by {err:.3g} (limit 1e-3)"}
 
 
+@contextlib.contextmanager
+def _stdout_discarded() -> Iterator[None]:
+    """Silence file descriptor 1 for a while. The TorchScript exporter turns its C++ log on
+    (torch checks ``_jit_is_onnx_log_enabled`` without calling it) and, when it fails, dumps
+    the whole IR graph to stdout, burying the run's summary table in hundreds of lines."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _export(model: nn.Module, x: torch.Tensor, path: Path) -> str:
     """TorchScript exporter first (fast, mature); the dynamo exporter when it fails."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            torch.onnx.export(model, (x,), str(path), dynamo=False, opset_version=OPSET,
-                              input_names=["images"], do_constant_folding=True)
+            with _stdout_discarded():
+                torch.onnx.export(model, (x,), str(path), dynamo=False, opset_version=OPSET,
+                                  input_names=["images"], do_constant_folding=True)
             return "torchscript"
         except Exception as first:
             try:
