@@ -134,7 +134,7 @@ class PoolExecutor:
             while pending or any(w.job for w in pool):
                 for w in pool:
                     if w.job is None and pending:
-                        job_id, cell = pending.pop(next_cell(pending, {w.job[1].method for w in pool if w.job}))
+                        job_id, cell = pending.pop(next_cell(pending, {o.job[1].method for o in pool if o.job}))
                         w.job, w.started = (job_id, cell), time.monotonic()
                         w.tasks.put((job_id, run_one, (cell, spec)))
                 try:
