@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable, TypeVar
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -15,10 +15,8 @@ else:  # pragma: no cover
 
 from .data.sample import DatasetError
 
-if TYPE_CHECKING:
-    from filelock import FileLock
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 def cache_dir() -> Path:
@@ -27,13 +25,24 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "adbench"
 
 
-def cache_entry_lock(entry: Path) -> "FileLock":
-    """The lock to hold while checking for and filling one cache entry, so that concurrent
-    workers (or ``adbench run`` processes) compute it once and the others read it."""
+def cached_entry(entry: Path, read: Callable[[Path], T], make: Callable[[], T],
+                 write: Callable[[Path, T], None]) -> tuple[T, bool]:
+    """One cache entry's value, and whether it was already there.
+
+    A hit is read without locking (``write`` must replace the file atomically). A miss is
+    computed under a lock per entry, so concurrent workers (or ``adbench run`` processes)
+    compute it once and the others wait and read it."""
+    if entry.is_file():
+        return read(entry), True
     from filelock import FileLock
 
     entry.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(entry.with_name(entry.name + ".lock")))
+    with FileLock(str(entry.with_name(entry.name + ".lock"))):
+        if entry.is_file():
+            return read(entry), True
+        value = make()
+        write(entry, value)
+        return value, False
 
 
 def datasets_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:

@@ -115,8 +115,8 @@ def test_profile_cli_needs_no_data_and_writes_costs_csv(tmp_path):
 def test_concurrent_profiles_of_one_config_run_once(tmp_path, monkeypatch):
     """Two workers starting cells of one method: the cost profile is computed once, and the
     second worker gets the cached figures instead of profiling again."""
-    import threading
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
     from adbench import registry
     from adbench.costs import profile as prof
@@ -131,13 +131,11 @@ def test_concurrent_profiles_of_one_config_run_once(tmp_path, monkeypatch):
 
     monkeypatch.setattr(prof, "_profile", fake_profile)
     cls = registry.methods().get("convae").obj
-    out: list = []
-    threads = [threading.Thread(target=lambda: out.append(prof.profile_method(cls, cls.config_for("smoke"))))
-               for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    def ask() -> dict:
+        return prof.profile_method(cls, cls.config_for("smoke"))
+
+    with ThreadPoolExecutor(2) as pool:  # two workers asking at once
+        out = [f.result() for f in [pool.submit(ask) for _ in range(2)]]
     assert len(calls) == 1
     assert sorted(r["cached"] for r in out) == [False, True]
     assert all(r["summary"] == {"params": 7} for r in out)

@@ -255,8 +255,8 @@ def test_tensor_cache_hits_and_invalidates(tmp_path, monkeypatch):
 
 def test_concurrent_loads_decode_a_split_once(tmp_path, monkeypatch):
     """Two workers asking for the same uncached split: one decodes, the other reads its entry."""
-    import threading
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
     from adbench.data import loading
 
@@ -270,11 +270,7 @@ def test_concurrent_loads_decode_a_split_once(tmp_path, monkeypatch):
         return real(*args)
 
     monkeypatch.setattr(loading, "_decode_all", slow_decode)
-    out: list = []
-    threads = [threading.Thread(target=lambda: out.append(load_samples(samples, 8))) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(2) as pool:  # two workers asking at once
+        out = [f.result() for f in [pool.submit(lambda: load_samples(samples, 8)) for _ in range(2)]]
     assert len(calls) == 1 and len(out) == 2
     assert np.array_equal(out[0].images.numpy(), out[1].images.numpy())

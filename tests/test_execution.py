@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 
@@ -144,8 +146,6 @@ def test_pool_hands_out_a_method_no_other_worker_is_running():
 
 def _live_group_members(pgid: int, wait: float = 5.0) -> list[str]:
     """Processes of the group that are still running (zombies awaiting their reaper are not)."""
-    import time
-
     deadline = time.time() + wait
     while True:
         pids = subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout.split()
@@ -166,9 +166,6 @@ def test_ctrl_c_with_workers_keeps_rows_and_leaves_no_workers(tmp_path: Path, te
     """Ctrl-C in a terminal signals the whole process group: the parent and every worker.
     Finished rows stay, no partial row is left, no worker outlives the run, and the next run
     does only the missing cells."""
-    import signal
-    import time
-
     out = tmp_path / "run"
     env = {**os.environ, **ENV, "PYTHONPATH": str(test_plugin_site)}
     args = [sys.executable, "-m", "adbench", "run", "sleepy", "--profile", "smoke", "--set", "sleep=1",
@@ -194,9 +191,6 @@ def test_ctrl_c_with_workers_keeps_rows_and_leaves_no_workers(tmp_path: Path, te
 def test_workers_exit_when_the_parent_is_killed(tmp_path: Path, test_plugin_site: Path):
     """A parent killed outright (SIGKILL, out-of-memory killer) runs no clean-up; its workers
     notice and exit instead of training on as orphans that write rows into the folder later."""
-    import signal
-    import time
-
     out = tmp_path / "run"
     env = {**os.environ, **ENV, "PYTHONPATH": str(test_plugin_site)}
     proc = subprocess.Popen([sys.executable, "-m", "adbench", "run", "sleepy", "--profile", "smoke", "--set",

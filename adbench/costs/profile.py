@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from ..config import cache_dir, cache_entry_lock
+from ..config import cache_dir, cached_entry
 from ..results.store import write_json_atomic
 from .flops import count_flops
 from .latency import measure_latency, precision_supported
@@ -89,15 +89,12 @@ def profile_method(method_cls: Any, cfg: dict[str, Any], *, device: str = "cpu",
     """Profile a method's pipeline at its config (untrained weights unless ``model`` is
     given: the costs do not depend on weight values), from the cache when possible."""
     if not use_cache:
-        return _profile(method_cls, cfg, device, batches, precisions, model, min_run_time)
+        return {**_profile(method_cls, cfg, device, batches, precisions, model, min_run_time), "cached": False}
     key = _cache_key(method_cls.name, cfg, device, batches, precisions)
-    path = cache_dir() / "costs" / f"{key}.json"
-    with cache_entry_lock(path):
-        if path.is_file():
-            return {**json.loads(path.read_text()), "cached": True}
-        result = _profile(method_cls, cfg, device, batches, precisions, model, min_run_time)
-        write_json_atomic(path, {k: v for k, v in result.items() if k != "cached"})
-    return result
+    result, hit = cached_entry(cache_dir() / "costs" / f"{key}.json", lambda p: json.loads(p.read_text()),
+                               lambda: _profile(method_cls, cfg, device, batches, precisions, model, min_run_time),
+                               write_json_atomic)
+    return {**result, "cached": hit}
 
 
 def _profile(method_cls: Any, cfg: dict[str, Any], device: str, batches: Sequence[int],
@@ -109,4 +106,4 @@ def _profile(method_cls: Any, cfg: dict[str, Any], device: str, batches: Sequenc
     result = profile_model(model, int(cfg["image_size"]), device=device, batches=batches,
                            precisions=precisions, min_run_time=min_run_time)
     result["method"] = method_cls.name
-    return {**result, "cached": False}
+    return result

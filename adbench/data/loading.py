@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..config import cache_dir, cache_entry_lock
+from ..config import cache_dir, cached_entry
 from .sample import DatasetError, Sample
 
 LOADER_VERSION = 1
@@ -85,21 +85,25 @@ def load_samples(samples: Sequence[Sample], size: int, *, use_cache: bool = True
     labels = torch.tensor([s.label for s in samples], dtype=torch.long)
     defects = [s.defect_type for s in samples]
     paths = [str(s.path) for s in samples]
-    if not use_cache:
-        images, masks = _decode_all(samples, size)
+    if use_cache:
+        images, masks = cached_entry(cache_dir() / "tensors" / f"{cache_key(samples, size)}.npz", _read_entry,
+                                     lambda: _decode_all(samples, size), _write_entry)[0]
     else:
-        path = cache_dir() / "tensors" / f"{cache_key(samples, size)}.npz"
-        with cache_entry_lock(path):  # concurrent workers decode a split once
-            if path.is_file():
-                with np.load(path) as z:
-                    images, masks = z["images"], z["masks"]
-            else:
-                images, masks = _decode_all(samples, size)
-                fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-                with os.fdopen(fd, "wb") as fh:
-                    np.savez(fh, images=images, masks=masks)
-                os.replace(tmp, path)
+        images, masks = _decode_all(samples, size)
     return SplitTensors(torch.from_numpy(images), torch.from_numpy(masks), labels, defects, paths)
+
+
+def _read_entry(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with np.load(path) as z:
+        return z["images"], z["masks"]
+
+
+def _write_entry(path: Path, arrays: tuple[np.ndarray, np.ndarray]) -> None:
+    """Atomically: a reader sees the old state or the whole entry."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
+    with os.fdopen(fd, "wb") as fh:
+        np.savez(fh, images=arrays[0], masks=arrays[1])
+    os.replace(tmp, path)
 
 
 def _decode_all(samples: Sequence[Sample], size: int) -> tuple[np.ndarray, np.ndarray]:
