@@ -109,7 +109,9 @@ def _root_status(spec: DatasetSpec) -> str:
               help="Protocol track (default: each method's own).")
 @click.option("--profile", "-p", default="quick", show_default=True, type=click.Choice(PROFILES),
               help="smoke: seconds (CI); quick: about a minute per cell on CPU; paper: published settings.")
-@click.option("--seed", "-s", default="0", show_default=True, help="Seed(s), comma-separated.")
+@click.option("--seed", "-s", default=None, help="Seed(s), comma-separated; one cell per seed  [default: 0].")
+@click.option("--seeds", "n_seeds", default=None, type=click.IntRange(min=1),
+              help="Run seeds 0..N-1 (one cell each); tables then show mean ± std over seeds.")
 @click.option("--k-anomalies", default=5, show_default=True, type=int,
               help="Supervised track: anomalous images per defect type moved into training.")
 @click.option("--anomaly-ratio", default=None,
@@ -138,7 +140,7 @@ def _root_status(spec: DatasetSpec) -> str:
 @click.option("--datasets", "datasets_file", type=click.Path(path_type=Path), default=None,
               help="Data set catalogue (default: ./datasets.toml).")
 def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str | None, profile: str,
-        seed: str, k_anomalies: int, anomaly_ratio: str | None, overrides: tuple[str, ...],
+        seed: str | None, n_seeds: int | None, k_anomalies: int, anomaly_ratio: str | None, overrides: tuple[str, ...],
         out: Path | None, force: bool, device: str, executor: str, workers: int, cell_timeout: float | None,
         shard: str | None, executor_config: Path | None, partition: str | None, time_min: int | None,
         gpus: int | None, cpus: int | None, mem: int | None, datasets_file: Path | None) -> None:
@@ -149,14 +151,14 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     from .executors.base import RunSpec
     from .protocol.plan import plan_cells
     from .report.build import write_report
-    from .report.tables import summary_table, to_markdown
+    from .report.tables import summary_display, summary_table, to_markdown
     from .results.store import ResultStore
 
     try:
         catalogue = load_catalogue(datasets_file)
         cells, notes = plan_cells(
             methods, catalogue, datasets=_csv(dataset), categories=_csv(category), track=track,
-            profile=profile, seeds=[int(s) for s in _csv(seed)], k_anomalies=k_anomalies,
+            profile=profile, seeds=_seeds(seed, n_seeds), k_anomalies=k_anomalies,
             ratios=[float(r) for r in _csv(anomaly_ratio)], overrides=_parse_overrides(overrides))
     except (UnknownNameError, DatasetError, ValueError) as exc:
         _fail(str(exc))
@@ -172,7 +174,7 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     dev = _resolve_device(device)
     runner = _executor(executor, workers, cell_timeout, dev, executor_config,
                        dict(partition=partition, time=time_min, gpus=gpus, cpus=cpus, mem=mem))
-    spec = RunSpec(out, dev, catalogue, force)
+    spec = RunSpec(out, dev, catalogue, force, time_limit_s=cell_timeout)
     try:
         runner.run(todo, spec)
     except KeyboardInterrupt:
@@ -190,13 +192,30 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     df = all_rows[all_rows["cell_key"].isin({c.key for c in cells})]
     summary = summary_table(df)
     if not summary.empty:
-        click.echo(to_markdown(summary))
+        shown = summary_display(summary)
+        click.echo(shown.to_markdown(colalign=["left"] + ["right"] * shown.shape[1]))
     failed = df[df["status"] != "ok"]
     click.echo(f"\nrows: {out / 'cells'}\ntables: {out / 'tables'} ({len(written)} files)")
     if len(failed):
         for _, r in failed.iterrows():
             click.echo(f"FAILED {r['method']} {r['dataset']}/{r['category']}: {r['error']}", err=True)
         sys.exit(1)
+
+
+def _seeds(seed: str | None, n_seeds: int | None) -> list[int]:
+    """``--seed 0,1,2`` or ``--seeds 3`` (the same three cells); 0 when neither is given."""
+    if seed is not None and n_seeds is not None:
+        raise click.UsageError("give --seed LIST or --seeds N, not both")
+    if n_seeds is not None:
+        return list(range(n_seeds))
+    try:
+        seeds = [int(s) for s in _csv(seed or "0")]
+    except ValueError:
+        raise click.BadParameter(f"{seed!r}: expected integers separated by commas, e.g. 0,1,2",
+                                 param_hint="--seed")
+    if not seeds or min(seeds) < 0:
+        raise click.BadParameter(f"{seed!r}: seeds are integers >= 0", param_hint="--seed")
+    return list(dict.fromkeys(seeds))
 
 
 def _shard(cells: list, shard: str) -> list:
@@ -312,16 +331,20 @@ def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str
               help="Output folder (default: <first run folder>/tables).")
 @click.option("--format", "formats", default="csv,md,tex,html", show_default=True,
               help="Comma-separated: csv, md, tex (tables), fig (figures only), html (figures + index.html).")
-def report(run_dirs: tuple[Path, ...], out: Path | None, formats: str) -> None:
+@click.option("--costs", "costs_dir", type=click.Path(path_type=Path), default=None,
+              help="Take the cost figures from an `adbench profile --out DIR` folder (its costs.csv, measured "
+                   "in one quiet process) instead of the rows; captions say which was used.")
+def report(run_dirs: tuple[Path, ...], out: Path | None, formats: str, costs_dir: Path | None) -> None:
     """Build tables, figures and a self-contained index.html from the result rows of
     RUN_DIRS (default: reports/quick). Several folders (e.g. from several machines or
     shards) are merged."""
     from .report.build import build_report
+    from .report.costs import CostsFileError
 
     dirs = list(run_dirs) or [Path("reports") / "quick"]
     try:
-        written = build_report(dirs, out or dirs[0] / "tables", tuple(_csv(formats)))
-    except FileNotFoundError as exc:
+        written = build_report(dirs, out or dirs[0] / "tables", tuple(_csv(formats)), costs_dir=costs_dir)
+    except (FileNotFoundError, CostsFileError) as exc:
         _fail(str(exc))
     for path in written:
         click.echo(str(path))

@@ -62,9 +62,9 @@ class {cls}(Method):
     description = "{name}: describe your method in one line"
     paper = "cite your paper here"
     profiles = {{
-        "smoke": {{"image_size": 32, "width": 8, "epochs": 2, "lr": 2e-3, "batch_size": 16, "max_seconds": 20.0}},
-        "quick": {{"image_size": 64, "width": 32, "epochs": 40, "lr": 2e-3, "batch_size": 16, "max_seconds": 30.0}},
-        "paper": {{"image_size": 256, "width": 64, "epochs": 200, "lr": 1e-3, "batch_size": 16, "max_seconds": 3600.0}},
+        "smoke": {{"image_size": 32, "width": 8, "epochs": 2, "lr": 2e-3, "batch_size": 16}},
+        "quick": {{"image_size": 64, "width": 32, "epochs": 40, "lr": 2e-3, "batch_size": 16}},
+        "paper": {{"image_size": 256, "width": 64, "epochs": 200, "lr": 1e-3, "batch_size": 16}},
     }}
 
     def __init__(self, cfg, ctx):
@@ -82,7 +82,7 @@ class {cls}(Method):
             return ((model.net(x) - x) ** 2).mean()
 
         report = train_epochs(step, opt, len(images), epochs=self.cfg["epochs"], batch_size=self.cfg["batch_size"],
-                              gen=gen, max_seconds=self.cfg["max_seconds"])
+                              gen=gen)
         model.eval()
         return report
 

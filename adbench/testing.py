@@ -150,8 +150,13 @@ class MethodContractTests:
         from .costs.profile import profile_model
 
         model = method_cls(cfg, RunContext(device="cpu", profile=self.profile, work_dir=tmp_path)).model()
-        res = profile_model(model, int(cfg["image_size"]), min_run_time=0.01, onnx=False)
+        res = profile_model(model, int(cfg["image_size"]), min_time=0.01, onnx=False,
+                            train_batch=int(cfg.get("batch_size", 1)))
+        s = res["summary"]
         # a non-parametric method (buffers only) has no parameters but a non-zero size
-        assert res["summary"]["params"] >= 0 and res["summary"]["model_size_mb"] > 0
-        assert res["summary"]["gmacs"] >= 0
-        assert res["latency"][0]["status"] == "ok"
+        assert 0 <= s["params_inference"] <= s["params_total"] and s["model_size_mb"] > 0
+        assert s["gmacs"] >= 0
+        # memory is a measured peak or n/a with its reason, never a silent 0
+        for key in ("forward_mb", "backward_mb"):
+            assert (s[key] or 0) > 0 or s.get("memory_error") or s.get("memory_note"), (key, s)
+        assert res["latency"][0]["status"] == "ok" and res["latency"][0]["latency_reps"] >= 20

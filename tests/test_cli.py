@@ -33,9 +33,14 @@ def test_run_all_smoke_writes_rows_and_tables(tmp_path: Path):
     assert len(rows) == 2 and all(r["status"] == "ok" for r in rows)
     for r in rows:
         for key in ("image_auroc", "pixel_auroc", "au_pro", "method", "dataset", "category", "track",
-                    "seed", "profile", "status", "error", "git_sha", "torch_version", "params",
-                    "gmacs", "latency_ms", "forward_mb", "backward_mb", "onnx_size_mb", "onnx_ok"):
-            assert key in r
+                    "seed", "profile", "status", "error", "git_sha", "torch_version", "params_inference",
+                    "params_total", "gmacs", "latency_ms", "latency_iqr_ms", "latency_reps", "forward_mb",
+                    "backward_mb", "memory_method", "onnx_size_mb", "onnx_ok", "torch_threads", "cpu_model",
+                    "torch_build", "profiled_weights", "costs_torch_threads", "costs_cpu_model"):
+            assert key in r, key
+        assert r["onnx_checked_on"] == "this cell's fitted model" and r["onnx_max_abs_err"] < 1e-3
+        assert r["cpu_model"] not in ("", "x86_64", "aarch64") and r["fit_epochs"] == 2
+        assert r["forward_mb"] > 0 and r["backward_mb"] > 0 and r["memory_batch"] == 16
         assert 0 <= r["image_auroc"] <= 1 and r["plugin_distribution"] == "adbench"
     table = (out / "tables" / "image_auroc.csv").read_text()
     assert "synthetic/weave" in table and "synthetic/mean" in table

@@ -13,7 +13,7 @@ from adbench.costs.latency import measure_latency, precision_supported
 from adbench.costs.memory import measure_memory
 from adbench.costs.onnx_export import export_and_check
 from adbench.costs.profile import profile_model
-from adbench.costs.size import count_parameters, model_size_mb
+from adbench.costs.size import count_parameters, model_size_mb, parameter_counts
 from conftest import run_cli
 
 
@@ -47,12 +47,47 @@ def test_unsupported_ops_are_reported():
 def test_cpu_memory_of_a_small_mlp_matches_hand_computation():
     mlp = nn.Sequential(nn.Linear(10, 20), nn.ReLU(), nn.Linear(20, 5))
     res = measure_memory(mlp, torch.rand(1, 10), device="cpu")
-    # saved for backward: the input of Linear 1 (10 floats) and the ReLU output, which is
-    # also Linear 2's input (20 floats, one storage): 30 × 4 bytes. Weights are not activations.
-    assert res["forward_mb"] * 2**20 == pytest.approx(30 * 4)
-    # gradients: (10·20 + 20) + (20·5 + 5) parameters × 4 bytes
-    assert res["backward_mb"] * 2**20 == pytest.approx(325 * 4)
+    # forward peak: Linear 1's output (20 floats) is alive while ReLU writes its own output
+    # (20 floats); Linear 1's output is then freed before Linear 2 writes 5: 40 × 4 bytes.
+    # Weights, buffers and the input existed before and are not counted.
+    assert res["forward_mb"] * 2**20 == pytest.approx(40 * 4)
+    # backward peak: the gradients, (10·20 + 20) + (20·5 + 5) parameters × 4 bytes, plus at
+    # most the transient gradients of the activations (35 floats) and the scalar loss
+    assert 325 * 4 <= res["backward_mb"] * 2**20 <= (325 + 35 + 1) * 4
+    assert res["memory_method"].startswith("cpu: peak of live tensor storages")
     assert all(p.grad is None for p in mlp.parameters()), "the caller's model is untouched"
+
+
+def test_memory_is_measured_at_the_training_batch_size():
+    """A BatchNorm network cannot train at batch 1; at its training batch it has a peak, and
+    the activations scale with the batch."""
+    net = nn.Sequential(nn.Flatten(), nn.Linear(48, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 2))
+    x = torch.rand(1, 3, 4, 4)
+    with pytest.raises(ValueError):  # what the old batch-1 pass hit, and swallowed as 0
+        net.train()(x)
+    small, large = (measure_memory(net, x, device="cpu", batch=b) for b in (4, 16))
+    assert small["memory_batch"] == 4 and small["forward_mb"] > 0 and small["backward_mb"] > 0
+    assert 3 * small["forward_mb"] < large["forward_mb"] <= 4 * small["forward_mb"]  # per-image activations dominate
+
+
+def test_a_pipeline_without_trainable_outputs_has_no_backward_figure():
+    frozen = nn.Conv2d(3, 1, 3).requires_grad_(False)
+    res = measure_memory(frozen, torch.rand(1, 3, 8, 8), device="cpu", batch=2)
+    assert res["backward_mb"] is None and "no backward pass" in res["memory_note"]
+
+
+def test_inference_parameters_leave_out_training_only_parts():
+    class WithDecoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.decoder = nn.Linear(4, 3), nn.Linear(3, 4)  # decoder: training only
+            self.scale = nn.Parameter(torch.ones(3))  # read directly, not through a module call
+
+        def forward(self, x):
+            return (self.encoder(x) * self.scale).sum(1)
+
+    counts = parameter_counts(WithDecoder(), torch.rand(2, 4))
+    assert counts == {"params_inference": 15 + 3, "params_total": 15 + 3 + 16, "params_trainable": 34}
 
 
 def test_memory_pass_leaves_batchnorm_statistics_alone():
@@ -72,7 +107,7 @@ def _reference_pipeline():
 def test_onnx_parity_on_reference_autoencoder():
     res = export_and_check(_reference_pipeline(), torch.rand(1, 3, 32, 32))
     assert res["onnx_ok"] and res["onnx_max_abs_err"] < 1e-3 and res["onnx_size_mb"] > 0
-    assert res["onnx_opset"] == 17 and res["ort_latency_ms"] > 0
+    assert res["onnx_opset"] == (17 if res["onnx_exporter"] == "torchscript" else 18) and res["ort_latency_ms"] > 0
 
 
 def test_export_failure_is_an_explained_row():
@@ -86,18 +121,64 @@ def test_export_failure_is_an_explained_row():
 
 def test_latency_rows_and_unsupported_precision():
     res = profile_model(_reference_pipeline(), 32, batches=(1, 2), precisions=("fp32", "fp16"),
-                        min_run_time=0.05, onnx=False)
+                        min_time=0.05, onnx=False)
     rows = {(r["precision"], r["batch"]): r for r in res["latency"]}
-    assert rows[("fp32", 1)]["status"] == "ok" and rows[("fp32", 1)]["latency_reps"] > 1
+    assert rows[("fp32", 1)]["status"] == "ok" and rows[("fp32", 1)]["latency_reps"] >= 20
     assert rows[("fp32", 2)]["throughput_ips"] > 0 and rows[("fp32", 1)]["threads"] >= 1
     assert rows[("fp16", 1)]["status"] == "unsupported" and "latency_ms" not in rows[("fp16", 1)]
-    assert res["summary"]["latency_timer"] == "torch.utils.benchmark"
+    assert res["summary"]["latency_timer"] == "perf_counter"
+    assert {"torch_threads", "cpu_model", "torch_build"} <= set(res["summary"])
     assert precision_supported("cpu", "bf16") and not precision_supported("cpu", "fp16")
 
 
 def test_measure_latency_median_and_iqr():
-    res = measure_latency(nn.Identity(), torch.rand(1, 3, 4, 4), device="cpu", min_run_time=0.05)
+    res = measure_latency(nn.Identity(), torch.rand(1, 3, 4, 4), device="cpu", min_time=0.05)
     assert res["latency_ms"] > 0 and res["latency_iqr_ms"] >= 0
+    assert res["latency_reps"] >= 20 and res["latency_timed_s"] >= 0.05 and res["warmup_reps"] >= 3
+
+
+def test_latency_stops_at_one_second_or_twenty_passes_whichever_is_later():
+    from adbench.costs.latency import _time_passes
+
+    assert len(_time_passes(lambda: 0.001, min_time=1.0, min_reps=20, max_time=60)) == 1000  # 1 s of passes
+    assert len(_time_passes(lambda: 0.2, min_time=1.0, min_reps=20, max_time=60)) == 20  # 20 passes
+    assert len(_time_passes(lambda: 2.0, min_time=1.0, min_reps=20, max_time=5)) == 3  # a slow model: capped
+
+
+def test_noisy_latency_is_flagged_and_marked_in_tables():
+    from adbench.costs.latency import summarise
+    from adbench.report.tables import cost_display
+
+    assert not summarise([1.0] * 10 + [1.1] * 10, 1)["latency_noisy"]
+    spread = summarise([1.0, 1.0, 2.0, 2.0] * 5, 1)
+    assert spread["latency_noisy"] and spread["latency_reps"] == 20
+    import pandas as pd
+
+    costs = pd.DataFrame({"method": ["a", "b"], "device": ["cpu", "cpu"], "latency (ms)": [1.5, None],
+                          "forward peak (MiB)": [3.0, None], "latency_noisy": [True, False],
+                          "na_reasons": ["", "forward peak (MiB): ValueError: batch of 1"]})
+    shown, notes = cost_display(costs)
+    assert shown["latency (ms)"].tolist() == ["1.5*", "n/a"] and shown["forward peak (MiB)"][1] == "n/a"
+    assert any("noisy" in n for n in notes) and any("ValueError: batch of 1" in n for n in notes)
+
+
+def test_capsnet_and_capsnet2021_latencies_agree_within_their_iqr():
+    """The same network (seeded weights, same input) must time the same: the old figures
+    disagreed 15× because single block means were timed while other cells trained."""
+    from adbench import registry
+    from adbench.costs.profile import profile_method
+
+    res = {}
+    for name in ("capsnet", "capsnet2021"):
+        cls = registry.methods().get(name).obj
+        res[name] = profile_method(cls, cls.config_for("quick"), use_cache=False, batches=(1, 8))
+    a, b = (res[n]["summary"] for n in ("capsnet", "capsnet2021"))
+    assert a["params_inference"] == b["params_inference"]
+    assert abs(a["latency_ms"] - b["latency_ms"]) <= a["latency_iqr_ms"] + b["latency_iqr_ms"], (a, b)
+    for r in res["capsnet"]["latency"]:  # a batch of 8 is never cheaper than a batch of 1
+        assert r["latency_reps"] >= 20 or r["latency_timed_s"] >= 1.0
+    b1, b8 = (r["latency_ms"] for r in res["capsnet"]["latency"])
+    assert b8 > b1
 
 
 def test_profile_cli_needs_no_data_and_writes_costs_csv(tmp_path):
@@ -108,7 +189,11 @@ def test_profile_cli_needs_no_data_and_writes_costs_csv(tmp_path):
 
     df = pd.read_csv(tmp_path / "costs.csv")
     assert len(df) == 4 and set(df["precision"]) == {"fp32", "bf16"}
-    assert {"params", "GMACs_fvcore", "forward_MiB", "backward_MiB", "onnx_MiB", "latency_ms"} <= set(df.columns)
+    assert {"params_inference", "params_total", "GMACs_fvcore", "forward_peak_MiB", "backward_peak_MiB",
+            "memory_batch", "memory_method", "onnx_MiB", "latency_ms", "latency_iqr_ms", "latency_reps",
+            "latency_noisy", "threads", "cpu_model", "gpu_name", "torch_build", "weights"} <= set(df.columns)
+    assert (df["threads"] >= 1).all() and df["cpu_model"].notna().all() and (df["latency_reps"] >= 20).all()
+    assert (df["weights"] == "random init (seed 0)").all()
     assert not (tmp_path / "cache" / "synthetic").exists(), "profiling must not touch data"
 
 

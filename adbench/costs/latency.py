@@ -1,15 +1,23 @@
-"""Inference latency: CUDA events with synchronisation on GPU, torch.utils.benchmark on CPU."""
+"""Inference latency: one timed forward pass at a time, CUDA events on GPU, ``perf_counter``
+on CPU, until at least ``min_time`` seconds *and* ``min_reps`` repetitions are timed.
+
+Every repetition is timed on its own (not as block means), so the median and the IQR are
+those of single forward passes; ``latency_noisy`` flags a spread that a table must not hide.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+import time
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from torch import nn
 
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
+#: IQR / median above which a latency is flagged as noisy (marked in tables)
+NOISY_IQR_RATIO = 0.25
 
 
 def precision_supported(device: str, precision: str) -> bool:
@@ -27,46 +35,61 @@ def autocast(device: str, precision: str) -> contextlib.AbstractContextManager:
     return torch.autocast(device_type=device.split(":")[0], dtype=DTYPES[precision])
 
 
-def _summary(times_s: list[float], batch: int) -> dict[str, Any]:
+def summarise(times_s: list[float], batch: int) -> dict[str, Any]:
+    """Median, IQR, n, total timed seconds and the noisy flag of single-pass times."""
     t = np.asarray(times_s)
     q1, med, q3 = np.percentile(t, [25, 50, 75])
     return {"latency_ms": med * 1e3, "latency_iqr_ms": (q3 - q1) * 1e3, "latency_reps": int(t.size),
+            "latency_timed_s": float(t.sum()), "latency_noisy": bool((q3 - q1) > NOISY_IQR_RATIO * med),
             "throughput_ips": batch / med}
+
+
+def _time_passes(once: Callable[[], float], min_time: float, min_reps: int, max_time: float) -> list[float]:
+    """Call ``once`` (which returns one pass's seconds) until ``min_time`` and ``min_reps`` are
+    both reached, or ``max_time`` is spent with at least ``min_time`` timed."""
+    times: list[float] = []
+    total = 0.0
+    while not ((total >= min_time and len(times) >= min_reps) or total >= max(max_time, min_time)):
+        times.append(once())
+        total += times[-1]
+    return times
 
 
 @torch.inference_mode()
 def measure_latency(model: nn.Module, images: torch.Tensor, *, device: str, precision: str = "fp32",
-                    warmup: int = 3, min_run_time: float = 1.0, max_reps: int = 200) -> dict[str, Any]:
-    """Median, IQR and repetitions of one forward pass of ``images`` (after warm-up)."""
+                    warmup_s: float = 0.2, min_warmup: int = 3, min_time: float = 1.0, min_reps: int = 20,
+                    max_time: float = 60.0) -> dict[str, Any]:
+    """Median, IQR and count of single forward passes of ``images``, after a warm-up of at least
+    ``min_warmup`` passes and ``warmup_s`` seconds (first-call allocations and kernel selection
+    must not be timed)."""
     model = model.eval().to(device)
     x = images.to(device)
+    cuda = device.startswith("cuda")
     with autocast(device, precision):
-        for _ in range(warmup):
+        start, n = time.perf_counter(), 0
+        while n < min_warmup or time.perf_counter() - start < warmup_s:
             model(x)
-        if device.startswith("cuda"):
-            return {**_cuda_times(model, x, min_run_time, max_reps), "timer": "cuda_events",
-                    "cudnn_benchmark": bool(torch.backends.cudnn.benchmark)}
-        from torch.utils import benchmark
-
-        timer = benchmark.Timer(stmt="model(x)", globals={"model": model, "x": x},
-                                num_threads=torch.get_num_threads())
-        m = timer.blocked_autorange(min_run_time=min_run_time)
-        per_run = [t for t in m.times]
-        out = _summary(per_run, x.shape[0])
-        out["latency_reps"] = int(len(m.times) * m.number_per_run)
-        return {**out, "timer": "torch.utils.benchmark", "threads": torch.get_num_threads()}
+            n += 1
+        if cuda:
+            torch.cuda.synchronize()
+            times = _time_passes(lambda: _cuda_once(model, x), min_time, min_reps, max_time)
+            extra = {"timer": "cuda_events", "cudnn_benchmark": bool(torch.backends.cudnn.benchmark)}
+        else:
+            times = _time_passes(lambda: _cpu_once(model, x), min_time, min_reps, max_time)
+            extra = {"timer": "perf_counter"}
+    return {**summarise(times, x.shape[0]), **extra, "threads": torch.get_num_threads(), "warmup_reps": n}
 
 
-def _cuda_times(model: nn.Module, x: torch.Tensor, min_run_time: float, max_reps: int) -> dict[str, Any]:
-    times: list[float] = []
+def _cpu_once(model: nn.Module, x: torch.Tensor) -> float:
+    t0 = time.perf_counter()
+    model(x)
+    return time.perf_counter() - t0
+
+
+def _cuda_once(model: nn.Module, x: torch.Tensor) -> float:
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    model(x)
+    end.record()
     torch.cuda.synchronize()
-    total = 0.0
-    while (total < min_run_time or len(times) < 10) and len(times) < max_reps:
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        model(x)
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end) / 1e3)
-        total += times[-1]
-    return _summary(times, x.shape[0])
+    return start.elapsed_time(end) / 1e3

@@ -1,44 +1,55 @@
 """The cost profile of one method: tidy rows (one per device × precision × batch) plus a
-summary that goes into each result row. Cached per (method, config, device, versions)."""
+summary that goes into each result row. Cached per (method, config, device, threads,
+CPU model, versions).
+
+Costs are measured on the method's pipeline built with fresh weights from seed 0 (the
+``profiled_weights`` field says so), never on whichever cell happened to run first: the
+cached figures are then the same whatever order the cells ran in. Each cell still checks
+ONNX parity on its own fitted model (see ``protocol/runner.py``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import platform
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 from torch import nn
 
 from ..config import cache_dir, cached_entry
+from ..provenance import cpu_model, environment
 from ..results.store import write_json_atomic
 from .flops import count_flops
 from .latency import measure_latency, precision_supported
 from .memory import measure_memory
 from .onnx_export import export_and_check
-from .size import count_parameters, model_size_mb
+from .size import model_size_mb, parameter_counts
 
-PROFILER_VERSION = 1
+PROFILER_VERSION = 2
+RANDOM_WEIGHTS = "random init (seed 0)"
 
 
 def profile_model(model: nn.Module, image_size: int, *, device: str = "cpu", batches: Sequence[int] = (1,),
-                  precisions: Sequence[str] = ("fp32",), min_run_time: float = 0.5,
-                  onnx: bool = True) -> dict[str, Any]:
-    """Every figure for one pipeline. ``summary``: batch-1 fp32 figures for the row;
-    ``latency``: a list of tidy rows."""
+                  precisions: Sequence[str] = ("fp32",), min_time: float = 1.0, min_reps: int = 20,
+                  train_batch: int = 1, onnx: bool = True) -> dict[str, Any]:
+    """Every figure for one pipeline. ``summary``: parameters, FLOPs, memory at
+    ``train_batch``, ONNX, and the smallest batch's fp32 latency, for the row; ``latency``: a
+    list of tidy rows. A figure that cannot be measured is None with ``<figure>_error``."""
     x1 = torch.rand(1, 3, image_size, image_size, generator=torch.Generator().manual_seed(0))
     model = model.eval()
-    summary: dict[str, Any] = {**count_parameters(model), "model_size_mb": model_size_mb(model),
-                               "input_size": image_size}
+    summary: dict[str, Any] = {**parameter_counts(model, x1), "model_size_mb": model_size_mb(model),
+                               "input_size": image_size, **environment(device)}
     try:
         summary.update(count_flops(model.cpu(), x1))
     except Exception as exc:
-        summary["flops_error"] = f"{type(exc).__name__}: {exc}"
+        summary.update(gmacs=None, gflops=None, flops_error=f"{type(exc).__name__}: {exc}")
     try:
-        summary.update(measure_memory(model, x1, device=device))
+        summary.update(measure_memory(model, x1, device=device, batch=train_batch))
     except Exception as exc:
-        summary["memory_error"] = f"{type(exc).__name__}: {exc}"
+        summary.update(forward_mb=None, backward_mb=None, memory_batch=train_batch,
+                       memory_error=f"{type(exc).__name__}: {str(exc)[:300]}")
     if onnx:
         summary.update(export_and_check(model, x1))
     rows = []
@@ -48,30 +59,44 @@ def profile_model(model: nn.Module, image_size: int, *, device: str = "cpu", bat
             if not precision_supported(device, precision):
                 row["status"] = "unsupported"
             else:
-                x = torch.rand(batch, 3, image_size, image_size)
+                x = torch.rand(batch, 3, image_size, image_size, generator=torch.Generator().manual_seed(1))
                 try:
                     row.update(measure_latency(model, x, device=device, precision=precision,
-                                               min_run_time=min_run_time), status="ok")
+                                               min_time=min_time, min_reps=min_reps), status="ok")
                 except Exception as exc:
                     row.update(status="error", error=f"{type(exc).__name__}: {exc}")
             rows.append(row)
     model.cpu()
-    first = next((r for r in rows if r.get("status") == "ok" and r["batch"] == min(batches)), None)
-    if first is not None:
-        summary.update(latency_ms=first["latency_ms"], latency_iqr_ms=first["latency_iqr_ms"],
-                       latency_reps=first["latency_reps"], latency_timer=first["timer"],
-                       latency_precision=first["precision"], latency_device=device)
+    first = next((r for r in rows if r["precision"] == "fp32" and r["batch"] == min(batches)), None)
+    if first is not None and first["status"] == "ok":
+        summary.update({k: first[k] for k in ("latency_ms", "latency_iqr_ms", "latency_reps", "latency_timed_s",
+                                              "latency_noisy")},
+                       latency_timer=first["timer"], latency_batch=first["batch"], latency_device=device)
+    else:
+        summary.update(latency_ms=None, latency_error=(first or {}).get("error", "no fp32 latency was asked for"))
     return {"summary": summary, "latency": rows}
 
 
-def _cache_key(method: str, cfg: dict[str, Any], device: str, batches: Sequence[int],
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the body with ``n`` intra-op threads (None: as they are), then restore."""
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _cache_key(method: str, cfg: dict[str, Any], device: str, threads: int, batches: Sequence[int],
                precisions: Sequence[str]) -> str:
     import importlib.metadata as md
 
     versions = {d: _v(md, d) for d in ("torch", "onnx", "onnxruntime", "fvcore", "adbench")}
     blob = json.dumps({"v": PROFILER_VERSION, "method": method, "cfg": cfg, "device": device,
-                       "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor(),
-                       "threads": torch.get_num_threads(), "batches": list(batches),
+                       "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else cpu_model(),
+                       "threads": threads, "batches": list(batches),
                        "precisions": list(precisions), "versions": versions}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -84,26 +109,50 @@ def _v(md: Any, dist: str) -> str | None:
 
 
 def profile_method(method_cls: Any, cfg: dict[str, Any], *, device: str = "cpu", batches: Sequence[int] = (1,),
-                   precisions: Sequence[str] = ("fp32",), model: nn.Module | None = None,
-                   use_cache: bool = True, min_run_time: float = 0.5) -> dict[str, Any]:
-    """Profile a method's pipeline at its config (untrained weights unless ``model`` is
-    given: the costs do not depend on weight values), from the cache when possible."""
+                   precisions: Sequence[str] = ("fp32",), fitted: nn.Module | None = None,
+                   threads: int | None = None, use_cache: bool = True, min_time: float = 1.0,
+                   profile: str = "quick") -> dict[str, Any]:
+    """Profile a method's pipeline at its config, from the cache when possible.
+
+    The pipeline is built with fresh weights from seed 0. Only a method whose ``model()``
+    cannot be built before ``fit`` is profiled on ``fitted`` instead (and says so). Latency
+    runs with ``threads`` intra-op threads (default: the current number).
+    """
+    threads = threads or torch.get_num_threads()
     if not use_cache:
-        return {**_profile(method_cls, cfg, device, batches, precisions, model, min_run_time), "cached": False}
-    key = _cache_key(method_cls.name, cfg, device, batches, precisions)
+        return {**_profile(method_cls, cfg, device, batches, precisions, fitted, threads, min_time, profile),
+                "cached": False}
+    key = _cache_key(method_cls.name, cfg, device, threads, batches, precisions)
     result, hit = cached_entry(cache_dir() / "costs" / f"{key}.json", lambda p: json.loads(p.read_text()),
-                               lambda: _profile(method_cls, cfg, device, batches, precisions, model, min_run_time),
+                               lambda: _profile(method_cls, cfg, device, batches, precisions, fitted, threads,
+                                                min_time, profile),
                                write_json_atomic)
     return {**result, "cached": hit}
 
 
-def _profile(method_cls: Any, cfg: dict[str, Any], device: str, batches: Sequence[int],
-             precisions: Sequence[str], model: nn.Module | None, min_run_time: float) -> dict[str, Any]:
-    if model is None:
-        from ..method import RunContext
+def _pipeline(method_cls: Any, cfg: dict[str, Any], fitted: nn.Module | None, profile: str) -> tuple[nn.Module, str]:
+    from ..method import RunContext
 
-        model = method_cls(cfg, RunContext(device="cpu", profile="profile")).model()
-    result = profile_model(model, int(cfg["image_size"]), device=device, batches=batches,
-                           precisions=precisions, min_run_time=min_run_time)
+    state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(0)
+        return method_cls(cfg, RunContext(device="cpu", seed=0, profile=profile)).model(), RANDOM_WEIGHTS
+    except Exception as exc:
+        if fitted is None:
+            raise
+        return fitted, f"fitted weights (model() failed before fit: {type(exc).__name__})"
+    finally:
+        torch.random.set_rng_state(state)
+
+
+def _profile(method_cls: Any, cfg: dict[str, Any], device: str, batches: Sequence[int],
+             precisions: Sequence[str], fitted: nn.Module | None, threads: int, min_time: float,
+             profile: str) -> dict[str, Any]:
+    model, weights = _pipeline(method_cls, cfg, fitted, profile)
+    with torch_threads(threads):
+        result = profile_model(model, int(cfg["image_size"]), device=device, batches=batches,
+                               precisions=precisions, min_time=min_time,
+                               train_batch=int(cfg.get("batch_size", 1)))
+    result["summary"]["profiled_weights"] = weights
     result["method"] = method_cls.name
     return result

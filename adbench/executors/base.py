@@ -18,6 +18,10 @@ class RunSpec:
     device: str
     catalogue: dict[str, DatasetSpec]
     force: bool = False
+    #: the cells' time guard (``--cell-timeout``); None: the profile's default
+    time_limit_s: float | None = None
+    #: intra-op threads of the cost profiles; None: each process's own
+    cost_threads: int | None = None
 
 
 def is_failure(row: dict[str, Any]) -> bool:
@@ -29,7 +33,8 @@ def run_one(cell: Cell, spec: RunSpec) -> dict[str, Any]:
     """Run one cell under its lock; the function every executor ships to where it runs."""
     from .cellrun import run_locked
 
-    return run_locked(cell, spec.run_dir, spec.device, spec.catalogue, spec.force)
+    return run_locked(cell, spec.run_dir, spec.device, spec.catalogue, spec.force,
+                      time_limit_s=spec.time_limit_s, cost_threads=spec.cost_threads)
 
 
 def failure_row(cell: Cell, spec: RunSpec, reason: str) -> dict[str, Any]:

@@ -14,10 +14,11 @@ from ..results.store import ResultStore
 
 
 def run_locked(cell: Cell, run_dir: Path, device: str, catalogue: dict[str, DatasetSpec],
-               force: bool = False) -> dict[str, Any]:
+               force: bool = False, **options: Any) -> dict[str, Any]:
     """Run ``cell`` unless another process holds its lock or it already has a good row.
 
     Returns the row, or a row with ``status == "skipped"`` (not written) when skipped.
+    ``options`` go to :func:`~adbench.protocol.runner.run_cell`.
     """
     from ..protocol.runner import run_cell
 
@@ -31,6 +32,6 @@ def run_locked(cell: Cell, run_dir: Path, device: str, catalogue: dict[str, Data
     try:
         if not force and store.is_done(cell.key):
             return {**(store.get(cell.key) or {}), "status": "ok", "skipped": True}
-        return run_cell(cell, store, device=device, catalogue=catalogue)
+        return run_cell(cell, store, device=device, catalogue=catalogue, **options)
     finally:
         lock.release()

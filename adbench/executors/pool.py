@@ -58,6 +58,12 @@ def _worker_main(tasks: Any, results: Any, env: dict[str, str], threads: int) ->
             results.put((job_id, None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
 
 
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
 def next_cell(pending: Sequence[tuple[int, Cell]], busy_methods: set[str]) -> int:
     """Index of the pending cell to hand out next: the first whose method no other worker
     is running, so that workers do not queue on one method's cost profile; else the first."""
@@ -107,6 +113,14 @@ class PoolExecutor:
         self.gpus = list(gpus)
 
     def run(self, cells: Sequence[Cell], spec: RunSpec) -> list[dict[str, Any]]:
+        from dataclasses import replace
+
+        from ..protocol.costs import profile_cells
+
+        # latency is never timed while other cells train: every cost profile is measured
+        # here, one at a time, before any worker starts; workers read them from the cache
+        spec = replace(spec, cost_threads=spec.cost_threads or _torch_threads())
+        profile_cells(cells, spec.device, spec.cost_threads)
         ctx = mp.get_context("spawn")
         results = ctx.Queue()
         n = min(self.workers, max(1, len(cells)))
@@ -149,7 +163,8 @@ class PoolExecutor:
                         continue
                     timed_out = self.cell_timeout is not None and time.monotonic() - w.started > self.cell_timeout
                     if timed_out or not w.proc.is_alive():
-                        reason = (f"cell exceeded --cell-timeout {self.cell_timeout:g} s and was stopped"
+                        reason = (f"cell exceeded --cell-timeout {self.cell_timeout:g} s and was stopped; "
+                                  f"lower its budget (--set epochs=N) or raise --cell-timeout"
                                   if timed_out else f"worker process died (exit code {w.proc.exitcode})")
                         cell = w.job[1]
                         w.stop(kill=True)

@@ -1,8 +1,11 @@
-"""The cell runner: data → fit → predict → metrics → costs → one atomic row (DESIGN §1).
+"""The cell runner: data → fit → predict → metrics → costs → one atomic row
+(docs/architecture.md, "Flow").
 
 Any exception inside a cell becomes an error row with its traceback; it never stops the
 other cells. KeyboardInterrupt is not caught: the cell being run writes nothing, the
-finished rows stay, and the next run resumes.
+finished rows stay, and the next run resumes. Each cell runs with torch's deterministic
+algorithms and a seeded data order, so the same command gives the same numbers
+(docs/architecture.md, "Reproducibility").
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from ..data.loading import load_samples
 from ..method import Method, RunContext, TrainData
 from ..plugins import pm
 from ..results.store import ResultStore, write_json_atomic
-from ..training import seed_everything
+from ..training import seed_everything, time_limit
 from ..provenance import provenance
+from .determinism import deterministic
 from .cells import Cell
 from .evaluate import predict, score
 from .splits import Split, supervised_split, unsupervised_split
@@ -40,15 +44,30 @@ def build_split(adapter: DatasetAdapter, cell: Cell) -> Split:
     return unsupervised_split(train, test)
 
 
+#: the time guard of a cell when ``--cell-timeout`` is not given, per profile: far above what
+#: a cell of that profile needs on two CPU cores (docs/benchmarks.md); ``paper`` has none
+DEFAULT_TIME_LIMIT_S: dict[str, float | None] = {"smoke": 600.0, "quick": 1800.0, "paper": None}
+
+
 def run_cell(cell: Cell, store: ResultStore, *, device: str = "cpu",
              catalogue: dict[str, DatasetSpec] | None = None,
-             save_maps: int = 4) -> dict[str, Any]:
-    """Run one cell and write its row (status "ok" or "error"); returns the row."""
+             save_maps: int = 4, time_limit_s: float | None = None,
+             cost_threads: int | None = None) -> dict[str, Any]:
+    """Run one cell and write its row (status "ok" or "error"); returns the row.
+
+    ``time_limit_s`` (default: :data:`DEFAULT_TIME_LIMIT_S` of the cell's profile) is a guard:
+    a cell that passes it gets an error row, never a shorter training. ``cost_threads``: the
+    intra-op threads the cost profile is measured with (default: this process's).
+    """
     entry = registry.methods().get(cell.method)
     row = base_row(cell, device)
+    limit = time_limit_s if time_limit_s is not None else DEFAULT_TIME_LIMIT_S.get(cell.profile)
+    row["time_limit_s"] = limit
     start = time.perf_counter()
     try:
-        row.update(_run(cell, entry.obj, store, device, catalogue or load_catalogue(), save_maps))
+        with time_limit(limit), deterministic(device) as nondeterministic:
+            row.update(_run(cell, entry.obj, store, device, catalogue or load_catalogue(), save_maps, cost_threads))
+        row["nondeterministic_ops"] = sorted(nondeterministic)
         row["status"] = "ok"
     except Exception as exc:  # one failing cell must never cost the others their rows
         row["status"] = "error"
@@ -85,7 +104,7 @@ def write_error_row(cell: Cell, run_dir: Path, device: str, reason: str) -> dict
 
 
 def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
-         catalogue: dict[str, DatasetSpec], save_maps: int) -> dict[str, Any]:
+         catalogue: dict[str, DatasetSpec], save_maps: int, cost_threads: int | None) -> dict[str, Any]:
     if cell.track not in method_cls.tracks:
         raise ValueError(f"method {cell.method!r} does not support track {cell.track!r} "
                          f"(it supports: {', '.join(method_cls.tracks)})")
@@ -122,7 +141,7 @@ def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
         "fit_losses": fit.losses, "fit_notes": fit.notes,
         "load_wall_s": load_s, "predict_wall_s": pred.wall_s,
     }
-    out.update(_costs(method_cls, cfg, model, device))
+    out.update(_costs(method_cls, cfg, model, device, cost_threads, cell.profile))
     if save_maps and pred.maps is not None:
         out["maps_file"] = _save_examples(store, cell, test_t, pred, save_maps)
     return out
@@ -148,17 +167,38 @@ def _save_examples(store: ResultStore, cell: Cell, test: Any, pred: Any, k: int)
     return str(path.relative_to(store.run_dir))
 
 
-COST_KEYS = ("params", "params_trainable", "model_size_mb", "gmacs", "gflops", "flops_unsupported_ops",
-             "forward_mb", "backward_mb", "onnx_ok", "onnx_size_mb", "onnx_max_abs_err", "onnx_error",
-             "ort_latency_ms", "latency_ms", "latency_iqr_ms", "latency_reps", "latency_timer")
+#: the cost profile's figures copied into every row (see docs/results.md)
+COST_KEYS = ("params_inference", "params_total", "params_trainable", "model_size_mb", "input_size",
+             "gmacs", "gflops", "flops_unsupported_ops", "flops_error",
+             "forward_mb", "backward_mb", "memory_batch", "memory_method", "memory_error", "memory_note",
+             "onnx_size_mb", "onnx_exporter", "onnx_opset", "ort_latency_ms",
+             "latency_ms", "latency_iqr_ms", "latency_reps", "latency_timed_s", "latency_noisy", "latency_timer",
+             "latency_batch", "latency_error", "profiled_weights")
+#: the profile's environment, kept under its own names so they never overwrite the cell's
+PROFILE_ENV_KEYS = ("torch_threads", "cpu_model", "gpu_name", "torch_build")
 
 
-def _costs(method_cls: type[Method], cfg: dict[str, Any], model: Any, device: str) -> dict[str, Any]:
-    """The cost profile's batch-1 figures (cached per method config and device)."""
+def _costs(method_cls: type[Method], cfg: dict[str, Any], model: Any, device: str, threads: int | None,
+           profile: str) -> dict[str, Any]:
+    """The cost profile's figures (cached per method config, device and threads), plus an
+    ONNX parity check on this cell's own fitted model."""
+    import torch
+
     from ..costs import profile_method
+    from ..costs.onnx_export import export_and_check
 
+    out: dict[str, Any] = {}
     try:
-        summary = profile_method(method_cls, cfg, device=device, model=model)["summary"]
+        summary = profile_method(method_cls, cfg, device=device, fitted=model, threads=threads,
+                                 profile=profile)["summary"]
+        out.update({k: summary.get(k) for k in COST_KEYS if k in summary})
+        out.update({f"costs_{k}": summary.get(k) for k in PROFILE_ENV_KEYS})
     except Exception as exc:  # costs must not cost the cell its metrics
-        return {"costs_error": f"{type(exc).__name__}: {exc}"}
-    return {k: summary[k] for k in COST_KEYS if k in summary}
+        out["costs_error"] = f"{type(exc).__name__}: {exc}"
+    size = int(cfg["image_size"])
+    x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
+    check = export_and_check(model, x, reps=0)
+    out.update(onnx_ok=check.get("onnx_ok"), onnx_max_abs_err=check.get("onnx_max_abs_err"),
+               onnx_error=check.get("onnx_error"), onnx_checked_on="this cell's fitted model")
+    model.to(device)
+    return out

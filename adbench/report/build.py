@@ -24,12 +24,18 @@ def write_figures_and_html(df: pd.DataFrame, out_dir: Path, formats: tuple[str, 
     return written
 
 
-def build_report(run_dirs: list[Path], out_dir: Path, formats: tuple[str, ...] = ("csv", "md")) -> list[Path]:
-    """Write tables (and whatever else reporters produce) from the rows alone."""
+def build_report(run_dirs: list[Path], out_dir: Path, formats: tuple[str, ...] = ("csv", "md"),
+                 costs_dir: Path | None = None) -> list[Path]:
+    """Write tables (and whatever else reporters produce) from the rows alone; with
+    ``costs_dir``, the cost figures come from that ``adbench profile`` output instead."""
+    from .costs import costs_from_profile
+
     df = load_rows(run_dirs)
     if df.empty:
         raise FileNotFoundError(f"no result rows under {', '.join(str(d / 'cells') for d in run_dirs)}; "
                                 f"run `adbench run` first or pass the run folder")
+    if costs_dir is not None:
+        df = costs_from_profile(df, costs_dir)
     return write_report(df, out_dir, formats)
 
 

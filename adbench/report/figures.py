@@ -1,7 +1,7 @@
 """Paper figures from result rows (matplotlib, PDF + PNG, one colour per method throughout).
 
 * ``latency``: inference time per method (the seed paper's figure 5);
-* ``memory``: stacked forward, backward, model and ONNX sizes (figure 6);
+* ``memory``: peak forward and backward memory of a training step (figure 6), n/a marked;
 * ``pareto``: image AUROC against latency, Pareto front marked;
 * ``heatmap``: image AUROC per category and method;
 * ``roc_<dataset>_<category>`` / ``pro_<…>``: curves per category;
@@ -59,31 +59,53 @@ def _per_method(ok: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 
 
 def latency_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
-    t = _per_method(ok, ["latency_ms"]).dropna()
-    if t.empty:
+    """Median latency per method with IQR whiskers; the axis names device, threads and the
+    source of the figures (run rows or ``adbench profile``)."""
+    t = _per_method(ok, ["latency_ms", "latency_iqr_ms"])
+    if t.empty or "latency_ms" not in t or t["latency_ms"].isna().all():
         return []
-    t = t.sort_values("latency_ms")
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.25 * len(t) + 0.8))
-    ax.barh(t.index, t["latency_ms"], color=[colours[m] for m in t.index])
-    device = ", ".join(sorted(ok.get("device", pd.Series(["?"])).dropna().unique()))
-    ax.set_xlabel(f"inference time per image, batch 1 (ms, {device})")
+    t = t.sort_values("latency_ms", na_position="first")
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.25 * len(t) + 0.9))
+    measured = t["latency_ms"].notna()
+    iqr = t.get("latency_iqr_ms", pd.Series(0.0, index=t.index)).fillna(0.0)
+    ax.barh(t.index[measured], t["latency_ms"][measured], xerr=iqr[measured] / 2, capsize=2,
+            color=[colours[m] for m in t.index[measured]], error_kw={"lw": 0.6})
     _log_x(ax)
+    for m in t.index[~measured]:
+        ax.text(t["latency_ms"].min(), m, " n/a", va="center", fontsize=6, color="grey")
+    device = ", ".join(sorted(ok.get("device", pd.Series(["?"])).dropna().astype(str).unique()))
+    threads = sorted({int(v) for v in ok.get("costs_torch_threads", pd.Series(dtype=float)).dropna()})
+    source = "adbench profile" if ok.get("costs_source", pd.Series(dtype=object)).astype(str).str.startswith(
+        "adbench profile").any() else "run rows"
+    ax.set_xlabel(f"latency, batch 1 (ms; median, IQR whiskers)\n{device}, "
+                  f"{'/'.join(map(str, threads)) or '?'} thread(s); from {source}")
     return _save(fig, out_dir, "latency")
 
 
 def memory_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
-    parts = ["forward_mb", "backward_mb", "model_size_mb", "onnx_size_mb"]
-    t = _per_method(ok, parts).fillna(0)
-    if t.empty or not t.to_numpy().any():
+    """Peak forward and backward memory of one training step, grouped bars on a log axis;
+    a figure that could not be measured is marked n/a, never drawn as 0."""
+    parts = {"forward_mb": "forward pass", "backward_mb": "backward pass"}
+    t = _per_method(ok, list(parts))
+    if t.empty or t.isna().all().all():
         return []
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.25 * len(t) + 1.0))
-    left = np.zeros(len(t))
-    labels = {"forward_mb": "forward pass", "backward_mb": "backward pass", "model_size_mb": "model",
-              "onnx_size_mb": "ONNX file"}
-    for i, col in enumerate(c for c in parts if c in t):
-        ax.barh(t.index, t[col], left=left, label=labels[col], color=plt.get_cmap("Set2")(i))
-        left += t[col].to_numpy()
-    ax.set_xlabel("MiB (forward/backward at batch 1)")
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.35 * len(t) + 1.0))
+    y = np.arange(len(t))
+    height = 0.8 / len(parts)
+    low = np.nanmin(t.to_numpy()[t.to_numpy() > 0]) if (t.to_numpy() > 0).any() else 1.0
+    for i, (col, label) in enumerate(parts.items()):
+        if col not in t:
+            continue
+        vals = t[col].to_numpy(dtype=float)
+        pos = y + (i - 0.5) * height
+        ok_vals = ~np.isnan(vals)
+        ax.barh(pos[ok_vals], vals[ok_vals], height=height, label=label, color=plt.get_cmap("Set2")(i))
+        for p in pos[~ok_vals]:
+            ax.text(low, p, " n/a", va="center", fontsize=6, color="grey")
+    ax.set_yticks(y, t.index)
+    _log_x(ax)
+    batches = sorted({int(b) for b in ok.get("memory_batch", pd.Series(dtype=float)).dropna()})
+    ax.set_xlabel(f"peak MiB of one training step (batch {'/'.join(map(str, batches)) or '?'})")
     ax.legend(loc="lower right", frameon=False)
     return _save(fig, out_dir, "memory")
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .tables import METRICS, cost_table, failures_table, metric_table, missing_notes, summary_table
+from .tables import (METRICS, cost_display, cost_table, costs_caption, failures_table, metric_table, missing_notes,
+                     summary_table)
 
-PROVENANCE = ["adbench_version", "torch_version", "python_version", "git_sha", "host", "device", "device_name",
-              "torch_threads", "profile", "seed", "track"]
+PROVENANCE = ["adbench_version", "torch_version", "torch_build", "python_version", "git_sha", "host", "device",
+              "cpu_model", "gpu_name", "torch_threads", "profile", "seed", "track"]
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}th,td{border-bottom:1px solid #ddd;
@@ -59,7 +60,11 @@ def write_html(df: pd.DataFrame, figures: list[Path], out_dir: Path) -> Path:
         parts.append(f"<tr><td>methods</td><td>{html.escape('; '.join(plugins))}</td></tr>")
     parts.append("</table>")
     summary = summary_table(df)
-    parts += ["<h2>Summary</h2>", _table_html(summary.drop(columns=["cells"], errors="ignore"), axis=0)]
+    metric_cols = [c for c in summary.columns if c in METRICS]
+    parts += ["<h2>Summary</h2>", _table_html(summary[metric_cols], axis=0)]
+    if "seeds" in summary and (summary["seeds"] > 1).any():
+        parts.append("<p class='note'>Mean over categories, then over seeds; std over seeds in the tables' "
+                     "seeds.csv.</p>")
     for metric, title in METRICS.items():
         table = metric_table(df, metric)
         if table.empty:
@@ -71,9 +76,10 @@ def write_html(df: pd.DataFrame, figures: list[Path], out_dir: Path) -> Path:
         parts += [f"<p class='note'>{html.escape(n)}</p>" for n in notes]
     costs = cost_table(df)
     if not costs.empty:
-        parts += ["<h2>Costs</h2>", _table_html(costs.set_index(["method", "device"]), bold_best=False),
-                  "<p class='note'>fvcore counts one multiply-add as one flop (GMACs). Latency: batch 1, "
-                  "median. Memory: one training step at batch 1.</p>"]
+        shown, notes = cost_display(costs)
+        parts += ["<h2>Costs</h2>", _table_html(shown.set_index(["method", "device"]), bold_best=False),
+                  f"<p class='note'>{html.escape(costs_caption(df))}</p>"]
+        parts += [f"<p class='note'>{html.escape(n)}</p>" for n in notes]
     pngs = [p for p in figures if p.suffix == ".png"]
     if pngs:
         parts.append("<h2>Figures</h2>")

@@ -19,7 +19,9 @@ METRICS: dict[str, str] = {
 
 
 def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
-    return df[df["status"] == "ok"] if "status" in df else df.iloc[0:0]
+    """The successful rows (a row written without a seed counts as seed 0)."""
+    ok = df[df["status"] == "ok"] if "status" in df else df.iloc[0:0]
+    return ok if "seed" in ok else ok.assign(seed=0)
 
 
 def _column(df: pd.DataFrame) -> pd.Series:
@@ -29,34 +31,99 @@ def _column(df: pd.DataFrame) -> pd.Series:
     return df["method"]
 
 
-def metric_table(df: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Mean over seeds of ``metric``: rows ``dataset/category`` plus one mean row per data set."""
+def _seed_values(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One value per (row label, method column, seed): the categories, plus per data set the
+    mean over its categories computed seed by seed."""
     ok = ok_rows(df)
     if metric not in ok or ok[metric].isna().all():
         return pd.DataFrame()
     ok = ok.assign(column=_column(ok), row=ok["dataset"] + "/" + ok["category"])
-    parts = []
-    for dataset, sub in ok.groupby("dataset", sort=True):
-        table = sub.pivot_table(index="row", columns="column", values=metric, aggfunc="mean")
-        table.loc[f"{dataset}/mean"] = table.mean(axis=0, skipna=False)
-        parts.append(table)
-    out = pd.concat(parts)
-    out.index.name = "category"
-    out.columns.name = None
+    per_seed = ok.groupby(["dataset", "row", "column", "seed"], sort=True)[metric].mean().reset_index()
+    means = (per_seed.pivot_table(index=["dataset", "column", "seed"], columns="row", values=metric, aggfunc="first")
+             .mean(axis=1, skipna=False).rename(metric).reset_index())
+    means["row"] = means["dataset"] + "/mean"
+    return pd.concat([per_seed, means], ignore_index=True)
+
+
+def metric_stats(df: pd.DataFrame, metric: str) -> dict[str, pd.DataFrame]:
+    """``mean``, ``std`` (sample std over seeds; NaN for one seed) and ``n`` (seeds) of
+    ``metric``: rows ``dataset/category`` plus one mean row per data set, methods as columns."""
+    vals = _seed_values(df, metric)
+    if vals.empty:
+        return {}
+    order = [r for d, sub in vals.groupby("dataset", sort=True)
+             for r in sorted(set(sub["row"]) - {f"{d}/mean"}) + [f"{d}/mean"]]
+    out = {}
+    for stat in ("mean", "std", "count"):
+        t = vals.pivot_table(index="row", columns="column", values=metric, aggfunc=stat, dropna=False)
+        t = t.reindex(order)
+        t.index.name, t.columns.name = "category", None
+        out["n" if stat == "count" else stat] = t
     return out
 
 
+def metric_table(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Mean over seeds of ``metric``: rows ``dataset/category`` plus one mean row per data set."""
+    return metric_stats(df, metric).get("mean", pd.DataFrame())
+
+
+def seed_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Tidy mean, std and n over seeds of every metric, per data set, category and method."""
+    parts = []
+    for metric in METRICS:
+        stats = metric_stats(df, metric)
+        if not stats:
+            continue
+        long = {k: v.stack(future_stack=True).rename(k) for k, v in stats.items()}
+        t = pd.concat(long.values(), axis=1).reset_index().rename(columns={"column": "method", "level_1": "method"})
+        t.insert(2, "metric", metric)
+        parts.append(t.dropna(subset=["mean"]))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def with_spread(mean: pd.DataFrame, std: pd.DataFrame, n: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Cells as "mean ± std" where more than one seed was run, else "mean"; "–" for none."""
+    def cell(m: float, s: float, k: float) -> str:
+        if pd.isna(m):
+            return "–"
+        return f"{m:.{digits}f} ± {s:.{digits}f}" if k > 1 and not pd.isna(s) else f"{m:.{digits}f}"
+
+    return pd.DataFrame({c: [cell(m, s, k) for m, s, k in zip(mean[c], std[c], n[c])] for c in mean.columns},
+                        index=mean.index)
+
+
 def summary_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Method × metric, averaged over every category and seed: the console summary."""
+    """Method × metric, mean over categories then over seeds: the console summary. With more
+    than one seed, ``<metric>_std`` holds the std over seeds of the category mean."""
     ok = ok_rows(df)
     cols = [m for m in METRICS if m in ok and not ok[m].isna().all()]
     if ok.empty or not cols:
         return pd.DataFrame()
     ok = ok.assign(column=_column(ok))
-    table = ok.groupby("column")[cols].mean()
+    per_seed = ok.groupby(["column", "seed"])[cols].mean()
+    table = per_seed.groupby("column").mean()
+    if ok["seed"].nunique() > 1:
+        std = per_seed.groupby("column").std()
+        for c in cols:
+            table[f"{c}_std"] = std[c]
+    table["seeds"] = ok.groupby("column")["seed"].nunique()
     table["cells"] = ok.groupby("column").size()
     table.index.name = "method"
     return table
+
+
+def summary_display(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """The summary as text: "mean ± std" per metric when seeds were repeated, "–" for none."""
+    metrics = [c for c in summary.columns if c in METRICS]
+    out = pd.DataFrame(index=summary.index)
+    for c in metrics:
+        std = summary.get(f"{c}_std")
+        out[c] = [("–" if pd.isna(m) else f"{m:.{digits}f}" + ("" if std is None or pd.isna(s) else f" ± {s:.{digits}f}"))
+                  for m, s in zip(summary[c], std if std is not None else [None] * len(summary))]
+    for c in ("seeds", "cells"):
+        if c in summary:
+            out[c] = summary[c]
+    return out
 
 
 def failures_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -103,70 +170,163 @@ def missing_notes(df: pd.DataFrame, table: pd.DataFrame) -> list[str]:
     return notes
 
 
-COST_COLUMNS = {"params": "params (M)", "gmacs": "GMACs (fvcore)", "latency_ms": "latency (ms)",
-                "forward_mb": "forward (MiB)", "backward_mb": "backward (MiB)", "model_size_mb": "model (MiB)",
-                "onnx_size_mb": "ONNX (MiB)"}
+COST_COLUMNS = {"params_inference": "params, inference (M)", "params_total": "params, total (M)",
+                "gmacs": "GMACs (fvcore)", "latency_ms": "latency (ms)", "latency_iqr_ms": "latency IQR (ms)",
+                "forward_mb": "forward peak (MiB)", "backward_mb": "backward peak (MiB)",
+                "memory_batch": "memory batch", "model_size_mb": "model (MiB)", "onnx_size_mb": "ONNX (MiB)"}
+#: the error each figure carries when it could not be measured
+COST_ERRORS = {"gmacs": "flops_error", "forward_mb": "memory_error", "backward_mb": "memory_error",
+               "onnx_size_mb": "onnx_error", "latency_ms": "latency_error"}
+NOISY_MARK = "*"
 
 
 def cost_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Method × device: parameters, fvcore GMACs, batch-1 latency, memory and ONNX size."""
+    """Method × device: inference parameters (and total), fvcore GMACs, latency (median and
+    IQR of single passes), peak memory of a training step and ONNX size. ``latency_noisy`` and
+    ``na_reasons`` (why a figure is missing) come along for the formatted tables."""
     ok = ok_rows(df)
     cols = [c for c in COST_COLUMNS if c in ok]
     if ok.empty or not cols:
         return pd.DataFrame()
-    t = ok.groupby(["method", "device"])[cols].median(numeric_only=True)
-    if "params" in t:
-        t["params"] = t["params"] / 1e6
-    return t.reset_index().rename(columns=COST_COLUMNS)
+    groups = ok.groupby(["method", "device"])
+    t = groups[cols].median(numeric_only=True)
+    for c in ("params_inference", "params_total"):
+        if c in t:
+            t[c] = t[c] / 1e6
+    t["latency_noisy"] = groups["latency_noisy"].agg(lambda s: bool(s.fillna(False).any())) \
+        if "latency_noisy" in ok else False
+    t["na_reasons"] = groups.apply(_na_reasons, include_groups=False)
+    t = t.reset_index()
+    t["costs_source"] = groups["costs_source"].first().to_numpy() if "costs_source" in ok else "run rows"
+    return t.rename(columns=COST_COLUMNS)
 
 
-def to_latex(table: pd.DataFrame, caption: str, digits: int = 3) -> str:
-    """booktabs table; the best value in each row is bold (higher is better)."""
+def _na_reasons(rows: pd.DataFrame) -> str:
+    """"figure: error" for each cost figure these rows could not measure."""
+    reasons = []
+    for key, err_key in COST_ERRORS.items():
+        if key in rows and rows[key].isna().all():
+            err = rows[err_key].dropna() if err_key in rows else pd.Series(dtype=object)
+            note = rows["memory_note"].dropna() if key == "backward_mb" and "memory_note" in rows else err
+            reason = str((err if len(err) else note).iloc[0]) if len(err) or len(note) else "not measured"
+            reasons.append(f"{COST_COLUMNS[key]}: {reason.splitlines()[0][:160]}")
+    return "; ".join(dict.fromkeys(reasons))
+
+
+def cost_display(costs: pd.DataFrame, digits: int = 3) -> tuple[pd.DataFrame, list[str]]:
+    """The cost table as text: "n/a" for a figure that could not be measured, ``*`` after a
+    noisy latency (IQR above a quarter of the median), plus the footnotes that explain both."""
+    shown = costs.drop(columns=["latency_noisy", "na_reasons", "costs_source"], errors="ignore").copy()
+    for c in shown.columns:
+        if c in ("method", "device"):
+            continue
+        shown[c] = [("n/a" if pd.isna(v) else f"{v:.{digits}g}") for v in shown[c]]
+    notes = []
+    lat = COST_COLUMNS["latency_ms"]
+    if "latency_noisy" in costs and costs["latency_noisy"].any() and lat in shown:
+        shown.loc[costs["latency_noisy"].to_numpy(), lat] += NOISY_MARK
+        notes.append(f"{NOISY_MARK} noisy latency: the IQR of its single passes is above 25 % of the median.")
+    for m, d, r in zip(costs["method"], costs["device"], costs.get("na_reasons", [""] * len(costs))):
+        if r:
+            notes.append(f"n/a for {m} ({d}): {r}")
+    return shown, notes
+
+
+def costs_caption(df: pd.DataFrame) -> str:
+    """Where the cost figures come from and how they were measured, for every cost caption."""
+    ok = ok_rows(df)
+    sources = sorted(set(ok["costs_source"].dropna())) if "costs_source" in ok else []
+    threads = sorted({int(v) for v in ok["costs_torch_threads"].dropna()}) if "costs_torch_threads" in ok else []
+    cpus = sorted(set(ok["costs_cpu_model"].dropna())) if "costs_cpu_model" in ok else []
+    weights = sorted(set(ok["profiled_weights"].dropna())) if "profiled_weights" in ok else []
+    return (f"Cost figures from {', '.join(sources) or 'the run rows'}; "
+            f"CPU {', '.join(cpus) or 'unknown'}, {', '.join(map(str, threads)) or '?'} torch thread(s); "
+            f"weights: {', '.join(weights) or 'unknown'}. Latency: median and IQR of single forward passes at "
+            f"batch 1 (at least 1 s and 20 passes timed). Memory: peak allocated bytes of one training step "
+            f"at the method's training batch size. Parameters: what inference uses (total includes "
+            f"training-only parts). fvcore counts one multiply-add as one flop (GMACs).")
+
+
+def to_latex(table: pd.DataFrame, caption: str, digits: int = 3, shown: pd.DataFrame | None = None) -> str:
+    """booktabs table; the best value in each row is bold (higher is better). ``shown`` are
+    the cells as text (e.g. "mean ± std") when they are not the numbers themselves."""
     best = table.apply(lambda r: r == r.max(), axis=1) if not table.empty else table
-    styler = table.style.format(precision=digits, na_rep="--")
+    body = table if shown is None else shown.apply(lambda c: c.str.replace(" ± ", r" $\pm$ ", regex=False))
+    styler = body.style.format(precision=digits, na_rep="--")
     styler = styler.apply(lambda _: np.where(best, "font-weight: bold", ""), axis=None)
     return styler.to_latex(hrules=True, caption=caption, convert_css=True,
                            position_float="centering")
 
 
 def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...] = ("csv", "md")) -> list[Path]:
-    """One file per metric and format under ``out_dir``; returns what was written."""
+    """One file per metric and format under ``out_dir``; returns what was written. With
+    several seeds the Markdown and LaTeX cells read "mean ± std" and ``seeds.csv`` holds
+    mean, std and n of every metric and cell."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for metric, title in METRICS.items():
-        table = metric_table(df, metric)
-        if table.empty:
+        stats = metric_stats(df, metric)
+        if not stats:
             continue
+        table = stats["mean"]
+        several = bool((stats["n"].fillna(0) > 1).to_numpy().any())
+        shown = with_spread(stats["mean"], stats["std"], stats["n"]) if several else None
         if "csv" in formats:
             written.append(out_dir / f"{metric}.csv")
             table.to_csv(written[-1], float_format="%.6f")
         if "md" in formats:
             written.append(out_dir / f"{metric}.md")
-            notes = ["Best value per row in bold; mean over seeds; rows `dataset/category`."]
+            notes = ["Best value per row in bold; rows `dataset/category`; "
+                     + ("mean ± std over seeds (n per cell in seeds.csv); a data set's mean row averages its "
+                        "categories seed by seed." if several else "one seed per cell.")]
             if metric == "pixel_auroc":
                 notes.append("VT-ADL's published \"PRO\" is this pixel AUROC (not AU-PRO).")
             notes += [f"– {n}" for n in missing_notes(df, table)]
             body = "\n".join(f"{i + 1}. {n}" for i, n in enumerate(notes))
-            written[-1].write_text(f"## {title}\n\n{to_markdown(table, bold_best=True)}\n\n{body}\n")
+            md = to_markdown(table, bold_best=True) if shown is None else _bold_shown(table, shown)
+            written[-1].write_text(f"## {title}\n\n{md}\n\n{body}\n")
         if "tex" in formats:
             written.append(out_dir / f"{metric}.tex")
-            written[-1].write_text(to_latex(table, title))
-    costs = cost_table(df)
-    if not costs.empty:
-        if "csv" in formats:
-            written.append(out_dir / "costs.csv")
-            costs.to_csv(written[-1], index=False, float_format="%.6g")
-        if "md" in formats:
-            written.append(out_dir / "costs.md")
-            written[-1].write_text("## Costs\n\n" + costs.to_markdown(index=False, floatfmt=".3g") +
-                                   "\n\nfvcore counts one multiply-add as one flop: GMACs. Latency: batch 1, "
-                                   "median; memory: one training step at batch 1.\n")
-        if "tex" in formats:
-            written.append(out_dir / "costs.tex")
-            written[-1].write_text(costs.style.hide(axis="index").format(precision=3, na_rep="--").to_latex(
-                hrules=True, caption="Costs", position_float="centering"))
+            caption = title + (" (mean $\\pm$ std over seeds)" if several else "")
+            written[-1].write_text(to_latex(table, caption, shown=shown))
+    seeds = seed_summary(df)
+    if "csv" in formats and not seeds.empty and (seeds["n"] > 1).any():
+        written.append(out_dir / "seeds.csv")
+        seeds.to_csv(written[-1], index=False)
+    written += _write_cost_tables(df, out_dir, formats)
     fails = failures_table(df)
     if not fails.empty:
         written.append(out_dir / "failures.md")
         written[-1].write_text("## Failed cells\n\n" + fails.to_markdown(index=False) + "\n")
+    return written
+
+
+def _bold_shown(table: pd.DataFrame, shown: pd.DataFrame) -> str:
+    """Markdown of text cells, the best mean of each row in bold."""
+    best = table.max(axis=1)
+    out = shown.copy()
+    for c in table.columns:
+        out[c] = [f"**{s}**" if v == b else s for s, v, b in zip(shown[c], table[c], best)]
+    return out.to_markdown(colalign=["left"] + ["right"] * len(out.columns))
+
+
+def _write_cost_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
+    costs = cost_table(df)
+    if costs.empty:
+        return []
+    written: list[Path] = []
+    shown, notes = cost_display(costs)
+    caption = costs_caption(df)
+    if "csv" in formats:
+        written.append(out_dir / "costs.csv")
+        costs.to_csv(written[-1], index=False, float_format="%.6g")
+    if "md" in formats:
+        written.append(out_dir / "costs.md")
+        written[-1].write_text("## Costs\n\n" + shown.to_markdown(index=False) + "\n\n" + caption + "\n\n"
+                               + "".join(f"- {n}\n" for n in notes))
+    if "tex" in formats:
+        written.append(out_dir / "costs.tex")
+        tex_caption = caption + "".join(f" {n}" for n in notes if not n.startswith("n/a"))
+        written[-1].write_text(shown.style.hide(axis="index").to_latex(
+            hrules=True, caption=tex_caption.replace("%", r"\%"), position_float="centering"))
     return written

@@ -8,11 +8,11 @@ from adbench import FitReport, Method, TrainData
 
 _PAPER = dict(image_size=28, conv_channels=256, kernel=9, primary_caps=32, primary_dim=8, primary_stride=2,
               out_dim=16, iterations=3, decoder=[512, 1024], m_pos=0.9, m_neg=0.1, lam=0.5,
-              recon_weight=0.0005, lr=1e-3, batch_size=32, epochs=10, max_seconds=36000.0, augment=False,
+              recon_weight=0.0005, lr=1e-3, batch_size=32, epochs=10, augment=False,
               standardize=False, conv_bn=False)
-_QUICK = dict(_PAPER, image_size=32, conv_channels=64, primary_caps=8, decoder=[128, 256], epochs=160,
-              max_seconds=25.0, augment=True, standardize=True, conv_bn=True, lr=3e-4)
-_SMOKE = dict(_QUICK, conv_channels=16, primary_caps=4, epochs=2, max_seconds=10.0)
+_QUICK = dict(_PAPER, image_size=32, conv_channels=64, primary_caps=8, decoder=[128, 256], epochs=150,
+              augment=True, standardize=True, conv_bn=True, lr=3e-4)
+_SMOKE = dict(_QUICK, conv_channels=16, primary_caps=4, epochs=2)
 
 
 class CapsNetAD(Method):

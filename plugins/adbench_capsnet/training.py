@@ -49,8 +49,7 @@ def fit_capsnet(model: Any, train: TrainData, cfg: dict[str, Any], ctx: RunConte
             loss = loss + cfg["recon_weight"] * ((recon - raw[normal]) ** 2).flatten(1).sum(1).mean()
         return loss
 
-    report = train_epochs(step, opt, len(images), epochs=cfg["epochs"], batch_size=cfg["batch_size"], gen=gen,
-                          max_seconds=cfg["max_seconds"])
+    report = train_epochs(step, opt, len(images), epochs=cfg["epochs"], batch_size=cfg["batch_size"], gen=gen)
     report.notes.update(n_train_anomalous=n_anom, balanced_batches=balanced)
     model.eval()
     return report

@@ -13,11 +13,11 @@ class ConvAE(Method):
     paper = "adbench reference baseline (no publication)"
     profiles = {
         "smoke": dict(image_size=32, width=8, latent=16, epochs=2, batch_size=16, lr=2e-3,
-                      sigma=1.0, topk=0.01, max_seconds=20.0),
+                      sigma=1.0, topk=0.01),
         "quick": dict(image_size=64, width=32, latent=32, epochs=60, batch_size=16, lr=2e-3,
-                      sigma=2.0, topk=0.01, max_seconds=45.0),
+                      sigma=2.0, topk=0.01),
         "paper": dict(image_size=256, width=64, latent=128, epochs=200, batch_size=16, lr=1e-3,
-                      sigma=4.0, topk=0.01, max_seconds=3600.0),
+                      sigma=4.0, topk=0.01),
     }
 
     def __init__(self, cfg, ctx):
@@ -43,8 +43,7 @@ class ConvAE(Method):
             return torch.nn.functional.mse_loss(model.net(x), x)
 
         report = train_epochs(step, opt, len(normal), epochs=self.cfg["epochs"],
-                              batch_size=self.cfg["batch_size"], gen=gen,
-                              max_seconds=self.cfg["max_seconds"])
+                              batch_size=self.cfg["batch_size"], gen=gen)
         model.eval()
         return report
 

@@ -42,13 +42,13 @@ class PyramidalAEMethod(_ReconstructionMethod):
     paper = "Mishra, Piciarelli, Foresti, ICPR 2020 Workshops, LNCS, doi:10.1007/978-3-030-68799-1_51"
     profiles = {
         "smoke": dict(_LOSS, image_size=32, levels=3, width=8, latent=8, code=16, grid=4, lr=2e-3, weight_decay=0.0,
-                      batch_size=16, epochs=2, max_seconds=10.0, sigma=1.0, topk=0.01, score="map_topk",
+                      batch_size=16, epochs=2, sigma=1.0, topk=0.01, score="map_topk",
                       perceptual_pretrained=False, augment=False),
         "quick": dict(_LOSS, image_size=64, levels=4, width=32, latent=16, code=32, grid=8, lr=2e-3,
-                      weight_decay=0.0, batch_size=16, epochs=60, max_seconds=25.0, sigma=2.0, topk=0.01,
+                      weight_decay=0.0, batch_size=16, epochs=40, sigma=2.0, topk=0.01,
                       score="map_topk", perceptual_pretrained=True, augment=False),
         "paper": dict(_LOSS, image_size=128, levels=4, width=64, latent=32, code=64, grid=8, lr=1e-3,
-                      weight_decay=1e-3, batch_size=60, epochs=400, max_seconds=36000.0, sigma=4.0, topk=0.01,
+                      weight_decay=1e-3, batch_size=60, epochs=400, sigma=4.0, topk=0.01,
                       score="mse_ssim_perceptual", perceptual_pretrained=True, augment=False),
     }
 
@@ -65,15 +65,15 @@ class PIADEMethod(_ReconstructionMethod):
     paper = "Mishra, Piciarelli, Foresti, 'Image anomaly detection by aggregating deep pyramidal representations', IJNS 2020"
     profiles = {
         "smoke": dict(_LOSS, image_size=32, depth=18, iterations=3, caps_dim=16, fc=[32, 64], dec_channels=[8, 8, 8],
-                      lr=1e-3, weight_decay=0.0, batch_size=16, epochs=2, max_seconds=10.0, sigma=1.0, topk=0.01,
+                      lr=1e-3, weight_decay=0.0, batch_size=16, epochs=2, sigma=1.0, topk=0.01,
                       score="map_topk", perceptual_pretrained=False, augment=False),
         "quick": dict(_LOSS, image_size=64, depth=18, iterations=3, caps_dim=64, fc=[128, 512],
-                      dec_channels=[64, 32, 32], lr=1e-3, weight_decay=0.0, batch_size=16, epochs=60,
-                      max_seconds=25.0, sigma=2.0, topk=0.01, score="map_topk", perceptual_pretrained=True,
+                      dec_channels=[64, 32, 32], lr=1e-3, weight_decay=0.0, batch_size=16, epochs=20,
+                      sigma=2.0, topk=0.01, score="map_topk", perceptual_pretrained=True,
                       augment=False),
         "paper": dict(_LOSS, image_size=120, depth=50, iterations=3, caps_dim=64, fc=[128, 512],
                       dec_channels=[16, 32, 32], lr=1e-3, weight_decay=1e-3, batch_size=60, epochs=400,
-                      max_seconds=36000.0, sigma=4.0, topk=0.01, score="mse_ssim_perceptual",
+                      sigma=4.0, topk=0.01, score="mse_ssim_perceptual",
                       perceptual_pretrained=True, augment=False),
     }
 

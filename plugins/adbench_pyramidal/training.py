@@ -35,8 +35,7 @@ def fit_reconstruction(model: Any, train: TrainData, cfg: dict[str, Any], ctx: R
             loss = loss + cfg["w_perceptual"] * perceptual_distance(model.perceptual, img, (recon + 1) / 2).mean()
         return loss
 
-    report = train_epochs(step, opt, len(normal), epochs=cfg["epochs"], batch_size=cfg["batch_size"], gen=gen,
-                          max_seconds=cfg["max_seconds"])
+    report = train_epochs(step, opt, len(normal), epochs=cfg["epochs"], batch_size=cfg["batch_size"], gen=gen)
     report.notes["perceptual_backbone"] = model.perceptual.backbone
     model.eval()
     return report

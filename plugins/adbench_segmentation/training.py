@@ -59,7 +59,7 @@ def fit_segmentation(model: Any, train: TrainData, cfg: dict[str, Any], ctx: Run
         return segmentation_loss(cfg["loss"], model.logits(x), y)
 
     report = train_epochs(step, opt, len(data), epochs=cfg["epochs"], batch_size=cfg["batch_size"],
-                          gen=gen, max_seconds=cfg["max_seconds"])
+                          gen=gen)
     report.notes["training_target"] = "real masks" if supervised else "pasted Perlin anomalies (adbench.augment)"
     model.eval()
     return report

@@ -10,7 +10,7 @@ _LOSS = dict(w_mse=5.0, w_ssim=0.5, w_mdn=1.0, noise_sd=0.2, routing_iterations=
 
 PAPER = dict(_LOSS, image_size=512, patch_size=64, dim=512, depth=6, heads=8, mlp_dim=1024,
              decoder_channels=[16, 32, 32, 16, 8, 3], gaussians=10, mdn_loss="authors", lr=1e-4,
-             weight_decay=1e-4, batch_size=8, epochs=400, max_seconds=360000.0, map_sigma=4.0, topk=0.01,
+             weight_decay=1e-4, batch_size=8, epochs=400, map_sigma=4.0, topk=0.01,
              score="authors")
 
 
@@ -23,10 +23,10 @@ class VTADLMethod(Method):
     profiles = {
         "smoke": dict(PAPER, image_size=32, patch_size=8, dim=64, depth=1, heads=2, mlp_dim=64,
                       decoder_channels=[8, 8], gaussians=3, mdn_loss="mixture", lr=1e-3, weight_decay=0.0,
-                      epochs=2, max_seconds=10.0, map_sigma=1.0, score="map_topk"),
+                      epochs=2, map_sigma=1.0, score="map_topk"),
         "quick": dict(PAPER, image_size=128, patch_size=16, dim=128, depth=4, heads=4, mlp_dim=256,
                       decoder_channels=[32, 32, 16, 8], gaussians=10, mdn_loss="mixture", lr=5e-4,
-                      weight_decay=1e-4, batch_size=8, epochs=60, max_seconds=25.0, map_sigma=4.0,
+                      weight_decay=1e-4, batch_size=8, epochs=25, map_sigma=4.0,
                       score="map_topk"),
         "paper": dict(PAPER),
     }

@@ -40,7 +40,7 @@ def fit_vtadl(model: Any, train: TrainData, cfg: dict[str, Any], ctx: RunContext
 
     report = train_epochs(lambda idx: vtadl_loss(model, images[idx], cfg, gen), opt, len(images),
                           epochs=cfg["epochs"], batch_size=cfg["batch_size"], gen=gen,
-                          max_seconds=cfg["max_seconds"], on_epoch_end=keep_best)
+                          on_epoch_end=keep_best)
     if best["state"] is not None:
         model.load_state_dict(best["state"])
     report.notes.update(best_epoch=best["epoch"] + 1, mdn_loss=cfg["mdn_loss"])
