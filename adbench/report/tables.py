@@ -197,7 +197,7 @@ def cost_table(df: pd.DataFrame) -> pd.DataFrame:
         if "latency_noisy" in ok else False
     t["na_reasons"] = groups.apply(_na_reasons, include_groups=False)
     t = t.reset_index()
-    t["costs_source"] = groups["costs_source"].first().to_numpy() if "costs_source" in ok else "run rows"
+    t["costs_source"] = groups["costs_source"].first().to_numpy() if "costs_source" in ok else "the run rows"
     return t.rename(columns=COST_COLUMNS)
 
 
