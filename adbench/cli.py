@@ -193,7 +193,7 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     summary = summary_table(df)
     if not summary.empty:
         shown = summary_display(summary)
-        click.echo(shown.to_markdown(colalign=["left"] + ["right"] * shown.shape[1]))
+        click.echo(shown.to_markdown(colalign=["left"] + ["right"] * shown.shape[1], disable_numparse=True))
     failed = df[df["status"] != "ok"]
     click.echo(f"\nrows: {out / 'cells'}\ntables: {out / 'tables'} ({len(written)} files)")
     if len(failed):
@@ -316,7 +316,12 @@ def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str
     table = costs_table(results)
     from .report.tables import to_markdown
 
-    click.echo(to_markdown(table, digits=2))
+    shown = [c for c in ("method", "device", "precision", "batch", "params_inference", "GMACs_fvcore", "latency_ms",
+                         "latency_iqr_ms", "latency_reps", "latency_noisy", "forward_peak_MiB", "backward_peak_MiB",
+                         "onnx_MiB", "status") if c in table]
+    click.echo(to_markdown(table[shown], digits=3))
+    click.echo(f"threads: {', '.join(map(str, sorted(set(table['threads'].dropna()))))}; CPU: "
+               f"{', '.join(sorted(set(table['cpu_model'].dropna())))}; all columns in costs.csv (--out)", err=True)
     click.echo(f"profiled {len(names)} methods in {time.perf_counter() - start:.1f} s", err=True)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

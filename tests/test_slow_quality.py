@@ -43,4 +43,5 @@ def test_quick_profile_scores_above_chance(method: str, tmp_path: Path):
         mean = sum(r[metric] for r in rows) / len(rows)
         print(f"{method} {metric} mean {mean:.3f} (minimum {low})")
         assert mean > low, f"{method}: mean {metric} {mean:.3f} <= {low}"
-    assert all(r["wall_s"] < 90 for r in rows), "quick is sized at well under a minute and a half per cell"
+    # the whole budget is trained, whatever the machine's speed (run-all timing: docs/benchmarks.md)
+    assert all(r["fit_epochs"] == r["config"]["epochs"] for r in rows)

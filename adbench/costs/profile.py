@@ -148,8 +148,10 @@ def _pipeline(method_cls: Any, cfg: dict[str, Any], fitted: nn.Module | None, pr
 def _profile(method_cls: Any, cfg: dict[str, Any], device: str, batches: Sequence[int],
              precisions: Sequence[str], fitted: nn.Module | None, threads: int, min_time: float,
              profile: str) -> dict[str, Any]:
+    from ..protocol.determinism import torch_defaults
+
     model, weights = _pipeline(method_cls, cfg, fitted, profile)
-    with torch_threads(threads):
+    with torch_threads(threads), torch_defaults():
         result = profile_model(model, int(cfg["image_size"]), device=device, batches=batches,
                                precisions=precisions, min_time=min_time,
                                train_batch=int(cfg.get("batch_size", 1)))

@@ -12,17 +12,40 @@ import torch
 
 
 @contextlib.contextmanager
+def torch_defaults() -> Iterator[None]:
+    """Run the body with torch's default algorithm choices (no deterministic mode), as a user
+    would deploy a model: cost profiles are measured this way inside and outside a cell."""
+    before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+              torch.backends.cudnn.deterministic)
+    torch.use_deterministic_algorithms(False)
+    torch.backends.cudnn.deterministic = False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+        torch.backends.cudnn.deterministic = before[2]
+
+
+@contextlib.contextmanager
 def deterministic(device: str) -> Iterator[set[str]]:
-    """Run the body with ``torch.use_deterministic_algorithms`` (and, on CUDA, cuDNN's
-    deterministic kernels without autotuning). Yields a set that collects the operators torch
-    warned have no deterministic implementation, for the row; other warnings pass through."""
-    if device.startswith("cuda"):  # cuBLAS reads it when its handle is created
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    """Run the body so that the same seed and thread count give the same numbers.
+
+    On CUDA: ``torch.use_deterministic_algorithms(True, warn_only=True)``, cuDNN's
+    deterministic kernels and no autotuning; yields a set that collects the operators torch
+    warned have no deterministic implementation, for the row (other warnings pass through).
+    On CPU torch's kernels are already deterministic for a fixed thread count (checked by
+    ``tests/test_reproducibility.py`` under load); its deterministic mode would only print
+    C++ warnings for kernels such as max-unpooling that cannot collide here, so it stays off.
+    """
+    found: set[str] = set()
+    if not device.startswith("cuda"):
+        yield found
+        return
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS starts
     before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
               torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
-    found: set[str] = set()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")

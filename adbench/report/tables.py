@@ -307,7 +307,7 @@ def _bold_shown(table: pd.DataFrame, shown: pd.DataFrame) -> str:
     out = shown.copy()
     for c in table.columns:
         out[c] = [f"**{s}**" if v == b else s for s, v, b in zip(shown[c], table[c], best)]
-    return out.to_markdown(colalign=["left"] + ["right"] * len(out.columns))
+    return out.to_markdown(colalign=["left"] + ["right"] * len(out.columns), disable_numparse=True)
 
 
 def _write_cost_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
@@ -322,7 +322,8 @@ def _write_cost_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]
         costs.to_csv(written[-1], index=False, float_format="%.6g")
     if "md" in formats:
         written.append(out_dir / "costs.md")
-        written[-1].write_text("## Costs\n\n" + shown.to_markdown(index=False) + "\n\n" + caption + "\n\n"
+        written[-1].write_text("## Costs\n\n" + shown.to_markdown(index=False, disable_numparse=True) + "\n\n"
+                               + caption + "\n\n"
                                + "".join(f"- {n}\n" for n in notes))
     if "tex" in formats:
         written.append(out_dir / "costs.tex")

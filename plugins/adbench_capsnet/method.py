@@ -10,7 +10,7 @@ _PAPER = dict(image_size=28, conv_channels=256, kernel=9, primary_caps=32, prima
               out_dim=16, iterations=3, decoder=[512, 1024], m_pos=0.9, m_neg=0.1, lam=0.5,
               recon_weight=0.0005, lr=1e-3, batch_size=32, epochs=10, augment=False,
               standardize=False, conv_bn=False)
-_QUICK = dict(_PAPER, image_size=32, conv_channels=64, primary_caps=8, decoder=[128, 256], epochs=150,
+_QUICK = dict(_PAPER, image_size=32, conv_channels=64, primary_caps=8, decoder=[128, 256], epochs=160,
               augment=True, standardize=True, conv_bn=True, lr=3e-4)
 _SMOKE = dict(_QUICK, conv_channels=16, primary_caps=4, epochs=2)
 

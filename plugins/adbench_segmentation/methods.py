@@ -79,7 +79,7 @@ class UNetSMP(_SMPMethod):
 class UNetPlusPlus(_SMPMethod):
     name = "unetpp"
     architecture = "UnetPlusPlus"
-    profiles = _smp_profiles(quick_epochs=10)
+    profiles = _smp_profiles(quick_epochs=16)
     description = "U-Net++ (segmentation-models-pytorch), anomaly segmentation baseline"
     paper = "Zhou et al., DLMIA 2018; implementation: segmentation-models-pytorch smp.UnetPlusPlus"
 
