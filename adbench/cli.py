@@ -11,6 +11,7 @@ import click
 from . import PROFILES, TRACKS, registry
 from .config import DatasetSpec, load_catalogue
 from .data.sample import DatasetError, DatasetNotConfigured
+from .protocol.plan import OverrideError
 from .registry import UnknownNameError
 
 
@@ -32,7 +33,7 @@ class _Group(click.Group):
 
         try:
             return super().invoke(ctx)
-        except DuplicateNameError as exc:
+        except (DuplicateNameError, DatasetError) as exc:
             raise click.ClickException(str(exc)) from exc
         except pluggy.PluginValidationError as exc:
             raise click.ClickException(
@@ -112,7 +113,7 @@ def _root_status(spec: DatasetSpec) -> str:
 @click.option("--seed", "-s", default=None, help="Seed(s), comma-separated; one cell per seed  [default: 0].")
 @click.option("--seeds", "n_seeds", default=None, type=click.IntRange(min=1),
               help="Run seeds 0..N-1 (one cell each); tables then show mean ± std over seeds.")
-@click.option("--k-anomalies", default=5, show_default=True, type=int,
+@click.option("--k-anomalies", default=5, show_default=True, type=click.IntRange(min=1),
               help="Supervised track: anomalous images per defect type moved into training.")
 @click.option("--anomaly-ratio", default=None,
               help="Supervised track: fraction(s) of anomalies moved into training, comma-separated "
@@ -125,9 +126,10 @@ def _root_status(spec: DatasetSpec) -> str:
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--executor", default="local", show_default=True,
               help="local (this machine) or submitit (Slurm job array); see `adbench list executors`.")
-@click.option("--workers", "-j", default=1, show_default=True, type=int,
+@click.option("--workers", "-j", default=1, show_default=True, type=click.IntRange(min=1),
               help="Local worker processes (one per GPU with --device cuda and several GPUs).")
-@click.option("--cell-timeout", default=None, type=float, help="Seconds after which a cell is stopped and failed.")
+@click.option("--cell-timeout", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Seconds after which a cell is stopped and failed (its time guard).")
 @click.option("--shard", default=None, metavar="I/N",
               help="Run only the I-th of N deterministic slices of the cells (1-based), e.g. 2/4.")
 @click.option("--executor-config", type=click.Path(path_type=Path, exists=True), default=None,
@@ -154,16 +156,21 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     from .report.tables import summary_display, summary_table, to_markdown
     from .results.store import ResultStore
 
+    dev = _resolve_device(device)
     try:
         catalogue = load_catalogue(datasets_file)
         cells, notes = plan_cells(
             methods, catalogue, datasets=_csv(dataset), categories=_csv(category), track=track,
             profile=profile, seeds=_seeds(seed, n_seeds), k_anomalies=k_anomalies,
-            ratios=[float(r) for r in _csv(anomaly_ratio)], overrides=_parse_overrides(overrides))
+            ratios=_ratios(anomaly_ratio), overrides=_parse_overrides(overrides))
+    except OverrideError as exc:
+        raise click.BadParameter(str(exc), param_hint="--set")
     except (UnknownNameError, DatasetError, ValueError) as exc:
         _fail(str(exc))
     for note in notes:
         click.echo(note, err=True)
+    if not cells:
+        _fail("nothing to run: " + ("; ".join(notes) or "the selection matches no cell"))
     if shard:
         cells = _shard(cells, shard)
     out = out or Path("reports") / profile
@@ -171,10 +178,12 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     todo = [c for c in cells if force or not store.is_done(c.key)]
     click.echo(f"{len(cells)} cells, {len(cells) - len(todo)} already done, {len(todo)} to run → {out}/cells/",
                err=True)
-    dev = _resolve_device(device)
     runner = _executor(executor, workers, cell_timeout, dev, executor_config,
                        dict(partition=partition, time=time_min, gpus=gpus, cpus=cpus, mem=mem))
     spec = RunSpec(out, dev, catalogue, force, time_limit_s=cell_timeout)
+    from . import interrupts
+
+    interrupts.install()
     try:
         runner.run(todo, spec)
     except KeyboardInterrupt:
@@ -216,6 +225,22 @@ def _seeds(seed: str | None, n_seeds: int | None) -> list[int]:
     if not seeds or min(seeds) < 0:
         raise click.BadParameter(f"{seed!r}: seeds are integers >= 0", param_hint="--seed")
     return list(dict.fromkeys(seeds))
+
+
+def _ratios(value: str | None) -> list[float]:
+    """``--anomaly-ratio``: fractions in (0, 1), comma-separated."""
+    out = []
+    for item in _csv(value):
+        try:
+            r = float(item)
+        except ValueError:
+            raise click.BadParameter(f"{item!r} is not a number; give fractions such as 0.01,0.05",
+                                     param_hint="--anomaly-ratio")
+        if not 0 < r < 1:
+            raise click.BadParameter(f"{item}: a ratio must lie strictly between 0 and 1 (some anomalies move "
+                                     f"into training, some stay for testing)", param_hint="--anomaly-ratio")
+        out.append(r)
+    return out
 
 
 def _shard(cells: list, shard: str) -> list:
@@ -264,8 +289,12 @@ def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
 
 
 def _resolve_device(device: str) -> str:
+    import re
+
     import torch
 
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
+        raise click.BadParameter(f"{device!r}: use cpu, cuda, cuda:N or auto", param_hint="--device")
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -330,6 +359,9 @@ def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str
 
 
 # -- report ----------------------------------------------------------------------------
+REPORT_FORMATS = ("csv", "md", "tex", "fig", "png", "pdf", "html")
+
+
 @cli.command()
 @click.argument("run_dirs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
@@ -346,9 +378,16 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, formats: str, costs_dir
     from .report.build import build_report
     from .report.costs import CostsFileError
 
+    unknown = [f for f in _csv(formats) if f not in REPORT_FORMATS]
+    if unknown or not _csv(formats):
+        raise click.BadParameter(f"{formats!r}: unknown {', '.join(unknown) or 'empty list'}; choose from "
+                                 f"{', '.join(REPORT_FORMATS)}", param_hint="--format")
     dirs = list(run_dirs) or [Path("reports") / "quick"]
+    target = out or dirs[0] / "tables"
+    if target.exists() and not target.is_dir():
+        _fail(f"--out {target} is a file, not a folder; pass a folder (it is created if missing)")
     try:
-        written = build_report(dirs, out or dirs[0] / "tables", tuple(_csv(formats)), costs_dir=costs_dir)
+        written = build_report(dirs, target, tuple(_csv(formats)), costs_dir=costs_dir)
     except (FileNotFoundError, CostsFileError) as exc:
         _fail(str(exc))
     for path in written:

@@ -87,6 +87,31 @@ class DatasetSpec:
         return Path(expanded)
 
 
+def _is_text(v: Any) -> bool:
+    return isinstance(v, str) and bool(v.strip())
+
+
+#: key → (check, what the key must be), for one line naming the file, the key and the type
+_SCHEMA: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "adapter": (_is_text, 'a string naming an adapter (see `adbench list adapters`), e.g. adapter = "mvtec_ad"'),
+    "root": (_is_text, 'a string path, e.g. root = "/data/mvtec" or root = "${MVTEC_AD_ROOT}"'),
+    "categories": (lambda v: isinstance(v, list) and len(v) > 0 and all(_is_text(c) for c in v),
+                   'a non-empty list of strings, e.g. categories = ["bottle", "cable"] (omit the key for all)'),
+    "image_size": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+                   "a positive integer, e.g. image_size = 128"),
+    "url": (_is_text, 'a string URL, e.g. url = "https://…/archive.tar.xz"'),
+    "sha256": (lambda v: isinstance(v, str) and len(v) == 64, "a string of 64 hex digits"),
+    "md5": (lambda v: isinstance(v, str) and len(v) == 32, "a string of 32 hex digits"),
+}
+
+
+def _check_types(path: Path | None, name: str, table: dict[str, Any]) -> None:
+    """Raise one line naming the file, the table, the key, the value and the expected type."""
+    for key, (ok, expected) in _SCHEMA.items():
+        if key in table and not ok(table[key]):
+            raise DatasetError(f"{path}: [{name}] {key} = {table[key]!r} is invalid: it must be {expected}")
+
+
 BUILTIN_SYNTHETIC = {"adapter": "synthetic", "categories": ["weave", "grain", "disc", "plate"], "image_size": 128}
 _KNOWN_KEYS = {"adapter", "root", "categories", "image_size", "url", "sha256", "md5"}
 
@@ -105,6 +130,7 @@ def load_catalogue(path: Path | None = None) -> dict[str, DatasetSpec]:
         if not isinstance(table, dict) or "adapter" not in table:
             raise DatasetError(f"{path}: [{name}] needs an `adapter = \"...\"` key "
                                f"(one of the names in `adbench list adapters`)")
+        _check_types(path, name, table)
         opts = {k: v for k, v in table.items() if k not in _KNOWN_KEYS}
         specs[name] = DatasetSpec(name=name, source=path, options=opts,
                                   **{k: v for k, v in table.items() if k in _KNOWN_KEYS})

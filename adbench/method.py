@@ -167,8 +167,10 @@ def _coerce(value: Any, like: Any) -> Any:
         if value.lower() in ("0", "false", "no", "off"):
             return False
         raise ValueError(f"expected a boolean, got {value!r}")
-    if isinstance(like, int):
-        return int(value)
-    if isinstance(like, float):
-        return float(value)
-    return value
+    kind = "an integer" if isinstance(like, int) else "a number" if isinstance(like, float) else None
+    if kind is None:
+        return value
+    try:
+        return int(value) if isinstance(like, int) else float(value)
+    except ValueError:
+        raise ValueError(f"expected {kind} (like the profile's {like!r}), got {value!r}") from None

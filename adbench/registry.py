@@ -79,7 +79,9 @@ class Registry(Generic[T]):
 
 
 def _collect(hook: str, kind: str, with_name: bool) -> Registry[Any]:
-    reg: Registry[Any] = Registry(kind, listing=hook.rsplit("_", 1)[-1])
+    listing = hook.rsplit("_", 1)[-1]
+    # adapters register through adbench_register_datasets but are listed as `adbench list adapters`
+    reg: Registry[Any] = Registry(kind, listing={"datasets": "adapters"}.get(listing, listing))
 
     def register(*args: Any, plugin: str, **options: Any) -> None:
         if with_name:

@@ -102,12 +102,60 @@ class KillMe(Method):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+class Exiter(Method):
+    """A plugin that calls sys.exit(): only its own cell may fail."""
+    name = "exiter"
+    profiles = {p: {"image_size": 32} for p in ("smoke", "quick", "paper")}
+
+    def fit(self, train):
+        import sys
+        sys.exit(3)
+
+
+class Interrupter(Method):
+    """A plugin that raises KeyboardInterrupt itself (no Ctrl-C was pressed)."""
+    name = "interrupter"
+    profiles = {p: {"image_size": 32} for p in ("smoke", "quick", "paper")}
+
+    def fit(self, train):
+        raise KeyboardInterrupt
+
+
+def _bad_output(name, make):
+    """A method whose model returns ``make(x)`` (an AnomalyOutput outside the contract)."""
+    class Bad(Method):
+        profiles = {p: {"image_size": 32} for p in ("smoke", "quick", "paper")}
+
+        def fit(self, train):
+            return FitReport()
+
+        def model(self):
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return make(x)
+            return M()
+    Bad.name = name
+    return Bad
+
+
+BAD_OUTPUTS = [
+    _bad_output("twochannels", lambda x: AnomalyOutput(x.mean((1, 2, 3)), x[:, :2])),
+    _bad_output("oblong", lambda x: AnomalyOutput(x.mean((1, 2, 3)), x[:, 0, :, :16])),
+    _bad_output("fewmaps", lambda x: AnomalyOutput(x.mean((1, 2, 3)), x[:1, 0])),
+    _bad_output("fewscores", lambda x: AnomalyOutput(x.mean((1, 2, 3))[:1], x[:, 0])),
+]
+
+
 @hookimpl
 def adbench_register_methods(register):
     register(Crashy)
     register(NanScores)
     register(Sleepy)
     register(KillMe)
+    register(Exiter)
+    register(Interrupter)
+    for cls in BAD_OUTPUTS:
+        register(cls)
 
 
 @hookimpl

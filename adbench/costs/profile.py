@@ -90,13 +90,13 @@ def torch_threads(n: int | None) -> Iterator[None]:
 
 
 def _cache_key(method: str, cfg: dict[str, Any], device: str, threads: int, batches: Sequence[int],
-               precisions: Sequence[str]) -> str:
+               precisions: Sequence[str], min_time: float) -> str:
     import importlib.metadata as md
 
     versions = {d: _v(md, d) for d in ("torch", "onnx", "onnxruntime", "fvcore", "adbench")}
     blob = json.dumps({"v": PROFILER_VERSION, "method": method, "cfg": cfg, "device": device,
                        "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else cpu_model(),
-                       "threads": threads, "batches": list(batches),
+                       "threads": threads, "batches": list(batches), "min_time": min_time,
                        "precisions": list(precisions), "versions": versions}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -122,7 +122,7 @@ def profile_method(method_cls: Any, cfg: dict[str, Any], *, device: str = "cpu",
     if not use_cache:
         return {**_profile(method_cls, cfg, device, batches, precisions, fitted, threads, min_time, profile),
                 "cached": False}
-    key = _cache_key(method_cls.name, cfg, device, threads, batches, precisions)
+    key = _cache_key(method_cls.name, cfg, device, threads, batches, precisions, min_time)
     result, hit = cached_entry(cache_dir() / "costs" / f"{key}.json", lambda p: json.loads(p.read_text()),
                                lambda: _profile(method_cls, cfg, device, batches, precisions, fitted, threads,
                                                 min_time, profile),

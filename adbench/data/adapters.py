@@ -67,6 +67,8 @@ class DatasetAdapter:
         hint = f"{env}edit root = \"...\" in [{self.spec.name}] of {where}"
         if path is None:
             raise DatasetNotConfigured(f"data set {self.spec.name!r}: root {self.spec.root!r} is not set; {hint}")
+        if path.exists() and not path.is_dir():
+            raise DatasetNotConfigured(f"data set {self.spec.name!r}: root {path} is a file, not a folder; {hint}")
         if not path.is_dir():
             raise DatasetNotConfigured(f"data set {self.spec.name!r}: root {path} does not exist; {hint}")
         return path
@@ -91,6 +93,9 @@ class DatasetAdapter:
         if errors:
             more = f" (and {len(errors) - 1} more; run `adbench data check {self.spec.name}`)" if len(errors) > 1 else ""
             raise DatasetError(f"{errors[0]}{more}")
+        if not samples:
+            raise DatasetError(f"data set {self.spec.name!r}: no {split} images in {self.category_dir(category)}; "
+                               f"expected the layout {self.LAYOUT}")
         return samples
 
     def check(self, category: str) -> list[Problem]:
@@ -132,16 +137,33 @@ def check_sample(s: Sample) -> list[Problem]:
     try:
         with Image.open(s.mask_path) as m:
             msize = m.size
-            empty = m.convert("L").getbbox() is None
+            values = mask_values(m)
     except Exception as exc:
         return [Problem("error", s.mask_path, f"unreadable mask ({type(exc).__name__}: {exc})")]
     if msize != size:
         return [Problem("error", s.mask_path, f"mask is {msize[0]}x{msize[1]} but its image {s.path.name} "
                                               f"is {size[0]}x{size[1]}")]
-    if empty and s.label == 1:
-        return [Problem("warning", s.mask_path, "empty mask for an anomalous image: it counts for image "
-                                                "metrics but adds no anomalous pixels")]
-    return []
+    problems = []
+    if not is_binary(values):
+        problems.append(Problem("warning", s.mask_path, f"mask holds values {sorted(values)[:8]} other than 0 and "
+                                                         f"255; thresholded at > 0 (every non-zero pixel is anomalous)"))
+    if values <= {0} and s.label == 1:
+        problems.append(Problem("warning", s.mask_path, "empty mask for an anomalous image: it counts for image "
+                                                        "metrics but adds no anomalous pixels"))
+    return problems
+
+
+def is_binary(values: set[int]) -> bool:
+    """A mask written as 0/255 (8-bit), 0/1 or 0/65535 (16-bit)."""
+    return any(values <= ok for ok in ({0, 255}, {0, 1}, {0, 65535}))
+
+
+def mask_values(mask: Image.Image) -> set[int]:
+    """The distinct values of a mask image (its first band)."""
+    import numpy as np
+
+    a = np.asarray(mask if mask.mode.startswith("I") or mask.mode in ("L", "1", "P") else mask.convert("L"))
+    return {int(v) for v in np.unique(a)}
 
 
 class MVTecAD(DatasetAdapter):
@@ -165,6 +187,13 @@ class MVTecAD(DatasetAdapter):
         out = []
         for defect_dir in sorted(d for d in test.iterdir() if d.is_dir()):
             defect = defect_dir.name
+            stems = {p.stem for p in list_images(defect_dir)}
+            gt = base / "ground_truth" / defect
+            for orphan in sorted(gt.glob("*_mask.png")) if defect != "good" and gt.is_dir() else []:
+                if orphan.name[: -len("_mask.png")] not in stems:
+                    problems.append(Problem("warning", orphan, f"mask without an image (no "
+                                                               f"{orphan.name[: -len('_mask.png')]}.* in {defect_dir}); "
+                                                               f"ignored"))
             for img in list_images(defect_dir, problems):
                 if defect == "good":
                     out.append(Sample(img, 0, "good"))

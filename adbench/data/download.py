@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
 import urllib.request
@@ -44,6 +45,9 @@ def _safe_zip_members(zf: zipfile.ZipFile, target: Path) -> None:
         dest = (root / name).resolve()
         if name.is_absolute() or ".." in name.parts or not dest.is_relative_to(root):
             raise DatasetError(f"archive member {info.filename!r} would be written outside {target}; refusing to extract")
+        if stat.S_ISLNK(info.external_attr >> 16):  # zipfile would write the link as a plain file
+            raise DatasetError(f"archive member {info.filename!r} is a symbolic link; refusing to extract (the tar "
+                               f"path refuses links that leave the folder, and a data set needs none)")
 
 
 def extract(archive: Path, target: Path) -> None:
@@ -70,6 +74,9 @@ def download(url: str, sha256: str | None, target: Path, *, md5: str | None = No
     if verify and not (sha256 or md5):
         raise DatasetError(f"no checksum is known for {url}; pass --sha256 HEX (as published) or --no-verify")
     algorithm, expected = ("sha256", sha256) if sha256 else ("md5", md5)
+    if target.exists() and not target.is_dir():
+        raise DatasetError(f"--to {target} is a file, not a folder; pass a folder to extract into (it is created "
+                           f"if missing)")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         archive = Path(tmp) / (os.path.basename(url.split("?")[0]) or "archive")

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -19,9 +19,9 @@ import torch
 from PIL import Image
 
 from ..config import cache_dir, cached_entry
-from .sample import DatasetError, Sample
+from .sample import DatasetError, Sample, read_rgb_noted
 
-LOADER_VERSION = 1
+LOADER_VERSION = 2  # 2: deep (16-bit) images scaled instead of clipped; decode notes kept
 
 
 @dataclass
@@ -33,6 +33,8 @@ class SplitTensors:
     labels: torch.Tensor
     defect_types: list[str]
     paths: list[str]
+    #: how many images needed a conversion worth recording, by note (e.g. 16-bit scaled)
+    decode_notes: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -68,16 +70,17 @@ def cache_key(samples: Sequence[Sample], size: int) -> str:
     return h.hexdigest()[:32]
 
 
-def decode_sample(sample: Sample, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """One image and its mask resized to ``size``; a mask of another size is an error naming both files."""
-    img = sample.load_image()
-    mask = sample.load_mask(img.shape[:2])
+def decode_sample(sample: Sample, size: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """One image and its mask resized to ``size``, and the notes of their decoding (16-bit
+    scaled, a non-binary mask thresholded); a mask of another size is an error naming both files."""
+    img, note = read_rgb_noted(sample.path)
+    mask, mask_note = sample.load_mask_noted(img.shape[:2])
     if mask.shape != img.shape[:2]:
         raise DatasetError(f"mask {sample.mask_path} is {mask.shape[1]}x{mask.shape[0]} but image "
                            f"{sample.path} is {img.shape[1]}x{img.shape[0]}; they must match")
     im = np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
     mk = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((size, size), Image.NEAREST)) > 127
-    return im, mk
+    return im, mk, [n for n in (note, mask_note) if n]
 
 
 def load_samples(samples: Sequence[Sample], size: int, *, use_cache: bool = True) -> SplitTensors:
@@ -86,29 +89,35 @@ def load_samples(samples: Sequence[Sample], size: int, *, use_cache: bool = True
     defects = [s.defect_type for s in samples]
     paths = [str(s.path) for s in samples]
     if use_cache:
-        images, masks = cached_entry(cache_dir() / "tensors" / f"{cache_key(samples, size)}.npz", _read_entry,
-                                     lambda: _decode_all(samples, size), _write_entry)[0]
+        images, masks, notes = cached_entry(cache_dir() / "tensors" / f"{cache_key(samples, size)}.npz",
+                                            _read_entry, lambda: _decode_all(samples, size), _write_entry)[0]
     else:
-        images, masks = _decode_all(samples, size)
-    return SplitTensors(torch.from_numpy(images), torch.from_numpy(masks), labels, defects, paths)
+        images, masks, notes = _decode_all(samples, size)
+    return SplitTensors(torch.from_numpy(images), torch.from_numpy(masks), labels, defects, paths, notes)
 
 
-def _read_entry(path: Path) -> tuple[np.ndarray, np.ndarray]:
+Decoded = tuple[np.ndarray, np.ndarray, dict[str, int]]
+
+
+def _read_entry(path: Path) -> Decoded:
     with np.load(path) as z:
-        return z["images"], z["masks"]
+        return z["images"], z["masks"], json.loads(str(z["notes"]))
 
 
-def _write_entry(path: Path, arrays: tuple[np.ndarray, np.ndarray]) -> None:
+def _write_entry(path: Path, arrays: Decoded) -> None:
     """Atomically: a reader sees the old state or the whole entry."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
     with os.fdopen(fd, "wb") as fh:
-        np.savez(fh, images=arrays[0], masks=arrays[1])
+        np.savez(fh, images=arrays[0], masks=arrays[1], notes=np.array(json.dumps(arrays[2])))
     os.replace(tmp, path)
 
 
-def _decode_all(samples: Sequence[Sample], size: int) -> tuple[np.ndarray, np.ndarray]:
+def _decode_all(samples: Sequence[Sample], size: int) -> Decoded:
     images = np.zeros((len(samples), size, size, 3), np.uint8)
     masks = np.zeros((len(samples), size, size), bool)
+    notes: dict[str, int] = {}
     for i, s in enumerate(samples):
-        images[i], masks[i] = decode_sample(s, size)
-    return np.ascontiguousarray(images.transpose(0, 3, 1, 2)), masks
+        images[i], masks[i], found = decode_sample(s, size)
+        for note in found:
+            notes[note] = notes.get(note, 0) + 1
+    return np.ascontiguousarray(images.transpose(0, 3, 1, 2)), masks, notes

@@ -27,20 +27,43 @@ class Sample:
     mask_path: Path | None = None
 
     def load_image(self) -> np.ndarray:
-        """uint8 ``(H,W,3)``; grey and palette images become 3 channels."""
+        """uint8 ``(H,W,3)``; grey and palette images become 3 channels, deep images are scaled."""
         return read_rgb(self.path)
 
     def load_mask(self, shape: tuple[int, int]) -> np.ndarray:
         """bool ``(H,W)``; an all-False mask when there is no mask file."""
+        return self.load_mask_noted(shape)[0]
+
+    def load_mask_noted(self, shape: tuple[int, int]) -> tuple[np.ndarray, str | None]:
+        """The mask and its decode note (see :func:`read_mask_noted`)."""
         if self.mask_path is None:
-            return np.zeros(shape, dtype=bool)
-        return read_mask(self.mask_path)
+            return np.zeros(shape, dtype=bool), None
+        return read_mask_noted(self.mask_path)
+
+
+#: note recorded for an image whose samples had more than 8 bits
+HIGH_BIT_DEPTH_NOTE = "more than 8 bits per sample, scaled to 8 bits by the full range of its type"
 
 
 def read_rgb(path: Path) -> np.ndarray:
+    """uint8 ``(H,W,3)`` with correct values for 1-, 8-, 16- and 32-bit grey, RGB, RGBA and
+    palette images in any format Pillow reads (PNG, TIFF, BMP, JPEG, ...)."""
+    return read_rgb_noted(path)[0]
+
+
+def read_rgb_noted(path: Path) -> tuple[np.ndarray, str | None]:
+    """The image as uint8 ``(H,W,3)``, and a note when its samples had more than 8 bits.
+
+    Pillow's ``convert("RGB")`` clips 16-bit grey to 255 (an all-white image), so deep
+    images are scaled here instead: by 255 / 65535 for 16-bit, 255 / 2³² − 1 for 32-bit
+    integers; float images must already lie in [0, 1]. Alpha is dropped, palettes expanded.
+    """
     try:
         with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
+            im.load()
+            return _to_rgb8(im)
+    except DatasetError:
+        raise
     except Exception as exc:
         raise DatasetError(
             f"cannot read image {path}: {exc}. Replace or delete the file and run "
@@ -48,12 +71,54 @@ def read_rgb(path: Path) -> np.ndarray:
         ) from exc
 
 
+def _to_rgb8(im: Image.Image) -> tuple[np.ndarray, str | None]:
+    mode = im.mode
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        a = np.asarray(im)
+        if mode == "F":
+            if np.nanmin(a) < 0 or np.nanmax(a) > 1:
+                raise DatasetError(f"cannot read image {im.filename}: a floating-point image must hold values "
+                                   f"in [0, 1], found {np.nanmin(a):g}..{np.nanmax(a):g}; convert it to 8- or "
+                                   f"16-bit first")
+            grey = np.round(np.nan_to_num(a) * 255.0)
+        else:
+            top = 65535.0 if mode.startswith("I;16") or (a.min() >= 0 and a.max() <= 65535) else 2.0**32 - 1
+            grey = np.round(a.astype(np.float64) * (255.0 / top))
+        grey = grey.astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2), HIGH_BIT_DEPTH_NOTE
+    if mode in ("RGB", "RGBA", "RGBX", "L", "LA", "P", "PA", "1", "CMYK", "YCbCr", "LAB", "HSV"):
+        return np.asarray(im.convert("RGB")), None
+    raise DatasetError(f"cannot read image {im.filename}: unsupported pixel mode {mode!r}; save it as 8- or "
+                       f"16-bit grey or RGB (PNG or TIFF)")
+
+
+#: note recorded for a mask with values other than 0 and 255 (or 0/1, 0/65535)
+NON_BINARY_MASK_NOTE = "mask with values other than 0 and 255, thresholded at > 0"
+
+
 def read_mask(path: Path) -> np.ndarray:
+    """bool ``(H,W)``: every pixel above 0 is anomalous (deep masks are read correctly too)."""
+    return read_mask_noted(path)[0]
+
+
+def read_mask_noted(path: Path) -> tuple[np.ndarray, str | None]:
+    """The mask thresholded at > 0, and a note (with a warning naming the file and the
+    values seen) when it is not a plain binary mask."""
     try:
         with Image.open(path) as im:
-            return np.asarray(im.convert("L")) > 0
+            im.load()
+            deep = im.mode.startswith("I;16") or im.mode in ("I", "F")
+            a = np.asarray(im if deep else im.convert("L"))
     except Exception as exc:
         raise DatasetError(
             f"cannot read mask {path}: {exc}. Replace or delete the file and run "
             f"`adbench data check` again."
         ) from exc
+    values = {int(v) for v in np.unique(a)[:1000]}
+    if any(values <= ok for ok in ({0, 255}, {0, 1}, {0, 65535})):
+        return a > 0, None
+    import sys
+
+    print(f"warning: mask {path} holds values {sorted(values)[:8]}{' …' if len(values) > 8 else ''} other than "
+          f"0 and 255; every pixel above 0 counts as anomalous", file=sys.stderr)
+    return a > 0, NON_BINARY_MASK_NOTE

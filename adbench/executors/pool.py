@@ -42,6 +42,9 @@ def _exit_with_parent() -> None:
 def _worker_main(tasks: Any, results: Any, env: dict[str, str], threads: int) -> None:
     os.environ.update(env)  # before torch initialises CUDA
     _exit_with_parent()
+    from .. import interrupts
+
+    interrupts.install()  # a plugin's own KeyboardInterrupt fails its cell; a real Ctrl-C stops the worker
     import torch
 
     torch.set_num_threads(max(1, threads))

@@ -20,6 +20,7 @@ def profile_cells(cells: Sequence[Cell], device: str, threads: int | None) -> in
     from tqdm import tqdm
 
     from ..costs import profile_method
+    from .runner import LATENCY_MIN_TIME_S
 
     todo: dict[tuple, Cell] = {}
     for cell in cells:
@@ -29,7 +30,9 @@ def profile_cells(cells: Sequence[Cell], device: str, threads: int | None) -> in
         try:
             cls = registry.methods().get(cell.method).obj
             cfg = cls.config_for(cell.profile, dict(cell.overrides))
-            measured += not profile_method(cls, cfg, device=device, threads=threads, profile=cell.profile)["cached"]
+            min_time = LATENCY_MIN_TIME_S.get(cell.profile, 1.0)
+            measured += not profile_method(cls, cfg, device=device, threads=threads, profile=cell.profile,
+                                           min_time=min_time)["cached"]
         except Exception as exc:  # the cell itself will report it, with its traceback
             print(f"cost profile of {cell.method} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
     return measured

@@ -44,6 +44,11 @@ def predict(model: torch.nn.Module, test: SplitTensors, *, method: str, device: 
         if not isinstance(out, tuple):
             raise MethodOutputError(f"method {method!r}: model() must return AnomalyOutput, got {type(out).__name__}")
         out = AnomalyOutput(*out)
+        if not isinstance(out.image_scores, torch.Tensor) or out.image_scores.numel() != x.shape[0] \
+                or out.image_scores.ndim > 2:
+            shape = tuple(getattr(out.image_scores, "shape", ()))
+            raise MethodOutputError(f"method {method!r}: image_scores must be a tensor of shape ({x.shape[0]},) "
+                                    f"for a batch of {x.shape[0]}, got {type(out.image_scores).__name__} {shape}")
         s = out.image_scores.reshape(-1).float().cpu().numpy()
         if s.shape[0] != x.shape[0]:
             raise MethodOutputError(f"method {method!r}: {s.shape[0]} image scores for a batch of {x.shape[0]}")
@@ -52,9 +57,7 @@ def predict(model: torch.nn.Module, test: SplitTensors, *, method: str, device: 
                                     f"test image {test.paths[lo + j]}")
         scores.append(s.astype(np.float64))
         if out.anomaly_maps is not None:
-            m = out.anomaly_maps.float()
-            if m.ndim == 4:
-                m = m[:, 0]
+            m = _checked_maps(out.anomaly_maps, x.shape[0], method)
             if m.shape[-2:] != (size, size):  # evaluate at the input resolution
                 m = F.interpolate(m[:, None], size=(size, size), mode="bilinear", align_corners=False)[:, 0]
             m = m.cpu().numpy()
@@ -65,6 +68,23 @@ def predict(model: torch.nn.Module, test: SplitTensors, *, method: str, device: 
             maps.append(m)
     return Predictions(np.concatenate(scores), np.concatenate(maps) if maps else None,
                        time.perf_counter() - start)
+
+
+def _checked_maps(maps: Any, batch: int, method: str) -> torch.Tensor:
+    """The maps as float ``(B,H,W)``; anything but the documented ``(B,H,W)`` or ``(B,1,H,W)``
+    with square maps, one per image, is a contract error naming the method."""
+    if not isinstance(maps, torch.Tensor):
+        raise MethodOutputError(f"method {method!r}: anomaly_maps must be a tensor or None, got "
+                                f"{type(maps).__name__}")
+    shape = tuple(maps.shape)
+    if maps.ndim == 4 and shape[1] == 1:
+        maps = maps[:, 0]
+    if maps.ndim != 3 or maps.shape[1] != maps.shape[2] or maps.shape[1] < 1:
+        raise MethodOutputError(f"method {method!r}: anomaly_maps has shape {shape}; the contract is (B,H,W) or "
+                                f"(B,1,H,W) with square maps (H == W)")
+    if maps.shape[0] != batch:
+        raise MethodOutputError(f"method {method!r}: {maps.shape[0]} anomaly maps for a batch of {batch} images")
+    return maps.float()
 
 
 def _safe(fn: Any, *args: Any) -> float | None:

@@ -10,6 +10,10 @@ from ..data.sample import DatasetNotConfigured
 from .cells import Cell
 
 
+class OverrideError(ValueError):
+    """A ``--set`` value that no selected method can take; raised before any cell runs."""
+
+
 def resolve_methods(names: Sequence[str]) -> list[str]:
     reg = registry.methods()
     if "all" in names:
@@ -36,8 +40,14 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
     known = {n: set(registry.methods().get(n).obj.profiles.get(profile, {})) for n in names}
     unused = [k for k in overrides if not any(k in keys for keys in known.values())]
     if unused:
-        raise ValueError(f"--set {', '.join(unused)}: no selected method has such a hyper-parameter in profile "
-                         f"{profile!r}")
+        raise OverrideError(f"{', '.join(unused)}: no selected method has such a hyper-parameter in profile "
+                            f"{profile!r}")
+    for n in names:  # a value of the wrong type fails here, not in every cell
+        mine = {k: v for k, v in overrides.items() if k in known[n]}
+        try:
+            registry.methods().get(n).obj.config_for(profile, mine)
+        except (TypeError, ValueError) as exc:
+            raise OverrideError(f"{', '.join(f'{k}={v}' for k, v in mine.items())} for method {n!r}: {exc}") from exc
     ds_names = list(catalogue) if "all" in datasets else list(datasets)
     cells: list[Cell] = []
     for ds in ds_names:

@@ -2,8 +2,9 @@
 (docs/architecture.md, "Flow").
 
 Any exception inside a cell becomes an error row with its traceback; it never stops the
-other cells. KeyboardInterrupt is not caught: the cell being run writes nothing, the
-finished rows stay, and the next run resumes. Each cell runs with torch's deterministic
+other cells. That includes ``SystemExit`` and ``KeyboardInterrupt`` raised by plugin code;
+only a real Ctrl-C (:mod:`adbench.interrupts`) stops the run: the cell being run writes
+nothing, the finished rows stay, and the next run resumes. Each cell runs with torch's deterministic
 algorithms and a seeded data order, so the same command gives the same numbers
 (docs/architecture.md, "Reproducibility").
 """
@@ -16,7 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .. import registry
+from .. import interrupts, registry
 from ..config import DatasetSpec, load_catalogue
 from ..data.adapters import DatasetAdapter
 from ..data.loading import load_samples
@@ -70,12 +71,24 @@ def run_cell(cell: Cell, store: ResultStore, *, device: str = "cpu",
         row["deterministic_algorithms"] = device.startswith("cuda")
         row["nondeterministic_ops"] = sorted(nondeterministic)
         row["status"] = "ok"
-    except Exception as exc:  # one failing cell must never cost the others their rows
+    except BaseException as exc:  # one failing cell must never cost the others their rows
+        real_interrupt = isinstance(exc, KeyboardInterrupt) and interrupts.received()
+        if real_interrupt or not isinstance(exc, (Exception, SystemExit, KeyboardInterrupt)):
+            raise  # Ctrl-C stops the run: finished rows stay and the next run resumes
         row["status"] = "error"
-        row["error"] = f"{type(exc).__name__}: {exc}"
+        row["error"] = f"{type(exc).__name__}: {exc}" + _raised_by_plugin_note(exc)
         row["traceback"] = traceback.format_exc()
     row["wall_s"] = time.perf_counter() - start
     return _record(store, row)
+
+
+def _raised_by_plugin_note(exc: BaseException) -> str:
+    """Why a SystemExit or KeyboardInterrupt became an error row instead of ending the run."""
+    if isinstance(exc, SystemExit):
+        return " (the method called sys.exit(); only its own cell fails)"
+    if isinstance(exc, KeyboardInterrupt):
+        return " (raised by the method's code, not by Ctrl-C; only its own cell fails)"
+    return ""
 
 
 def _record(store: ResultStore, row: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +154,8 @@ def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
         "fit_epochs": fit.epochs, "fit_steps": fit.steps, "fit_wall_s": fit.wall_s,
         "fit_losses": fit.losses, "fit_notes": fit.notes,
         "load_wall_s": load_s, "predict_wall_s": pred.wall_s,
+        "decode_notes": {k: train_t.decode_notes.get(k, 0) + test_t.decode_notes.get(k, 0)
+                         for k in {**train_t.decode_notes, **test_t.decode_notes}},
     }
     out.update(_costs(method_cls, cfg, model, device, cost_threads, cell.profile))
     if save_maps and pred.maps is not None:
@@ -175,6 +190,9 @@ COST_KEYS = ("params_inference", "params_total", "params_trainable", "model_size
              "onnx_size_mb", "onnx_exporter", "onnx_opset", "ort_latency_ms",
              "latency_ms", "latency_iqr_ms", "latency_reps", "latency_timed_s", "latency_noisy", "latency_timer",
              "latency_batch", "latency_error", "profiled_weights")
+#: seconds of latency timing per profile (at least 20 passes always): ``smoke`` is for CI and
+#: keeps ``run all --profile smoke`` under a minute; the others time at least 1 s
+LATENCY_MIN_TIME_S: dict[str, float] = {"smoke": 0.25}
 #: the profile's environment, kept under its own names so they never overwrite the cell's
 PROFILE_ENV_KEYS = ("torch_threads", "cpu_model", "gpu_name", "torch_build")
 
@@ -191,7 +209,7 @@ def _costs(method_cls: type[Method], cfg: dict[str, Any], model: Any, device: st
     out: dict[str, Any] = {}
     try:
         summary = profile_method(method_cls, cfg, device=device, fitted=model, threads=threads,
-                                 profile=profile)["summary"]
+                                 profile=profile, min_time=LATENCY_MIN_TIME_S.get(profile, 1.0))["summary"]
         out.update({k: summary.get(k) for k in COST_KEYS if k in summary})
         out.update({f"costs_{k}": summary.get(k) for k in PROFILE_ENV_KEYS})
     except Exception as exc:  # costs must not cost the cell its metrics

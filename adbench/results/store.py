@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -49,8 +50,36 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
+class BadRow(ValueError):
+    """A row file that cannot be used; the message names the file, what is wrong and the fix."""
+
+
+def read_row(path: Path) -> dict[str, Any]:
+    """One row, checked: valid JSON, an object, with a ``cell_key`` that matches its file name."""
+    try:
+        row = json.loads(path.read_text())
+    except UnicodeDecodeError as exc:
+        raise BadRow(f"result row {path} is not text ({exc.reason})") from exc
+    except json.JSONDecodeError as exc:
+        raise BadRow(f"result row {path} is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    if not isinstance(row, dict):
+        raise BadRow(f"result row {path} holds a JSON {type(row).__name__}, not an object")
+    if not isinstance(row.get("cell_key"), str):
+        raise BadRow(f"result row {path} has no cell_key")
+    if row["cell_key"] != path.stem:
+        raise BadRow(f"result row {path} holds cell {row['cell_key']!r}, not {path.stem!r}")
+    return row
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr (no traceback): a skipped row must be seen, not fatal."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 class ResultStore:
-    """The rows of one run folder."""
+    """The rows of one run folder. A row file that cannot be read is skipped with a warning
+    naming it; its cell counts as not done, so the next run computes it again and replaces
+    the file."""
 
     def __init__(self, run_dir: Path):
         self.run_dir = Path(run_dir)
@@ -61,9 +90,12 @@ class ResultStore:
 
     def get(self, key: str) -> dict[str, Any] | None:
         path = self.path_for(key)
+        if not path.exists():
+            return None
         try:
-            return json.loads(path.read_text())
-        except FileNotFoundError:
+            return read_row(path)
+        except (BadRow, OSError) as exc:
+            warn(f"{exc}; its cell will run again and replace it")
             return None
 
     def is_done(self, key: str) -> bool:
@@ -77,14 +109,16 @@ class ResultStore:
         return path
 
     def rows(self) -> Iterator[dict[str, Any]]:
+        """Every readable row; unreadable ones are skipped with a warning that names the
+        file and the fix (rerun the same `adbench run` command, or delete the file)."""
         if not self.cells_dir.is_dir():
             return
         for path in sorted(self.cells_dir.glob("*.json")):
             try:
-                yield json.loads(path.read_text())
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"result row {path} is not valid JSON ({exc}); delete it and "
-                                 f"rerun its cell") from exc
+                yield read_row(path)
+            except (BadRow, OSError) as exc:
+                warn(f"skipping {exc}; rerun the same `adbench run` command to compute that cell again, "
+                     f"or delete the file")
 
 
 def load_rows(run_dirs: list[Path]) -> pd.DataFrame:
