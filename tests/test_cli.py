@@ -130,7 +130,7 @@ def test_set_applies_where_the_key_exists_and_rejects_typos(tmp_path: Path, test
     env = {"ADBENCH_LOAD_PLUGINS": "testplugins"}
     res = run_cli(["run", "sleepy", "crashy", "--profile", "smoke", "--category", "disc", "--set", "sleeep=1",
                    "--out", str(tmp_path)], site=test_plugin_site, env=env)
-    assert res.returncode != 0 and "--set sleeep" in res.stderr
+    assert res.returncode == 2 and "--set" in res.stderr and "sleeep" in res.stderr
     run_cli(["run", "sleepy", "crashy", "--profile", "smoke", "--category", "disc", "--set", "sleep=0",
              "--out", str(tmp_path)], site=test_plugin_site, env=env)
     rows = {r["method"]: r for r in _rows(tmp_path)}
