@@ -66,20 +66,6 @@ class Crashy(Method):
         raise RuntimeError("deliberate failure in fit")
 
 
-class NanScores(Method):
-    name = "nanscores"
-    profiles = {p: {"image_size": 32} for p in ("smoke", "quick", "paper")}
-
-    def fit(self, train):
-        return FitReport()
-
-    def model(self):
-        class M(torch.nn.Module):
-            def forward(self, x):
-                return AnomalyOutput(torch.full((x.shape[0],), float("nan")), None)
-        return M()
-
-
 class Sleepy(Method):
     name = "sleepy"
     profiles = {p: {"image_size": 32, "sleep": 1.5} for p in ("smoke", "quick", "paper")}
@@ -138,6 +124,7 @@ def _bad_output(name, make):
     return Bad
 
 
+NanScores = _bad_output("nanscores", lambda x: AnomalyOutput(torch.full((x.shape[0],), float("nan")), None))
 BAD_OUTPUTS = [
     _bad_output("twochannels", lambda x: AnomalyOutput(x.mean((1, 2, 3)), x[:, :2])),
     _bad_output("oblong", lambda x: AnomalyOutput(x.mean((1, 2, 3)), x[:, 0, :, :16])),
