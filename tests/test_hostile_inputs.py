@@ -355,6 +355,27 @@ def test_every_bit_depth_and_format_decodes_to_correct_values(tmp_path, fmt, mod
     assert (note == HIGH_BIT_DEPTH_NOTE) == (top > 255)
 
 
+def test_a_48_bit_rgb_png_decodes_to_correct_values(tmp_path):
+    """Pillow reduces 16-bit-per-channel RGB PNGs to 8 bits itself (correctly, by the high
+    byte); written here by hand, since Pillow cannot write them."""
+    import struct
+    import zlib
+
+    from adbench.data.sample import read_rgb
+
+    ramp = (np.linspace(0, 1, 32)[None, :, None] * np.ones((8, 1, 3)) * 65535).astype(np.uint16)
+    raw = b"".join(b"\x00" + row.astype(">u2").tobytes() for row in ramp)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    path = tmp_path / "rgb48.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 32, 8, 16, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    rgb = read_rgb(path)
+    assert np.abs(rgb.astype(int) - np.round(ramp / 257.0)).max() <= 1
+
+
 def test_a_16_bit_data_set_runs_with_real_values_and_records_the_scaling(tmp_path):
     """The old decoder turned 16-bit grey into an all-white image and wrote ``ok`` rows at
     AUROC 0.5; now anomalies stay visible and the row says the images were scaled."""
