@@ -241,11 +241,19 @@ def test_a_torchscript_export_failure_prints_nothing_to_stdout(capfd):
 
 
 def test_segnet_unpooling_is_exported_by_torchscript_and_equals_max_unpool():
-    from adbench_segmentation.nets import _unpool2x
+    """The traceable unpooling SegNet uses under export is bit-identical to the ATen op it
+    uses in training, forward and backward."""
+    from adbench_segmentation.nets import _unpool2x_traceable
 
     x = torch.randn(2, 4, 8, 8)
     pooled, idx = torch.nn.functional.max_pool2d(x, 2, 2, return_indices=True)
-    assert torch.equal(_unpool2x(pooled, idx), torch.ops.aten.max_unpool2d(pooled, idx, [8, 8]))
+    a, b = pooled.clone().requires_grad_(), pooled.clone().requires_grad_()
+    ours, aten = _unpool2x_traceable(a, idx), torch.ops.aten.max_unpool2d(b, idx, [8, 8])
+    assert torch.equal(ours, aten)
+    grad = torch.randn_like(aten)
+    (ours * grad).sum().backward()
+    (aten * grad).sum().backward()
+    assert torch.equal(a.grad, b.grad)
     from adbench import RunContext, registry
 
     cls = registry.methods().get("segnet").obj
