@@ -143,7 +143,7 @@ def test_worker_pool_profiles_costs_before_any_cell_trains(tmp_path: Path, monke
     monkeypatch.setenv("ADBENCH_CACHE", str(tmp_path))
     cells = [Cell("convae", "synthetic", c, profile="smoke") for c in ("weave", "disc")]
     assert profile_cells(cells, "cpu", threads=1) == 1  # two cells, one configuration
-    from adbench.protocol.runner import LATENCY_MIN_TIME_S
+    from adbench.protocol.costs import LATENCY_MIN_TIME_S
 
     cls = registry.methods().get("convae").obj
     hit = profile_method(cls, cls.config_for("smoke"), threads=1, min_time=LATENCY_MIN_TIME_S["smoke"])

@@ -17,7 +17,7 @@ from typing import ClassVar
 from PIL import Image
 
 from ..config import DatasetSpec, cache_dir
-from .sample import DatasetError, DatasetNotConfigured, Sample
+from .sample import DatasetError, DatasetNotConfigured, Sample, is_binary
 from . import synthetic
 
 IMAGE_EXTS = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -151,11 +151,6 @@ def check_sample(s: Sample) -> list[Problem]:
         problems.append(Problem("warning", s.mask_path, "empty mask for an anomalous image: it counts for image "
                                                         "metrics but adds no anomalous pixels"))
     return problems
-
-
-def is_binary(values: set[int]) -> bool:
-    """A mask written as 0/255 (8-bit), 0/1 or 0/65535 (16-bit)."""
-    return any(values <= ok for ok in ({0, 255}, {0, 1}, {0, 65535}))
 
 
 def mask_values(mask: Image.Image) -> set[int]:

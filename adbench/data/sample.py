@@ -96,6 +96,11 @@ def _to_rgb8(im: Image.Image) -> tuple[np.ndarray, str | None]:
 NON_BINARY_MASK_NOTE = "mask with values other than 0 and 255, thresholded at > 0"
 
 
+def is_binary(values: set[int]) -> bool:
+    """A mask written as 0/255 (8-bit), 0/1 or 0/65535 (16-bit)."""
+    return any(values <= ok for ok in ({0, 255}, {0, 1}, {0, 65535}))
+
+
 def read_mask(path: Path) -> np.ndarray:
     """bool ``(H,W)``: every pixel above 0 is anomalous (deep masks are read correctly too)."""
     return read_mask_noted(path)[0]
@@ -115,7 +120,7 @@ def read_mask_noted(path: Path) -> tuple[np.ndarray, str | None]:
             f"`adbench data check` again."
         ) from exc
     values = {int(v) for v in np.unique(a)[:1000]}
-    if any(values <= ok for ok in ({0, 255}, {0, 1}, {0, 65535})):
+    if is_binary(values):
         return a > 0, None
     import sys
 

@@ -1,26 +1,37 @@
-"""Cost profiles of the methods a run is about to train, measured before any cell starts.
+"""The cost profile of a cell's method, measured the same way wherever it is asked for.
 
-Used by executors that train several cells at once (the worker pool): a latency timed
-while other cells train on the same cores would measure the machine's load, not the
-method. Profiles go to the cost cache, where the cells then find them.
+A cell asks for it after training (:func:`cell_profile`, cached per configuration). An
+executor that trains several cells at once (the worker pool) fills the cache first with
+:func:`profile_cells`, one method at a time, before any cell starts: a latency timed while
+other cells train on the same cores would measure the machine's load, not the method.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from .. import registry
 from .cells import Cell
+
+#: seconds of latency timing per profile (at least 20 passes always): ``smoke`` is for CI and
+#: keeps ``run all --profile smoke`` under a minute; the others time at least 1 s
+LATENCY_MIN_TIME_S: dict[str, float] = {"smoke": 0.25}
+
+
+def cell_profile(method_cls: Any, cfg: dict[str, Any], profile: str, device: str, threads: int | None,
+                 fitted: Any = None) -> dict[str, Any]:
+    """The (cached) cost profile of ``method_cls`` at ``cfg``, timed as ``profile`` asks."""
+    from ..costs import profile_method
+
+    return profile_method(method_cls, cfg, device=device, fitted=fitted, threads=threads, profile=profile,
+                          min_time=LATENCY_MIN_TIME_S.get(profile, 1.0))
 
 
 def profile_cells(cells: Sequence[Cell], device: str, threads: int | None) -> int:
     """Fill the cost cache for every distinct (method, profile, overrides) of ``cells``, one
     at a time, with ``threads`` intra-op threads; returns how many were measured anew."""
     from tqdm import tqdm
-
-    from ..costs import profile_method
-    from .runner import LATENCY_MIN_TIME_S
 
     todo: dict[tuple, Cell] = {}
     for cell in cells:
@@ -30,9 +41,7 @@ def profile_cells(cells: Sequence[Cell], device: str, threads: int | None) -> in
         try:
             cls = registry.methods().get(cell.method).obj
             cfg = cls.config_for(cell.profile, dict(cell.overrides))
-            min_time = LATENCY_MIN_TIME_S.get(cell.profile, 1.0)
-            measured += not profile_method(cls, cfg, device=device, threads=threads, profile=cell.profile,
-                                           min_time=min_time)["cached"]
+            measured += not cell_profile(cls, cfg, cell.profile, device, threads)["cached"]
         except Exception as exc:  # the cell itself will report it, with its traceback
             print(f"cost profile of {cell.method} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
     return measured

@@ -12,18 +12,25 @@ import torch
 
 
 @contextlib.contextmanager
-def torch_defaults() -> Iterator[None]:
-    """Run the body with torch's default algorithm choices (no deterministic mode), as a user
-    would deploy a model: cost profiles are measured this way inside and outside a cell."""
+def _algorithms(deterministic: bool) -> Iterator[None]:
+    """Set torch's and cuDNN's deterministic switches (autotuning off when deterministic)
+    for the body, then restore whatever they were."""
     before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
-              torch.backends.cudnn.deterministic)
-    torch.use_deterministic_algorithms(False)
-    torch.backends.cudnn.deterministic = False
+              torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    torch.backends.cudnn.deterministic = deterministic
+    torch.backends.cudnn.benchmark = before[3] and not deterministic
     try:
         yield
     finally:
         torch.use_deterministic_algorithms(before[0], warn_only=before[1])
-        torch.backends.cudnn.deterministic = before[2]
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[2], before[3]
+
+
+def torch_defaults() -> contextlib.AbstractContextManager[None]:
+    """Run the body with torch's default algorithm choices (no deterministic mode), as a user
+    would deploy a model: cost profiles are measured this way inside and outside a cell."""
+    return _algorithms(False)
 
 
 @contextlib.contextmanager
@@ -42,17 +49,9 @@ def deterministic(device: str) -> Iterator[set[str]]:
         yield found
         return
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS starts
-    before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
-              torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("default")
-            yield found
-    finally:
-        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
-        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[2], before[3]
+    with _algorithms(True), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        yield found
     for w in caught:
         text = str(w.message)
         if "does not have a deterministic implementation" in text:

@@ -4,8 +4,8 @@
 Any exception inside a cell becomes an error row with its traceback; it never stops the
 other cells. That includes ``SystemExit`` and ``KeyboardInterrupt`` raised by plugin code;
 only a real Ctrl-C (:mod:`adbench.interrupts`) stops the run: the cell being run writes
-nothing, the finished rows stay, and the next run resumes. Each cell runs with torch's deterministic
-algorithms and a seeded data order, so the same command gives the same numbers
+nothing, the finished rows stay, and the next run resumes. Each cell runs with a seeded data order
+(and, on CUDA, torch's deterministic algorithms), so the same command gives the same numbers
 (docs/architecture.md, "Reproducibility").
 """
 
@@ -190,9 +190,6 @@ COST_KEYS = ("params_inference", "params_total", "params_trainable", "model_size
              "onnx_size_mb", "onnx_exporter", "onnx_opset", "ort_latency_ms",
              "latency_ms", "latency_iqr_ms", "latency_reps", "latency_timed_s", "latency_noisy", "latency_timer",
              "latency_batch", "latency_error", "profiled_weights")
-#: seconds of latency timing per profile (at least 20 passes always): ``smoke`` is for CI and
-#: keeps ``run all --profile smoke`` under a minute; the others time at least 1 s
-LATENCY_MIN_TIME_S: dict[str, float] = {"smoke": 0.25}
 #: the profile's environment, kept under its own names so they never overwrite the cell's
 PROFILE_ENV_KEYS = ("torch_threads", "cpu_model", "gpu_name", "torch_build")
 
@@ -203,13 +200,12 @@ def _costs(method_cls: type[Method], cfg: dict[str, Any], model: Any, device: st
     ONNX parity check on this cell's own fitted model."""
     import torch
 
-    from ..costs import profile_method
     from ..costs.onnx_export import export_and_check
+    from .costs import cell_profile
 
     out: dict[str, Any] = {}
     try:
-        summary = profile_method(method_cls, cfg, device=device, fitted=model, threads=threads,
-                                 profile=profile, min_time=LATENCY_MIN_TIME_S.get(profile, 1.0))["summary"]
+        summary = cell_profile(method_cls, cfg, profile, device, threads, fitted=model)["summary"]
         out.update({k: summary.get(k) for k in COST_KEYS if k in summary})
         out.update({f"costs_{k}": summary.get(k) for k in PROFILE_ENV_KEYS})
     except Exception as exc:  # costs must not cost the cell its metrics

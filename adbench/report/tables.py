@@ -81,15 +81,17 @@ def seed_summary(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def mean_std(mean: float, std: float | None, digits: int = 3) -> str:
+    """"mean ± std", or "mean" when there is no spread to show, or "–" for no value."""
+    if pd.isna(mean):
+        return "–"
+    return f"{mean:.{digits}f}" + ("" if std is None or pd.isna(std) else f" ± {std:.{digits}f}")
+
+
 def with_spread(mean: pd.DataFrame, std: pd.DataFrame, n: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """Cells as "mean ± std" where more than one seed was run, else "mean"; "–" for none."""
-    def cell(m: float, s: float, k: float) -> str:
-        if pd.isna(m):
-            return "–"
-        return f"{m:.{digits}f} ± {s:.{digits}f}" if k > 1 and not pd.isna(s) else f"{m:.{digits}f}"
-
-    return pd.DataFrame({c: [cell(m, s, k) for m, s, k in zip(mean[c], std[c], n[c])] for c in mean.columns},
-                        index=mean.index)
+    return pd.DataFrame({c: [mean_std(m, s if k > 1 else None, digits) for m, s, k in zip(mean[c], std[c], n[c])]
+                         for c in mean.columns}, index=mean.index)
 
 
 def summary_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -117,9 +119,8 @@ def summary_display(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     metrics = [c for c in summary.columns if c in METRICS]
     out = pd.DataFrame(index=summary.index)
     for c in metrics:
-        std = summary.get(f"{c}_std")
-        out[c] = [("–" if pd.isna(m) else f"{m:.{digits}f}" + ("" if std is None or pd.isna(s) else f" ± {s:.{digits}f}"))
-                  for m, s in zip(summary[c], std if std is not None else [None] * len(summary))]
+        std = summary.get(f"{c}_std", pd.Series(None, index=summary.index, dtype=float))
+        out[c] = [mean_std(m, s, digits) for m, s in zip(summary[c], std)]
     for c in ("seeds", "cells"):
         if c in summary:
             out[c] = summary[c]
