@@ -341,7 +341,7 @@ def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str
         cls = registry.methods().get(name).obj
         results.append(profile_method(cls, cls.config_for(profile_name), device=device,
                                       batches=[int(b) for b in _csv(batch)], precisions=_csv(precision),
-                                      use_cache=not no_cache))
+                                      use_cache=not no_cache, profile=profile_name))
     table = costs_table(results)
     from .report.tables import to_markdown
 

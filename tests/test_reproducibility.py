@@ -129,6 +129,14 @@ def test_report_takes_cost_figures_from_a_profile_folder(tmp_path: Path):
     assert "adbench profile" in (tmp_path / "rep" / "index.html").read_text()
     plain = run_cli(["report", str(run), "--out", str(tmp_path / "rep2"), "--format", "md"])
     assert "Cost figures from the run rows" in (tmp_path / "rep2" / "costs.md").read_text()
+    from adbench.report.costs import costs_from_profile
+    from adbench.results.store import load_rows
+
+    rows = load_rows([run]).assign(onnx_max_abs_err=0.123)  # a value no profile holds
+    swapped = costs_from_profile(rows, prof)
+    assert (swapped["latency_ms"] != rows["latency_ms"]).all()  # the profile's figure replaced the row's
+    assert swapped["onnx_max_abs_err"].tolist() == rows["onnx_max_abs_err"].tolist(), \
+        "the parity check of each cell's own fitted model stays"
     bad = run_cli(["report", str(run), "--costs", str(tmp_path / "nowhere"), "--out", str(tmp_path / "rep3")])
     assert bad.returncode == 1 and "adbench profile all --out" in bad.stderr and "Traceback" not in bad.stderr
 
