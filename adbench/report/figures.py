@@ -106,7 +106,7 @@ def memory_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
     _log_x(ax)
     batches = sorted({int(b) for b in ok.get("memory_batch", pd.Series(dtype=float)).dropna()})
     ax.set_xlabel(f"peak MiB of one training step (batch {'/'.join(map(str, batches)) or '?'})")
-    ax.legend(loc="lower right", frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)  # outside the bars
     return _save(fig, out_dir, "memory")
 
 
