@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from . import PROFILES, TRACKS, registry
-from .config import DatasetSpec, load_catalogue
+from .config import DatasetSpec, dataset_spec, load_catalogue
 from .data.sample import DatasetError, DatasetNotConfigured
 from .protocol.plan import OverrideError
 from .registry import UnknownNameError
@@ -66,7 +66,7 @@ def list_cmd(what: str) -> None:
     if what == "plugins":
         provided: dict[str, list[str]] = {}
         for kind, reg in (("method", registry.methods), ("adapter", registry.datasets),
-                          ("metric", registry.metrics), ("executor", registry.executors),
+                          ("metric", registry.metric_registry), ("executor", registry.executors),
                           ("reporter", registry.reporters)):
             for e in reg():
                 provided.setdefault(e.plugin, []).append(f"{kind}:{e.name}")
@@ -84,24 +84,90 @@ def list_cmd(what: str) -> None:
             cls = e.obj
             click.echo(f"{e.name:18s} {cls.track:12s} {e.distribution or '-'} {e.version or ''}  {cls.description}")
         return
-    reg = {"adapters": registry.datasets, "metrics": registry.metrics,
-           "executors": registry.executors, "reporters": registry.reporters}[what]()
+    if what == "metrics":
+        for e in registry.metric_registry().in_order():
+            spec = e.obj
+            click.echo(f"{spec.name:14s} {spec.level:5s} {'higher' if spec.higher_is_better else 'lower'} is better  "
+                       f"{e.distribution or '-'}  {spec.title}: {spec.definition}")
+        return
+    if what == "executors":
+        for e in registry.executors():
+            opts = ", ".join(f"{o.name}={o.default!r}" + (f" ({o.flag})" if o.flag else "")
+                             for o in getattr(e.obj, "options", ()))
+            click.echo(f"{e.name:12s} {e.distribution or '-'}  {getattr(e.obj, 'description', '')}; "
+                       f"options: {opts or 'none'}")
+        return
+    reg = {"adapters": registry.datasets, "reporters": registry.reporters}[what]()
     for e in reg:
         opts = " ".join(f"{k}={v}" for k, v in e.options.items())
         click.echo(f"{e.name:18s} {e.distribution or '-'} {opts}")
 
 
 def _root_status(spec: DatasetSpec) -> str:
-    if spec.adapter == "synthetic":
-        return "(generated into the cache)"
-    path = spec.root_path
-    if path is None:
-        return f"{spec.root!r} (not set)"
-    return f"{path}" + ("" if path.is_dir() else " (missing)")
+    try:
+        return registry.adapter_for(spec).root_status()
+    except UnknownNameError:
+        return f"(unknown adapter {spec.adapter!r}; see `adbench list adapters`)"
 
 
 # -- run -------------------------------------------------------------------------------
-@cli.command()
+class _RunCommand(click.Command):
+    """``adbench run`` plus the flags that registered executors declare (``ExecutorOption.flag``):
+    the CLI adds them without naming any executor (docs/architecture.md, "Executors")."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        return params[:-1] + _executor_flag_options() + params[-1:]  # --help stays last
+
+
+def _executor_flags() -> dict[str, list[tuple[str, Any]]]:
+    """flag → [(executor name, option)], from every registered executor."""
+    flags: dict[str, list[tuple[str, Any]]] = {}
+    try:
+        entries = list(registry.executors())
+    except Exception:  # a broken plugin is reported by the command itself, not while building --help
+        return {}
+    for entry in entries:
+        for opt in getattr(entry.obj, "options", ()):
+            if opt.flag:
+                flags.setdefault(opt.flag, []).append((entry.name, opt))
+    return flags
+
+
+def _flag_dest(flag: str) -> str:
+    return "xopt_" + flag.lstrip("-").replace("-", "_")
+
+
+def _executor_flag_options() -> list[click.Parameter]:
+    out: list[click.Parameter] = []
+    for flag, owners in _executor_flags().items():
+        opt = owners[0][1]
+        kind = {int: click.INT, float: click.FLOAT, bool: click.BOOL}.get(opt.type, click.STRING)
+        names = ", ".join(name for name, _ in owners)
+        extra = [opt.short] if opt.short else []
+        out.append(click.Option([flag, *extra, _flag_dest(flag)], type=kind, default=None,
+                                help=f"{names} executor: {opt.help}" + (f" [default: {opt.default}]"
+                                                                        if opt.default is not None else "")))
+    return out
+
+
+def _selected_flags(executor: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The executor flags given on the command line, as the selected executor's options; a flag
+    of another executor is an error that says which executor takes it."""
+    out: dict[str, Any] = {}
+    for flag, owners in _executor_flags().items():
+        value = given.get(_flag_dest(flag))
+        if value is None:
+            continue
+        mine = [opt for name, opt in owners if name == executor]
+        if not mine:
+            raise click.UsageError(f"{flag} is an option of executor {' or '.join(n for n, _ in owners)}, not of "
+                                   f"{executor!r}; add --executor {owners[0][0]}")
+        out[mine[0].name] = value
+    return out
+
+
+@cli.command(cls=_RunCommand)
 @click.argument("methods", nargs=-1, required=True)
 @click.option("--dataset", "-d", default="synthetic", show_default=True,
               help="Data set name(s) from datasets.toml, comma-separated, or 'all'.")
@@ -124,91 +190,82 @@ def _root_status(spec: DatasetSpec) -> str:
               help="Run folder (default: reports/<profile>). Rows go to <out>/cells/.")
 @click.option("--force", is_flag=True, help="Recompute cells that already have a successful row.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
-@click.option("--executor", default="local", show_default=True,
-              help="local (this machine) or submitit (Slurm job array); see `adbench list executors`.")
-@click.option("--workers", "-j", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Local worker processes (one per GPU with --device cuda and several GPUs).")
+@click.option("--executor", default=None,
+              help="Where cells run (default: this machine); `adbench list executors` shows the installed ones "
+                   "and their options.")
+@click.option("--executor-opt", "executor_opts", multiple=True, metavar="KEY=VALUE",
+              help="An option of the selected executor (repeatable), e.g. --executor-opt workers=2.")
+@click.option("--executor-config", type=click.Path(path_type=Path, exists=True), default=None,
+              help="TOML file with an [executor.<name>] table of options per executor.")
 @click.option("--cell-timeout", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Seconds after which a cell is stopped and failed (its time guard).")
 @click.option("--shard", default=None, metavar="I/N",
               help="Run only the I-th of N deterministic slices of the cells (1-based), e.g. 2/4.")
-@click.option("--executor-config", type=click.Path(path_type=Path, exists=True), default=None,
-              help="TOML file with an [executor.submitit] table (partition, time, gpus, cpus, mem, ...).")
-@click.option("--partition", default=None, help="submitit: Slurm partition.")
-@click.option("--time", "time_min", default=None, type=int, help="submitit: minutes per cell (job time limit).")
-@click.option("--gpus", default=None, type=int, help="submitit: GPUs per job.")
-@click.option("--cpus", default=None, type=int, help="submitit: CPUs per job.")
-@click.option("--mem", default=None, type=int, help="submitit: memory per job in GB.")
 @click.option("--datasets", "datasets_file", type=click.Path(path_type=Path), default=None,
               help="Data set catalogue (default: ./datasets.toml).")
 def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str | None, profile: str,
         seed: str | None, n_seeds: int | None, k_anomalies: int, anomaly_ratio: str | None, overrides: tuple[str, ...],
-        out: Path | None, force: bool, device: str, executor: str, workers: int, cell_timeout: float | None,
-        shard: str | None, executor_config: Path | None, partition: str | None, time_min: int | None,
-        gpus: int | None, cpus: int | None, mem: int | None, datasets_file: Path | None) -> None:
+        out: Path | None, force: bool, device: str, executor: str | None, executor_opts: tuple[str, ...],
+        executor_config: Path | None, cell_timeout: float | None, shard: str | None, datasets_file: Path | None,
+        **executor_flags: Any) -> None:
     """Run METHODS (names, or 'all') on a data set and write one result row per cell.
 
-    Finished cells are skipped, so an interrupted run resumes where it stopped.
+    Finished cells are skipped, so an interrupted run resumes where it stopped. The same run
+    from Python: ``adbench.run_benchmark`` (README, "Python API").
     """
-    from .executors.base import RunSpec
-    from .protocol.plan import plan_cells
-    from .report.build import write_report
-    from .report.tables import summary_display, summary_table, to_markdown
-    from .results.store import ResultStore
+    from .executors.base import ExecutorOptionError
+    from .protocol.session import DEFAULT_EXECUTOR, BenchmarkRequest, RequestError, run_benchmark
+    from .report.tables import summary_display
 
-    dev = _resolve_device(device)
+    executor = executor or DEFAULT_EXECUTOR
+    flags = _selected_flags(executor, executor_flags)
+    request = BenchmarkRequest(
+        methods=methods, datasets=_csv(dataset), categories=_csv(category), track=track, profile=profile,
+        seeds=_seeds(seed, n_seeds), k_anomalies=k_anomalies, ratios=_ratios(anomaly_ratio),
+        overrides=_key_values(overrides, "--set"), out=out, force=force, device=_resolve_device(device),
+        executor=executor,
+        executor_options=_key_values(executor_opts, "--executor-opt"),
+        executor_config=_executor_config(executor_config), cell_timeout=cell_timeout,
+        shard=_shard(shard), datasets_file=datasets_file)
+    _check_executor(request, flags)
     try:
-        catalogue = load_catalogue(datasets_file)
-        cells, notes = plan_cells(
-            methods, catalogue, datasets=_csv(dataset), categories=_csv(category), track=track,
-            profile=profile, seeds=_seeds(seed, n_seeds), k_anomalies=k_anomalies,
-            ratios=_ratios(anomaly_ratio), overrides=_parse_overrides(overrides))
+        summary = run_benchmark(request, executor_flags=flags,
+                                log=lambda msg: click.echo(msg, err=True))
     except OverrideError as exc:
         raise click.BadParameter(str(exc), param_hint="--set")
-    except (UnknownNameError, DatasetError, ValueError) as exc:
+    except (UnknownNameError, DatasetError, ExecutorOptionError, RequestError, ValueError) as exc:
         _fail(str(exc))
-    for note in notes:
-        click.echo(note, err=True)
-    if not cells:
-        _fail("nothing to run: " + ("; ".join(notes) or "the selection matches no cell"))
-    if shard:
-        cells = _shard(cells, shard)
-    out = out or Path("reports") / profile
-    store = ResultStore(out)
-    todo = [c for c in cells if force or not store.is_done(c.key)]
-    click.echo(f"{len(cells)} cells, {len(cells) - len(todo)} already done, {len(todo)} to run → {out}/cells/",
-               err=True)
-    runner = _executor(executor, workers, cell_timeout, dev, executor_config,
-                       dict(partition=partition, time=time_min, gpus=gpus, cpus=cpus, mem=mem))
-    spec = RunSpec(out, dev, catalogue, force, time_limit_s=cell_timeout)
-    from . import interrupts
-
-    interrupts.install()
-    try:
-        runner.run(todo, spec)
-    except KeyboardInterrupt:
-        done = sum(store.is_done(c.key) for c in cells)
-        click.echo(f"\ninterrupted: {done}/{len(cells)} cells have rows in {out}/cells/; "
+    if summary.interrupted:
+        done = int((summary.rows["status"] == "ok").sum()) if not summary.rows.empty else 0
+        click.echo(f"\ninterrupted: {done}/{len(summary.cells)} cells have rows in {summary.out}/cells/; "
                    f"run the same command again to finish the rest", err=True)
         sys.exit(130)
-    from .results.store import load_rows
-
-    all_rows = load_rows([out])
-    written = write_report(all_rows, out / "tables") if not all_rows.empty else []
-    if all_rows.empty:
-        click.echo(f"no rows in {out / 'cells'}", err=True)
+    if summary.rows.empty:
+        click.echo(f"no rows in {summary.out / 'cells'}", err=True)
         return
-    df = all_rows[all_rows["cell_key"].isin({c.key for c in cells})]
-    summary = summary_table(df)
-    if not summary.empty:
-        shown = summary_display(summary)
+    if not summary.table.empty:
+        shown = summary_display(summary.table)
         click.echo(shown.to_markdown(colalign=["left"] + ["right"] * shown.shape[1], disable_numparse=True))
-    failed = df[df["status"] != "ok"]
-    click.echo(f"\nrows: {out / 'cells'}\ntables: {out / 'tables'} ({len(written)} files)")
-    if len(failed):
-        for _, r in failed.iterrows():
+    click.echo(f"\nrows: {summary.out / 'cells'}\ntables: {summary.out / 'tables'} ({len(summary.written)} files)")
+    if not summary.failed.empty:
+        for _, r in summary.failed.iterrows():
             click.echo(f"FAILED {r['method']} {r['dataset']}/{r['category']}: {r['error']}", err=True)
         sys.exit(1)
+
+
+def _executor_config(path: Path | None) -> dict[str, Any]:
+    """The ``[executor.<name>]`` tables of ``--executor-config``; a syntax error names the file."""
+    if path is None:
+        return {}
+    from .config import tomllib
+
+    try:
+        tables = tomllib.loads(path.read_text()).get("executor", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        _fail(f"--executor-config {path}: invalid TOML ({exc}); fix the file and retry")
+    if not isinstance(tables, dict) or not all(isinstance(v, dict) for v in tables.values()):
+        _fail(f"--executor-config {path}: expected [executor.<name>] tables of KEY = VALUE lines")
+    return tables
 
 
 def _seeds(seed: str | None, n_seeds: int | None) -> list[int]:
@@ -243,46 +300,23 @@ def _ratios(value: str | None) -> list[float]:
     return out
 
 
-def _shard(cells: list, shard: str) -> list:
+def _shard(shard: str | None) -> tuple[int, int] | None:
+    if shard is None:
+        return None
     try:
         i, n = (int(v) for v in shard.split("/"))
         if not 1 <= i <= n:
             raise ValueError
     except ValueError:
         raise click.BadParameter(f"{shard!r}: expected I/N with 1 <= I <= N, e.g. 1/4", param_hint="--shard")
-    return cells[i - 1 :: n]
+    return i, n
 
 
-def _executor(name: str, workers: int, cell_timeout: float | None, device: str, config: Path | None,
-              flags: dict[str, Any]) -> Any:
-    """The executor object: ``local`` becomes the process pool when workers or a timeout ask for it."""
-    if name == "local" and (workers > 1 or cell_timeout):
-        name = "pool"
-    try:
-        cls = registry.executors().get(name).obj
-    except UnknownNameError as exc:
-        _fail(str(exc))
-    if name == "pool":
-        import torch
-
-        gpus = [str(i) for i in range(torch.cuda.device_count())] if device.startswith("cuda") else []
-        return cls(workers=workers, cell_timeout=cell_timeout, gpus=gpus)
-    if name == "submitit":
-        opts: dict[str, Any] = {}
-        if config is not None:
-            from .config import tomllib
-
-            opts.update(tomllib.loads(config.read_text()).get("executor", {}).get("submitit", {}))
-        opts.update({k: v for k, v in flags.items() if v is not None})
-        return cls(**opts)
-    return cls()
-
-
-def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
+def _key_values(items: tuple[str, ...], flag: str) -> dict[str, str]:
     out = {}
     for item in items:
         if "=" not in item:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=flag)
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
     return out
@@ -291,15 +325,31 @@ def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
 def _resolve_device(device: str) -> str:
     import re
 
-    import torch
+    from .protocol.session import RequestError, resolve_device
 
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
         raise click.BadParameter(f"{device!r}: use cpu, cuda, cuda:N or auto", param_hint="--device")
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    try:
+        return resolve_device(device)
+    except RequestError:
         _fail(f"--device {device}: CUDA is not available on this machine; use --device cpu")
-    return device
+        raise  # unreachable: _fail raises
+
+
+def _check_executor(request: Any, flags: dict[str, Any]) -> None:
+    """Build the executor once before planning, so a bad option is a usage error naming its flag."""
+    from .executors.base import ExecutorOptionError
+    from .protocol.session import build_executor
+
+    try:
+        build_executor(request, flags)
+    except UnknownNameError as exc:
+        _fail(str(exc))
+    except ExecutorOptionError as exc:
+        hint = next((flag for flag, owners in _executor_flags().items()
+                     for name, opt in owners if name == request.executor and opt.name == exc.option and
+                     opt.name in flags), "--executor-opt")
+        raise click.BadParameter(str(exc), param_hint=hint)
 
 
 # -- profile ---------------------------------------------------------------------------
@@ -333,13 +383,13 @@ def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str
     bad = [p for p in _csv(precision) if p not in ("fp32", "fp16", "bf16")]
     if bad:
         _fail(f"--precision: unknown {bad}; use fp32, fp16, bf16")
-    from .costs import profile_method
+    from .costs import measure_method
 
     results = []
     start = time.perf_counter()
     for name in tqdm(names, unit="method", file=sys.stderr):
         cls = registry.methods().get(name).obj
-        results.append(profile_method(cls, cls.config_for(profile_name), device=device,
+        results.append(measure_method(cls, cls.config_for(profile_name), device=device,
                                       batches=[int(b) for b in _csv(batch)], precisions=_csv(precision),
                                       use_cache=not no_cache, profile=profile_name))
     table = costs_table(results)
@@ -409,14 +459,10 @@ def data_check(name: str, strict: bool, datasets_file: Path | None) -> None:
     every problem with its file path."""
     from collections import Counter
 
-    from .protocol.runner import adapter_for
     from tqdm import tqdm
 
     try:
-        catalogue = load_catalogue(datasets_file)
-        if name not in catalogue:
-            _fail(f"unknown data set {name!r}; configured: {', '.join(catalogue)}")
-        adapter = adapter_for(catalogue[name])
+        adapter = registry.adapter_for(dataset_spec(load_catalogue(datasets_file), name))
         adapter.root()
     except (DatasetNotConfigured, DatasetError, UnknownNameError) as exc:
         _fail(str(exc))
@@ -455,10 +501,10 @@ def data_download(name: str, target: Path, url: str | None, sha256: str | None, 
 
     from .data.download import download
 
-    catalogue = load_catalogue(datasets_file)
-    if name not in catalogue:
-        _fail(f"unknown data set {name!r}; configured: {', '.join(catalogue)}")
-    spec = catalogue[name]
+    try:
+        spec = dataset_spec(load_catalogue(datasets_file), name)
+    except DatasetError as exc:
+        _fail(str(exc))
     url = url or spec.url
     if not url:
         _fail(f"no download URL is known for {name!r}; add url = \"...\" to its table in datasets.toml or "

@@ -6,43 +6,22 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .data.sample import DatasetError
+from .errors import DatasetError, UnknownDataset
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-T = TypeVar("T")
 
 
 def cache_dir() -> Path:
     """``$ADBENCH_CACHE``, else ``~/.cache/adbench``: synthetic data and tensor caches."""
     env = os.environ.get("ADBENCH_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "adbench"
-
-
-def cached_entry(entry: Path, read: Callable[[Path], T], make: Callable[[], T],
-                 write: Callable[[Path, T], None]) -> tuple[T, bool]:
-    """One cache entry's value, and whether it was already there.
-
-    A hit is read without locking (``write`` must replace the file atomically). A miss is
-    computed under a lock per entry, so concurrent workers (or ``adbench run`` processes)
-    compute it once and the others wait and read it."""
-    if entry.is_file():
-        return read(entry), True
-    from filelock import FileLock
-
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(entry.with_name(entry.name + ".lock"))):
-        if entry.is_file():
-            return read(entry), True
-        value = make()
-        write(entry, value)
-        return value, False
 
 
 def datasets_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -135,3 +114,10 @@ def load_catalogue(path: Path | None = None) -> dict[str, DatasetSpec]:
         specs[name] = DatasetSpec(name=name, source=path, options=opts,
                                   **{k: v for k, v in table.items() if k in _KNOWN_KEYS})
     return specs
+
+
+def dataset_spec(catalogue: dict[str, DatasetSpec], name: str) -> DatasetSpec:
+    """The catalogue's entry for ``name``; an unknown name lists the configured ones."""
+    if name not in catalogue:
+        raise UnknownDataset(name, list(catalogue))
+    return catalogue[name]

@@ -20,23 +20,19 @@ def adbench_register_datasets(register: Callable[..., None]) -> None:
 
 @hookimpl
 def adbench_register_metrics(register: Callable[..., None]) -> None:
-    from . import metrics as m
+    from .metrics.spec import builtin_metrics
 
-    for fn in (m.image_auroc, m.image_ap, m.image_f1max):
-        register(fn.__name__, fn, level="image")
-    for fn in (m.pixel_auroc, m.pixel_ap, m.pixel_f1max, m.au_pro):
-        register(fn.__name__, fn, level="pixel")
+    for spec in builtin_metrics():  # exactly as a plugin registers its own MetricSpec
+        register(spec)
 
 
 @hookimpl
 def adbench_register_executors(register: Callable[..., None]) -> None:
     from .executors.local import LocalExecutor
-    from .executors.pool import PoolExecutor
     from .executors.slurm import SubmititExecutor
 
-    register("local", LocalExecutor)
-    register("pool", PoolExecutor)
-    register("submitit", SubmititExecutor)
+    for executor in (LocalExecutor, SubmititExecutor):  # exactly as a plugin registers its own
+        register(executor.name, executor)
 
 
 @hookimpl

@@ -33,10 +33,12 @@ def adbench_register_datasets(register: Callable[..., None]) -> None:
 
 @hookspec
 def adbench_register_metrics(register: Callable[..., None]) -> None:
-    """Register metrics: ``register(name, fn, level="image"|"pixel")``.
+    """Register metrics: ``register(MetricSpec(name, title, level, higher_is_better, fn, definition))``.
 
-    ``fn(scores, labels)`` for image metrics, ``fn(maps, masks)`` for pixel metrics; both
-    return a float. Registered metrics are computed for every cell and stored in its row.
+    ``fn(scores, labels)`` for ``level="image"``, ``fn(maps, masks)`` for ``level="pixel"``;
+    both return a float. A registered metric is computed for every cell, stored in the row's
+    ``metrics`` block, and becomes a column of every table, the run summary and the HTML, with
+    its ``definition`` in the captions. (The older ``register(name, fn, level=...)`` still works.)
     """
 
 

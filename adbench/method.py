@@ -1,4 +1,4 @@
-"""The method contract every plugin implements (DESIGN §4).
+"""The method contract every plugin implements (docs/architecture.md, "The method contract").
 
 A method is built from a config (its profile's hyper-parameters plus overrides) and a
 :class:`RunContext`; ``fit`` trains it; ``model`` returns the *whole* inference pipeline as
@@ -10,9 +10,11 @@ so the timed network is exactly the one that produced the scores.
 from __future__ import annotations
 
 import copy
+import functools
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, NamedTuple
 
 if TYPE_CHECKING:  # torch loads when a method is built, not when plugins are listed
     import torch
@@ -43,8 +45,6 @@ class RunContext:
     profile: str = "quick"
     #: "unsupervised" (train on normal images only) or "supervised" (some labelled anomalies)
     track: str = "unsupervised"
-    work_dir: Path = field(default_factory=lambda: Path("."))
-    log: Callable[[str], None] = lambda msg: None
 
     @property
     def torch_device(self) -> "torch.device":
@@ -93,11 +93,98 @@ class FitReport:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
+class MethodConfig(Mapping[str, Any]):
+    """A profile's hyper-parameters after overrides: typed attributes for the keys the core
+    reads, and every key by name (``cfg["width"]`` or ``cfg.width``).
+
+    The core reads ``image_size`` (square input side; the data are resized to it once),
+    ``eval_batch_size`` (images per forward pass when predicting the test set, default 16)
+    and ``epochs`` (the training budget, when the method trains by epochs). A plugin may
+    subclass it with more annotated keys and set ``Method.config_class``; every annotated key
+    is then required and type-checked when a profile is built, so a typo in a profile fails
+    at ``adbench list``-time tests, not in the middle of a run.
+    """
+
+    image_size: int
+    eval_batch_size: int = 16
+    epochs: int | None = None
+
+    def __init__(self, values: Mapping[str, Any]):
+        data = dict(values)
+        for key, kind in _typed_keys(type(self)).items():
+            if key in data:
+                _check_type(type(self).__name__, key, data[key], kind)
+            elif not hasattr(type(self), key):
+                raise ValueError(f"{type(self).__name__}: the profile has no {key!r} (required)")
+        object.__setattr__(self, "_data", data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __getattribute__(self, key: str) -> Any:
+        # a typed key set by the profile wins over the class default
+        if not key.startswith("_") and key in _typed_keys(type(self)):
+            data = object.__getattribute__(self, "_data")
+            if key in data:
+                return data[key]
+        return object.__getattribute__(self, key)
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self.__dict__["_data"][key]
+        except KeyError:
+            raise AttributeError(f"config has no hyper-parameter {key!r}") from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("a MethodConfig is read-only; use --set or Method.config_for(overrides=...)")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "MethodConfig":
+        return type(self)(copy.deepcopy(self._data, memo))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain JSON-ready copy (what the row stores under ``config``)."""
+        return copy.deepcopy(self._data)
+
+
+@functools.lru_cache(maxsize=None)
+def _typed_keys(cls: type) -> dict[str, Any]:
+    """The annotated keys of a config class and its bases."""
+    return {k: v for k, v in typing.get_type_hints(cls).items() if not k.startswith("_")}
+
+
+def _check_type(owner: str, key: str, value: Any, kind: Any) -> None:
+    """Reject a value whose type does not match the annotation (ints where floats are asked are fine)."""
+    options = typing.get_args(kind) if typing.get_origin(kind) in (typing.Union, type(int | None)) else (kind,)
+    for option in options:
+        if option is type(None) and value is None:
+            return
+        if option is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return
+        if option is int and isinstance(value, bool):
+            continue
+        if isinstance(option, type) and isinstance(value, option):
+            return
+        if not isinstance(option, type):  # a generic such as list[int]: checked by its plugin
+            return
+    raise ValueError(f"{owner}: {key} = {value!r} must be {' or '.join(getattr(o, '__name__', str(o)) for o in options)}")
+
+
 class Method:
     """Base class of every anomaly-detection method.
 
     Subclasses set ``name``, ``profiles`` (hyper-parameters for ``smoke``/``quick``/``paper``,
-    each with at least ``image_size``), and implement ``fit`` and ``model``.
+    each with at least ``image_size``; see :class:`MethodConfig`), and implement
+    ``build_model`` (the untrained inference pipeline) and ``fit``. ``model()`` returns the
+    one pipeline, built on first use, that ``fit`` trains and the protocol scores and profiles.
     """
 
     name: ClassVar[str] = ""
@@ -109,17 +196,23 @@ class Method:
     produces_maps: ClassVar[bool] = True
     #: one line for ``adbench list methods``
     description: ClassVar[str] = ""
-    #: citation of the published method
+    #: citation of the published method (recorded in every row, shown by the report)
     paper: ClassVar[str] = ""
+    #: notes the report prints under a metric's table, keyed by metric name (e.g. what the
+    #: method's paper calls that metric); recorded in every row of the method
+    notes: ClassVar[dict[str, str]] = {}
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: the typed config the profiles are checked against and built into
+    config_class: ClassVar[type[MethodConfig]] = MethodConfig
 
-    def __init__(self, cfg: dict[str, Any], ctx: RunContext):
-        self.cfg = dict(cfg)
+    def __init__(self, cfg: Mapping[str, Any], ctx: RunContext):
+        self.cfg = cfg if isinstance(cfg, self.config_class) else self.config_class(cfg)
         self.ctx = ctx
+        self._model: nn.Module | None = None
 
     # -- configuration -------------------------------------------------------------
     @classmethod
-    def config_for(cls, profile: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    def config_for(cls, profile: str, overrides: dict[str, Any] | None = None) -> MethodConfig:
         """The profile's hyper-parameters with ``overrides`` applied (unknown keys rejected)."""
         if profile not in cls.profiles:
             raise ValueError(
@@ -134,19 +227,34 @@ class Method:
                     f"{profile!r}; known: {', '.join(sorted(cfg))}"
                 )
             cfg[key] = _coerce(value, cfg[key])
-        return cfg
+        return cls.config_class(cfg)
 
     @property
     def input_size(self) -> int:
         """Square input side in pixels; the data are resized to it once, before ``fit``."""
-        return int(self.cfg["image_size"])
+        return self.cfg.image_size
 
     # -- the contract ----------------------------------------------------------------
+    def build_model(self) -> nn.Module:
+        """The whole inference pipeline, untrained. Called once, by the first ``model()``."""
+        raise NotImplementedError(f"method {self.name!r} implements neither build_model() nor model()")
+
     def fit(self, train: TrainData) -> FitReport:
         raise NotImplementedError
 
     def model(self) -> nn.Module:
-        raise NotImplementedError
+        """The one pipeline ``fit`` trains and the protocol scores and profiles (built on first use)."""
+        if self._model is None:
+            self._model = self.build_model()
+        return self._model
+
+    def build(self) -> None:
+        """Build the pipeline now, if the method implements ``build_model`` (the cell runner
+        calls this right after seeding, so initial weights depend on the seed alone). A method
+        that overrides ``model()`` itself builds whenever it chooses."""
+        cls = type(self)
+        if cls.build_model is not Method.build_model and cls.model is Method.model:
+            self.model()
 
     # -- optional checkpointing --------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .io import dist_version
 
 ENTRY_POINT_GROUP = "adbench"
 CORE_PLUGINS = ("adbench.core_plugin",)
@@ -88,15 +89,8 @@ def plugin_distribution(plugin_name: str) -> tuple[str | None, str | None]:
     if plugin_name in _distributions:
         return _distributions[plugin_name]
     if plugin_name in CORE_PLUGINS:
-        return "adbench", _version("adbench")
+        return "adbench", dist_version("adbench")
     return None, None
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return md.version(dist)
-    except md.PackageNotFoundError:
-        return None
 
 
 def list_plugins() -> list[PluginInfo]:

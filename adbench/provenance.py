@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib.metadata as md
 import platform
 import socket
 import subprocess
@@ -12,12 +11,7 @@ from typing import Any
 
 import torch
 
-
-def _version(dist: str) -> str | None:
-    try:
-        return md.version(dist)
-    except md.PackageNotFoundError:
-        return None
+from .io import dist_version
 
 
 @functools.lru_cache(maxsize=1)
@@ -85,7 +79,7 @@ def environment(device: str) -> dict[str, Any]:
 @functools.lru_cache(maxsize=None)
 def _static() -> dict[str, Any]:
     return {
-        "adbench_version": _version("adbench"),
+        "adbench_version": dist_version("adbench"),
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "git_sha": git_sha(),

@@ -77,6 +77,10 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         return sorted(self._entries)
 
+    def in_order(self) -> list[Entry[T]]:
+        """Entries in registration order (the core plugin first): the order of table columns."""
+        return list(self._entries.values())
+
 
 def _collect(hook: str, kind: str, with_name: bool) -> Registry[Any]:
     listing = hook.rsplit("_", 1)[-1]
@@ -109,8 +113,29 @@ def datasets() -> Registry[Any]:
 
 
 @lru_cache(maxsize=None)
-def metrics() -> Registry[Callable[..., float]]:
-    return _collect("adbench_register_metrics", "metric", with_name=True)
+def metric_registry() -> Registry[Any]:
+    """Registered :class:`~adbench.metrics.MetricSpec` objects, by name."""
+    from .metrics.spec import MetricSpec, legacy_spec
+
+    reg: Registry[MetricSpec] = Registry("metric", "metrics")
+
+    def register(*args: Any, plugin: str, **options: Any) -> None:
+        if len(args) == 1 and isinstance(args[0], MetricSpec):
+            spec = args[0]
+        elif len(args) == 2 and isinstance(args[0], str):  # the older register(name, fn, level=...) form
+            spec = legacy_spec(args[0], args[1], options.pop("level", "image"), plugin)
+        else:
+            raise ValueError(f"plugin {plugin!r}: register a MetricSpec(name, title, level, higher_is_better, fn, "
+                             f"definition), got {args!r}")
+        reg.add(spec.name, spec, plugin, level=spec.level)
+
+    call_per_plugin("adbench_register_metrics", register=register)
+    return reg
+
+
+def metrics() -> list[Any]:
+    """Every registered :class:`~adbench.metrics.MetricSpec`, in registration order."""
+    return [e.obj for e in metric_registry().in_order()]
 
 
 @lru_cache(maxsize=None)
@@ -123,7 +148,12 @@ def reporters() -> Registry[Any]:
     return _collect("adbench_register_reporters", "reporter", with_name=True)
 
 
+def adapter_for(spec: Any) -> Any:
+    """The data set adapter configured by a ``datasets.toml`` entry (a :class:`~adbench.config.DatasetSpec`)."""
+    return datasets().get(spec.adapter).obj(spec)
+
+
 def reset() -> None:
     """Forget the collected registries (tests that register plugins at run time use it)."""
-    for fn in (methods, datasets, metrics, executors, reporters):
+    for fn in (methods, datasets, metric_registry, executors, reporters):
         fn.cache_clear()

@@ -67,13 +67,12 @@ class {cls}(Method):
         "paper": {{"image_size": 256, "width": 64, "epochs": 200, "lr": 1e-3, "batch_size": 16}},
     }}
 
-    def __init__(self, cfg, ctx):
-        super().__init__(cfg, ctx)
-        self._model = ReconstructionPipeline(_autoencoder(self.cfg["width"]), MapScorer(sigma=2.0), Normalize())
+    def build_model(self):
+        return ReconstructionPipeline(_autoencoder(self.cfg["width"]), MapScorer(sigma=2.0), Normalize())
 
     def fit(self, train: TrainData) -> FitReport:
         gen = seed_everything(self.ctx.seed)
-        model = self._model.to(self.ctx.device).train()
+        model = self.model().to(self.ctx.device).train()
         images = train.normal.images.to(self.ctx.device)
         opt = torch.optim.Adam(model.parameters(), lr=self.cfg["lr"])
 
@@ -85,9 +84,6 @@ class {cls}(Method):
                               gen=gen)
         model.eval()
         return report
-
-    def model(self):
-        return self._model
 '''
 
 TEST = '''from adbench.testing import MethodContractTests

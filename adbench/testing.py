@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from . import registry
-from .method import PROFILES, AnomalyOutput, Method, RunContext, TrainData
+from .method import PROFILES, AnomalyOutput, Method, MethodConfig, RunContext, TrainData
 
 
 def tiny_synthetic_split(root: Path, size: int, track: str = "unsupervised", category: str = "grain",
@@ -60,19 +60,19 @@ class MethodContractTests:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def cfg(cls, method_cls: type[Method]) -> dict[str, Any]:
+    def cfg(cls, method_cls: type[Method]) -> MethodConfig:
         return method_cls.config_for(cls.profile, cls.overrides)
 
     @pytest.fixture(scope="class")
     @classmethod
-    def data(cls, method_cls: type[Method], cfg: dict[str, Any], tmp_path_factory: pytest.TempPathFactory):
-        return tiny_synthetic_split(tmp_path_factory.mktemp("tiny"), int(cfg["image_size"]), method_cls.track)
+    def data(cls, method_cls: type[Method], cfg: MethodConfig, tmp_path_factory: pytest.TempPathFactory):
+        return tiny_synthetic_split(tmp_path_factory.mktemp("tiny"), cfg.image_size, method_cls.track)
 
     @classmethod
-    def _fit(cls, method_cls: type[Method], cfg: dict[str, Any], train: TrainData, tmp: Path, seed: int = 0):
+    def _fit(cls, method_cls: type[Method], cfg: MethodConfig, train: TrainData, tmp: Path, seed: int = 0):
         torch.manual_seed(seed)
-        method = method_cls(cfg, RunContext(device="cpu", seed=seed, profile=cls.profile, track=method_cls.track,
-                                            work_dir=tmp))
+        method = method_cls(cfg, RunContext(device="cpu", seed=seed, profile=cls.profile, track=method_cls.track))
+        method.build()  # right after the seed, as the cell runner does
         return method, method.fit(train)
 
     @pytest.fixture(scope="class")
@@ -88,8 +88,8 @@ class MethodContractTests:
     def test_registered(self, method_cls: type[Method]) -> None:
         assert issubclass(method_cls, Method) and method_cls.name == self.method_name
         assert set(PROFILES) <= set(method_cls.profiles), "smoke, quick and paper profiles are required"
-        for name, cfg in method_cls.profiles.items():
-            assert int(cfg["image_size"]) > 0, f"profile {name} needs image_size"
+        for name in method_cls.profiles:  # builds the typed config: a missing or mistyped key fails here
+            assert method_cls.config_for(name).image_size > 0, f"profile {name} needs a positive image_size"
         assert method_cls.track in method_cls.tracks
         assert method_cls.description, "a one-line description for `adbench list methods`"
 
@@ -127,7 +127,7 @@ class MethodContractTests:
         method, _ = fitted
         path = tmp_path / "ckpt.pt"
         torch.save(method.state_dict(), path)
-        fresh = method_cls(cfg, RunContext(device="cpu", profile=self.profile, work_dir=tmp_path))
+        fresh = method_cls(cfg, RunContext(device="cpu", profile=self.profile))
         fresh.load_state_dict(torch.load(path, weights_only=True))
         images = data[1].float_images()[:4]
         torch.testing.assert_close(self._run(fresh.model(), images).image_scores,
@@ -137,7 +137,7 @@ class MethodContractTests:
         from .costs.onnx_export import export_and_check
 
         method, _ = fitted
-        size = int(cfg["image_size"])
+        size = cfg.image_size
         res = export_and_check(copy.deepcopy(method.model()), torch.rand(1, 3, size, size), reps=2)
         if self.onnx_expected:
             assert res["onnx_ok"], res.get("onnx_error")
@@ -147,10 +147,10 @@ class MethodContractTests:
 
     def test_model_before_fit_and_cost_profiler(self, method_cls, cfg, tmp_path) -> None:
         """``model()`` works before ``fit`` (profiling needs no data), and the profiler runs."""
-        from .costs.profile import profile_model
+        from .costs.measure import measure_model
 
-        model = method_cls(cfg, RunContext(device="cpu", profile=self.profile, work_dir=tmp_path)).model()
-        res = profile_model(model, int(cfg["image_size"]), min_time=0.01, onnx=False,
+        model = method_cls(cfg, RunContext(device="cpu", profile=self.profile)).model()
+        res = measure_model(model, cfg.image_size, min_time=0.01, onnx=False,
                             train_batch=int(cfg.get("batch_size", 1)))
         s = res["summary"]
         # a non-parametric method (buffers only) has no parameters but a non-zero size

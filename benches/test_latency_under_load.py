@@ -15,14 +15,14 @@ import sys
 import pytest
 
 from adbench import registry
-from adbench.costs.profile import profile_method
+from adbench.costs.measure import measure_method
 
 pytestmark = pytest.mark.bench
 
 
 def _latency(name: str) -> dict:
     cls = registry.methods().get(name).obj
-    return profile_method(cls, cls.config_for("quick"), use_cache=False, batches=(1, 8))
+    return measure_method(cls, cls.config_for("quick"), use_cache=False, batches=(1, 8))
 
 
 def test_capsnet_latency_quiet_and_under_load(benchmark):

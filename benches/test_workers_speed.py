@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from adbench.results.store import load_row
 
 pytestmark = pytest.mark.bench
 
@@ -30,7 +31,7 @@ def _run(workers: int, cache: str, **env: str) -> tuple[float, int, float]:
         res = subprocess.run([sys.executable, "-m", "adbench", "run", "all", "--profile", "smoke", "--workers",
                               str(workers), "--out", out], env=full_env, capture_output=True, text=True)
         wall = time.perf_counter() - start
-        rows = [json.loads(p.read_text()) for p in Path(out, "cells").glob("*.json")]
+        rows = [load_row(p) for p in Path(out, "cells").glob("*.json")]
         assert rows and all(r["status"] == "ok" for r in rows), res.stderr[-2000:]
         return wall, len(rows), sum(r["wall_s"] for r in rows)
 

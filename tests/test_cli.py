@@ -12,10 +12,11 @@ from pathlib import Path
 
 
 from conftest import REPO, run_cli
+from adbench.results.store import load_row
 
 
 def _rows(run_dir: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted((run_dir / "cells").glob("*.json"))]
+    return [load_row(p) for p in sorted((run_dir / "cells").glob("*.json"))]
 
 
 def test_help_is_useful():

@@ -12,7 +12,7 @@ from adbench.costs.flops import count_flops
 from adbench.costs.latency import measure_latency, precision_supported
 from adbench.costs.memory import measure_memory
 from adbench.costs.onnx_export import export_and_check
-from adbench.costs.profile import profile_model
+from adbench.costs.measure import measure_model
 from adbench.costs.size import count_parameters, model_size_mb, parameter_counts
 from conftest import run_cli
 
@@ -120,7 +120,7 @@ def test_export_failure_is_an_explained_row():
 
 
 def test_latency_rows_and_unsupported_precision():
-    res = profile_model(_reference_pipeline(), 32, batches=(1, 2), precisions=("fp32", "fp16"),
+    res = measure_model(_reference_pipeline(), 32, batches=(1, 2), precisions=("fp32", "fp16"),
                         min_time=0.05, onnx=False)
     rows = {(r["precision"], r["batch"]): r for r in res["latency"]}
     assert rows[("fp32", 1)]["status"] == "ok" and rows[("fp32", 1)]["latency_reps"] >= 20
@@ -166,12 +166,12 @@ def test_capsnet_and_capsnet2021_latencies_agree_within_their_iqr():
     """The same network (seeded weights, same input) must time the same: the old figures
     disagreed 15× because single block means were timed while other cells trained."""
     from adbench import registry
-    from adbench.costs.profile import profile_method
+    from adbench.costs.measure import measure_method
 
     res = {}
     for name in ("capsnet", "capsnet2021"):
         cls = registry.methods().get(name).obj
-        res[name] = profile_method(cls, cls.config_for("quick"), use_cache=False, batches=(1, 8))
+        res[name] = measure_method(cls, cls.config_for("quick"), use_cache=False, batches=(1, 8))
     a, b = (res[n]["summary"] for n in ("capsnet", "capsnet2021"))
     assert a["params_inference"] == b["params_inference"]
     assert abs(a["latency_ms"] - b["latency_ms"]) <= a["latency_iqr_ms"] + b["latency_iqr_ms"], (a, b)
@@ -204,7 +204,7 @@ def test_concurrent_profiles_of_one_config_run_once(tmp_path, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
     from adbench import registry
-    from adbench.costs import profile as prof
+    from adbench.costs import measure as prof
 
     monkeypatch.setenv("ADBENCH_CACHE", str(tmp_path))
     calls: list[int] = []
@@ -217,7 +217,7 @@ def test_concurrent_profiles_of_one_config_run_once(tmp_path, monkeypatch):
     monkeypatch.setattr(prof, "_profile", fake_profile)
     cls = registry.methods().get("convae").obj
     def ask() -> dict:
-        return prof.profile_method(cls, cls.config_for("smoke"))
+        return prof.measure_method(cls, cls.config_for("smoke"))
 
     with ThreadPoolExecutor(2) as pool:  # two workers asking at once
         out = [f.result() for f in [pool.submit(ask) for _ in range(2)]]

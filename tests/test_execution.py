@@ -14,12 +14,13 @@ from pathlib import Path
 
 from adbench.results.store import write_json_atomic
 from conftest import REPO, run_cli
+from adbench.results.store import load_row
 
 ENV = {"ADBENCH_LOAD_PLUGINS": "testplugins,adbench_convae,convae"}
 
 
 def _rows(out: Path) -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text()) for p in (out / "cells").glob("*.json")}
+    return {p.stem: load_row(p) for p in (out / "cells").glob("*.json")}
 
 
 def test_workers_fault_isolation(tmp_path: Path, test_plugin_site: Path):

@@ -25,6 +25,7 @@ from PIL import Image
 from adbench.cli import cli
 from adbench.protocol.cells import Cell
 from conftest import REPO, run_cli
+from adbench.results.store import load_row
 
 
 # -- fixtures: a finished row that nothing may change, and small data trees -------------
@@ -396,7 +397,7 @@ def test_a_16_bit_data_set_runs_with_real_values_and_records_the_scaling(tmp_pat
     res = run_cli(["run", "convae", "--dataset", "mine", "--datasets", str(cat), "--profile", "smoke",
                    "--out", str(out)])
     assert res.returncode == 0, res.stderr
-    (row,) = [json.loads(p.read_text()) for p in (out / "cells").glob("*.json")]
+    (row,) = [load_row(p) for p in (out / "cells").glob("*.json")]
     assert row["status"] == "ok" and row["image_auroc"] > 0.9
     # 8 training images + 4 good + 4 anomalous test images, all 16-bit
     assert row["decode_notes"] == {"more than 8 bits per sample, scaled to 8 bits by the full range of its type": 16}
@@ -408,7 +409,7 @@ def test_system_exit_and_keyboard_interrupt_in_a_plugin_fail_only_their_cells(tm
                    "--set", "image_size=32", "--out", str(out)], site=test_plugin_site,
                   env={"ADBENCH_LOAD_PLUGINS": "testplugins"})
     assert res.returncode == 1 and "Traceback" not in res.stderr
-    rows = {json.loads(p.read_text())["method"]: json.loads(p.read_text()) for p in (out / "cells").glob("*.json")}
+    rows = {load_row(p)["method"]: load_row(p) for p in (out / "cells").glob("*.json")}
     assert rows["exiter"]["status"] == "error" and "SystemExit: 3" in rows["exiter"]["error"]
     assert "sys.exit()" in rows["exiter"]["error"]
     assert rows["interrupter"]["status"] == "error" and "not by Ctrl-C" in rows["interrupter"]["error"]
@@ -426,7 +427,7 @@ def test_maps_and_scores_outside_the_contract_are_errors_naming_the_method(tmp_p
     res = run_cli(["run", method, "--profile", "smoke", "--category", "grain", "--out", str(out)],
                   site=test_plugin_site, env={"ADBENCH_LOAD_PLUGINS": "testplugins"})
     assert res.returncode == 1
-    (row,) = [json.loads(p.read_text()) for p in (out / "cells").glob("*.json")]
+    (row,) = [load_row(p) for p in (out / "cells").glob("*.json")]
     assert row["status"] == "error" and f"method {method!r}" in row["error"] and says in row["error"], row["error"]
 
 
@@ -439,7 +440,7 @@ def test_a_corrupt_row_is_skipped_with_a_warning_and_its_cell_runs_again(tmp_pat
     res = run_cli(args)
     assert res.returncode == 0, res.stderr
     assert f"warning: result row {path} is not valid JSON" in res.stderr and "will run again" in res.stderr
-    assert "1 to run" in res.stderr and json.loads(path.read_text())["status"] == "ok"
+    assert "1 to run" in res.stderr and load_row(path)["status"] == "ok"
 
 
 def test_docs_list_every_bad_input():

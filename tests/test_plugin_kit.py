@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from conftest import REPO, run_cli
+from adbench.results.store import load_row
 
 
 def _install(package: Path, site: Path) -> None:
@@ -36,7 +37,7 @@ def test_example_plugin_package_end_to_end(tmp_path: Path):
     out = tmp_path / "run"
     res = run_cli(["run", "padim_rp", "--profile", "smoke", "--category", "disc", "--out", str(out)], site=site)
     assert res.returncode == 0, res.stderr
-    (row,) = [json.loads(p.read_text()) for p in (out / "cells").glob("*.json")]
+    (row,) = [load_row(p) for p in (out / "cells").glob("*.json")]
     assert row["status"] == "ok" and row["plugin_distribution"] in ("adbench-plugin-example", "adbench_plugin_example")
     assert row["image_auroc"] > 0.5
     res = _pytest(example / "tests", site)

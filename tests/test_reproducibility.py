@@ -13,6 +13,8 @@ import pytest
 from adbench import registry
 from conftest import run_cli
 
+from adbench.results.store import load_row
+
 BUILT_IN = ["capsnet", "capsnet2021", "convae", "fcn32s", "piade", "pyramidal_ae", "segnet", "unet", "unet2",
             "unet_ronneberger", "unetpp", "vtadl"]
 #: everything a row reports that training and evaluation decide
@@ -21,7 +23,7 @@ RESULT_KEYS = ("image_auroc", "image_ap", "image_f1max", "image_f1max_threshold"
 
 
 def _rows(run_dir: Path) -> dict[tuple[str, str, int], dict]:
-    rows = [json.loads(p.read_text()) for p in sorted((run_dir / "cells").glob("*.json"))]
+    rows = [load_row(p) for p in sorted((run_dir / "cells").glob("*.json"))]
     return {(r["method"], r["category"], r["seed"]): r for r in rows}
 
 
@@ -144,16 +146,16 @@ def test_report_takes_cost_figures_from_a_profile_folder(tmp_path: Path):
 def test_worker_pool_profiles_costs_before_any_cell_trains(tmp_path: Path, monkeypatch):
     """With workers, every cost profile is measured in the parent, one at a time; the
     workers then only read the cache (their cost_threads name the parent's threads)."""
-    from adbench.costs.profile import profile_method
+    from adbench.costs.measure import measure_method
     from adbench.protocol.cells import Cell
-    from adbench.protocol.costs import profile_cells
+    from adbench.protocol.costs import measure_cells
 
     monkeypatch.setenv("ADBENCH_CACHE", str(tmp_path))
     cells = [Cell("convae", "synthetic", c, profile="smoke") for c in ("weave", "disc")]
-    assert profile_cells(cells, "cpu", threads=1) == 1  # two cells, one configuration
+    assert measure_cells(cells, "cpu", threads=1) == 1  # two cells, one configuration
     from adbench.protocol.costs import LATENCY_MIN_TIME_S
 
     cls = registry.methods().get("convae").obj
-    hit = profile_method(cls, cls.config_for("smoke"), threads=1, min_time=LATENCY_MIN_TIME_S["smoke"])
+    hit = measure_method(cls, cls.config_for("smoke"), threads=1, min_time=LATENCY_MIN_TIME_S["smoke"])
     assert hit["cached"] and hit["summary"]["torch_threads"] == 1
     assert hit["summary"]["profiled_weights"] == "random init (seed 0)"

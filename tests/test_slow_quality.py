@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
+from adbench.results.store import load_row
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +38,7 @@ def test_quick_profile_scores_above_chance(method: str, tmp_path: Path):
     track, minimum = THRESHOLDS[method]
     out = tmp_path / "run"
     res = run_cli(["run", method, "--profile", "quick", "--track", track, "--out", str(out)], timeout=1200)
-    rows = [json.loads(p.read_text()) for p in (out / "cells").glob("*.json")]
+    rows = [load_row(p) for p in (out / "cells").glob("*.json")]
     assert len(rows) == 4 and all(r["status"] == "ok" for r in rows), res.stderr[-2000:]
     for metric, low in minimum.items():
         mean = sum(r[metric] for r in rows) / len(rows)

@@ -1,5 +1,8 @@
-"""Cost profiling of a method's whole inference pipeline (DESIGN §8)."""
+"""Cost measurement of a method's whole inference pipeline (docs/architecture.md, "Cost figures").
 
-from .profile import profile_method, profile_model
+"Profile" in adbench always means a smoke/quick/paper hyper-parameter tier; measuring
+parameters, FLOPs, latency, memory and ONNX size is called measuring costs."""
 
-__all__ = ["profile_method", "profile_model"]
+from .measure import measure_method, measure_model
+
+__all__ = ["measure_method", "measure_model"]

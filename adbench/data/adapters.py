@@ -73,6 +73,13 @@ class DatasetAdapter:
             raise DatasetNotConfigured(f"data set {self.spec.name!r}: root {path} does not exist; {hint}")
         return path
 
+    def root_status(self) -> str:
+        """Where the data are, for ``adbench list datasets`` (does not generate or scan anything)."""
+        path = self.spec.root_path
+        if path is None:
+            return f"{self.spec.root!r} (not set)"
+        return f"{path}" + ("" if path.is_dir() else " (missing)")
+
     def categories(self) -> list[str]:
         return list(self.spec.categories or self.DEFAULT_CATEGORIES)
 
@@ -346,6 +353,9 @@ class Synthetic(MVTecAD):
         if getattr(self, "_root", None) is None:
             self._root = self._generate()
         return self._root
+
+    def root_status(self) -> str:
+        return "(generated into the cache)"
 
     def _generate(self) -> Path:
         base = self.spec.root_path or cache_dir() / "synthetic"

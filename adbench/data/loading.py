@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -18,7 +16,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..config import cache_dir, cached_entry
+from ..config import cache_dir
+from ..io import cached_entry, write_atomic
 from .sample import DatasetError, Sample, read_rgb_noted
 
 LOADER_VERSION = 2  # 2: deep (16-bit) images scaled instead of clipped; decode notes kept
@@ -38,18 +37,6 @@ class SplitTensors:
 
     def __len__(self) -> int:
         return len(self.paths)
-
-    def subset(self, index: Sequence[int]) -> "SplitTensors":
-        idx = torch.as_tensor(list(index), dtype=torch.long)
-        return SplitTensors(self.images[idx], self.masks[idx], self.labels[idx],
-                            [self.defect_types[i] for i in idx.tolist()],
-                            [self.paths[i] for i in idx.tolist()])
-
-    @staticmethod
-    def concat(parts: Sequence["SplitTensors"]) -> "SplitTensors":
-        return SplitTensors(torch.cat([p.images for p in parts]), torch.cat([p.masks for p in parts]),
-                            torch.cat([p.labels for p in parts]),
-                            [d for p in parts for d in p.defect_types], [x for p in parts for x in p.paths])
 
     def float_images(self) -> torch.Tensor:
         return self.images.float().div_(255.0)
@@ -106,10 +93,8 @@ def _read_entry(path: Path) -> Decoded:
 
 def _write_entry(path: Path, arrays: Decoded) -> None:
     """Atomically: a reader sees the old state or the whole entry."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-    with os.fdopen(fd, "wb") as fh:
-        np.savez(fh, images=arrays[0], masks=arrays[1], notes=np.array(json.dumps(arrays[2])))
-    os.replace(tmp, path)
+    write_atomic(path, lambda fh: np.savez(fh, images=arrays[0], masks=arrays[1],
+                                           notes=np.array(json.dumps(arrays[2]))))
 
 
 def _decode_all(samples: Sequence[Sample], size: int) -> Decoded:

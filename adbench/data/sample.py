@@ -9,12 +9,7 @@ import numpy as np
 from PIL import Image
 
 
-class DatasetError(Exception):
-    """A data set that cannot be used as configured; the message says where and how to fix it."""
-
-
-class DatasetNotConfigured(DatasetError):
-    """The data set's root is unset or missing; ``run all`` skips it with this message."""
+from ..errors import DatasetError, DatasetNotConfigured  # noqa: F401  (re-exported: adapters raise them)
 
 
 @dataclass(frozen=True)

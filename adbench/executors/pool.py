@@ -106,24 +106,30 @@ class _Worker:
 
 
 class PoolExecutor:
-    """``--workers N`` (and ``--cell-timeout S``)."""
+    """The ``local`` executor's worker pool: ``--workers N`` (and ``--cell-timeout S``).
 
-    name = "pool"
+    ``gpus``: the devices to spread workers over; default: every visible GPU when the run's
+    device is CUDA, none on CPU."""
 
-    def __init__(self, workers: int = 2, cell_timeout: float | None = None, gpus: Sequence[str] = ()):
+    def __init__(self, workers: int = 2, cell_timeout: float | None = None, gpus: Sequence[str] | None = None):
         self.workers = max(1, workers)
         self.cell_timeout = cell_timeout
-        self.gpus = list(gpus)
+        self.gpus = None if gpus is None else list(gpus)
 
     def run(self, cells: Sequence[Cell], spec: RunSpec) -> list[dict[str, Any]]:
         from dataclasses import replace
 
-        from ..protocol.costs import profile_cells
+        from ..protocol.costs import measure_cells
 
         # latency is never timed while other cells train: every cost profile is measured
         # here, one at a time, before any worker starts; workers read them from the cache
+        if self.gpus is None:
+            import torch
+
+            self.gpus = ([str(i) for i in range(torch.cuda.device_count())]
+                         if spec.device.startswith("cuda") else [])
         spec = replace(spec, cost_threads=spec.cost_threads or _torch_threads())
-        profile_cells(cells, spec.device, spec.cost_threads)
+        measure_cells(cells, spec.device, spec.cost_threads)
         ctx = mp.get_context("spawn")
         results = ctx.Queue()
         n = min(self.workers, max(1, len(cells)))

@@ -1,9 +1,8 @@
 """Slurm through submitit: the cells become one job array; every job writes its own row
 into the shared run folder, exactly as a local run would.
 
-Options (flags or ``[executor.submitit]`` of ``--executor-config FILE``): ``partition``,
-``time`` (minutes per cell), ``gpus`` (per job), ``cpus`` (per job), ``mem`` (GB),
-``array_parallelism``, ``cluster`` (``slurm``; ``local`` or ``debug`` for testing).
+Options (flags, ``--executor-opt KEY=VALUE`` or ``[executor.submitit]`` of
+``--executor-config FILE``): see :attr:`SubmititExecutor.options`.
 """
 
 from __future__ import annotations
@@ -12,33 +11,37 @@ import sys
 from typing import Any, Sequence
 
 from ..protocol.cells import Cell
-from .base import RunSpec, failure_row, run_one
+from .base import Executor, ExecutorOption, RunSpec, failure_row, run_one
 
 
-class SubmititExecutor:
+class SubmititExecutor(Executor):
     name = "submitit"
-
-    def __init__(self, partition: str | None = None, time: int = 60, gpus: int = 0, cpus: int = 4,
-                 mem: int = 16, array_parallelism: int = 64, cluster: str | None = None, **_: Any):
-        self.options = dict(partition=partition, time=time, gpus=gpus, cpus=cpus, mem=mem,
-                            array_parallelism=array_parallelism)
-        self.cluster = cluster
+    description = "Slurm job array through submitit (one job per cell)"
+    options = (
+        ExecutorOption("partition", str, None, "Slurm partition", flag="--partition"),
+        ExecutorOption("time", int, 60, "minutes per cell (the job's time limit)", flag="--time", minimum=1),
+        ExecutorOption("gpus", int, 0, "GPUs per job", flag="--gpus", minimum=0),
+        ExecutorOption("cpus", int, 4, "CPUs per job", flag="--cpus", minimum=1),
+        ExecutorOption("mem", int, 16, "memory per job in GB", flag="--mem", minimum=1),
+        ExecutorOption("array_parallelism", int, 64, "jobs of the array running at once", minimum=1),
+        ExecutorOption("cluster", str, None, "submitit cluster: slurm (default when available), local or debug"),
+    )
 
     def run(self, cells: Sequence[Cell], spec: RunSpec) -> list[dict[str, Any]]:
         import submitit
         from tqdm import tqdm
 
+        o = self.config
         folder = spec.run_dir / "submitit" / "%j"
-        executor = submitit.AutoExecutor(folder=str(folder), cluster=self.cluster)
-        params: dict[str, Any] = dict(timeout_min=int(self.options["time"]), cpus_per_task=int(self.options["cpus"]),
-                                      mem_gb=int(self.options["mem"]), name="adbench",
-                                      slurm_array_parallelism=int(self.options["array_parallelism"]))
-        if self.options["gpus"]:
-            params["gpus_per_node"] = int(self.options["gpus"])
-        if self.options["partition"]:
-            params["slurm_partition"] = self.options["partition"]
+        executor = submitit.AutoExecutor(folder=str(folder), cluster=o["cluster"])
+        params: dict[str, Any] = dict(timeout_min=o["time"], cpus_per_task=o["cpus"], mem_gb=o["mem"],
+                                      name="adbench", slurm_array_parallelism=o["array_parallelism"])
+        if o["gpus"]:
+            params["gpus_per_node"] = o["gpus"]
+        if o["partition"]:
+            params["slurm_partition"] = o["partition"]
         executor.update_parameters(**{k: v for k, v in params.items()
-                                      if k.startswith("slurm_") is False or executor.cluster == "slurm"})
+                                      if not k.startswith("slurm_") or executor.cluster == "slurm"})
         jobs = executor.map_array(run_one, list(cells), [spec] * len(cells))
         print(f"submitted {len(jobs)} jobs ({executor.cluster}); logs in {spec.run_dir / 'submitit'}",
               file=sys.stderr)

@@ -7,3 +7,6 @@ from .ranking import (MetricError, SortedSplit, check_finite, image_ap, image_au
 __all__ = ["MetricError", "PixelEvaluator", "SortedSplit", "au_pro", "check_finite", "image_ap",
            "image_auroc", "image_f1max", "image_f1max_threshold", "pixel_ap", "pixel_auroc",
            "pixel_f1max", "pixel_metrics", "split_scores", "trapezoid_to"]
+from .spec import MetricSpec, builtin_metrics  # noqa: E402
+
+__all__ += ["MetricSpec", "builtin_metrics"]

@@ -1,4 +1,4 @@
-"""Pixel-level metrics and AU-PRO, exact and fast (DESIGN §7).
+"""Pixel-level metrics and AU-PRO, exact and fast (docs/architecture.md, "Metrics").
 
 :class:`PixelEvaluator` sorts the normal pixels once (values only, in place) and keeps the
 anomalous pixels with their region ids; AUROC, AP, F1-max and AU-PRO then all come from
@@ -9,7 +9,9 @@ same piecewise-linear curve as the MVTec AD evaluation's one-point-per-distinct-
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import weakref
+from typing import Any, Iterator
 
 import numpy as np
 from scipy import ndimage
@@ -41,6 +43,37 @@ class PixelEvaluator:
         self.split = SortedSplit.from_all(m, g)
         self._maps, self._masks = m, g
         self._pro_points: tuple[np.ndarray, np.ndarray] | None = None
+
+    _sharing = 0
+    _last: tuple[Any, Any, "PixelEvaluator"] | None = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def sharing(cls) -> Iterator[None]:
+        """Within this block, :meth:`shared` reuses the evaluator of the very same arrays, so
+        the registered pixel metrics (separate functions) sort one cell's pixels once. The
+        arrays must not change inside the block; outside it nothing is cached."""
+        cls._sharing += 1
+        try:
+            yield
+        finally:
+            cls._sharing -= 1
+            if not cls._sharing:
+                cls._last = None
+
+    @classmethod
+    def shared(cls, maps: Any, masks: Any) -> "PixelEvaluator":
+        """The evaluator of these arrays: inside :meth:`sharing`, the one already built for them."""
+        last = cls._last
+        if cls._sharing and last is not None and last[0]() is maps and last[1]() is masks:
+            return last[2]
+        ev = cls(maps, masks)
+        if cls._sharing:
+            try:
+                cls._last = (weakref.ref(maps), weakref.ref(masks), ev)
+            except TypeError:  # lists and other objects without weak references: not shared
+                pass
+        return ev
 
     def auroc(self) -> float:
         return self.split.auroc()
@@ -115,20 +148,20 @@ def trapezoid_to(x: np.ndarray, y: np.ndarray, x_max: float) -> float:
 
 def pixel_auroc(maps: Any, masks: Any) -> float:
     """ROC area over all pixels of all images (what VT-ADL's papers call "PRO")."""
-    return PixelEvaluator(maps, masks).auroc()
+    return PixelEvaluator.shared(maps, masks).auroc()
 
 
 def pixel_ap(maps: Any, masks: Any) -> float:
-    return PixelEvaluator(maps, masks).average_precision()
+    return PixelEvaluator.shared(maps, masks).average_precision()
 
 
 def pixel_f1max(maps: Any, masks: Any) -> float:
-    return PixelEvaluator(maps, masks).f1_max()
+    return PixelEvaluator.shared(maps, masks).f1_max()
 
 
 def au_pro(maps: Any, masks: Any, fpr_limit: float = 0.3) -> float:
     """Normalised area under the per-region-overlap curve up to ``fpr_limit`` (MVTec AD)."""
-    return PixelEvaluator(maps, masks).au_pro(fpr_limit)
+    return PixelEvaluator.shared(maps, masks).au_pro(fpr_limit)
 
 
 def pixel_metrics(maps: Any, masks: Any, fpr_limit: float = 0.3) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Exact ranking metrics from sorted score arrays (DESIGN §7).
+"""Exact ranking metrics from sorted score arrays (docs/architecture.md, "Metrics").
 
 Every metric here splits the scores by ground truth and sorts each side by value only;
 ties between the sides are resolved with ``searchsorted`` (left/right), which reproduces

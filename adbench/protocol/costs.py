@@ -1,8 +1,8 @@
 """The cost profile of a cell's method, measured the same way wherever it is asked for.
 
-A cell asks for it after training (:func:`cell_profile`, cached per configuration). An
+A cell asks for it after training (:func:`cell_costs`, cached per configuration). An
 executor that trains several cells at once (the worker pool) fills the cache first with
-:func:`profile_cells`, one method at a time, before any cell starts: a latency timed while
+:func:`measure_cells`, one method at a time, before any cell starts: a latency timed while
 other cells train on the same cores would measure the machine's load, not the method.
 """
 
@@ -19,16 +19,16 @@ from .cells import Cell
 LATENCY_MIN_TIME_S: dict[str, float] = {"smoke": 0.25}
 
 
-def cell_profile(method_cls: Any, cfg: dict[str, Any], profile: str, device: str, threads: int | None,
+def cell_costs(method_cls: Any, cfg: dict[str, Any], profile: str, device: str, threads: int | None,
                  fitted: Any = None) -> dict[str, Any]:
     """The (cached) cost profile of ``method_cls`` at ``cfg``, timed as ``profile`` asks."""
-    from ..costs import profile_method
+    from ..costs import measure_method
 
-    return profile_method(method_cls, cfg, device=device, fitted=fitted, threads=threads, profile=profile,
+    return measure_method(method_cls, cfg, device=device, fitted=fitted, threads=threads, profile=profile,
                           min_time=LATENCY_MIN_TIME_S.get(profile, 1.0))
 
 
-def profile_cells(cells: Sequence[Cell], device: str, threads: int | None) -> int:
+def measure_cells(cells: Sequence[Cell], device: str, threads: int | None) -> int:
     """Fill the cost cache for every distinct (method, profile, overrides) of ``cells``, one
     at a time, with ``threads`` intra-op threads; returns how many were measured anew."""
     from tqdm import tqdm
@@ -41,7 +41,7 @@ def profile_cells(cells: Sequence[Cell], device: str, threads: int | None) -> in
         try:
             cls = registry.methods().get(cell.method).obj
             cfg = cls.config_for(cell.profile, dict(cell.overrides))
-            measured += not cell_profile(cls, cfg, cell.profile, device, threads)["cached"]
+            measured += not cell_costs(cls, cfg, cell.profile, device, threads)["cached"]
         except Exception as exc:  # the cell itself will report it, with its traceback
             print(f"cost profile of {cell.method} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
     return measured

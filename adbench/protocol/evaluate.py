@@ -15,8 +15,6 @@ from ..method import AnomalyOutput
 from ..metrics import MetricError, PixelEvaluator, split_scores
 from .. import registry
 
-CORE_IMAGE_METRICS = ("image_auroc", "image_ap", "image_f1max")
-CORE_PIXEL_METRICS = ("pixel_auroc", "pixel_ap", "pixel_f1max", "au_pro")
 
 
 @dataclass
@@ -94,25 +92,41 @@ def _safe(fn: Any, *args: Any) -> float | None:
         return None
 
 
+def metric_values(scores: np.ndarray, labels: np.ndarray, maps: np.ndarray | None,
+                  masks: np.ndarray) -> dict[str, float | None]:
+    """Every registered metric: image metrics on the scores; pixel metrics on the maps when
+    the method has maps and the test set has anomalous pixels (else None). An undefined
+    metric (one class only) is None."""
+    out: dict[str, float | None] = {}
+    has_pixels = maps is not None and bool(masks.any())
+    for spec in registry.metrics():
+        if spec.level == "pixel":
+            out[spec.name] = _safe(spec.fn, maps, masks) if has_pixels else None
+        else:
+            out[spec.name] = _safe(spec.fn, scores, labels)
+    return out
+
+
 def score(pred: Predictions, test: SplitTensors, curve_points: int = 200) -> dict[str, Any]:
-    """Image metrics, pixel metrics (when maps exist), per-defect breakdown, plugin metrics,
-    and thinned ROC/PRO curves (under ``curves``) for the report's figures."""
+    """Every registered metric, the per-defect breakdown, the F1-max threshold and thinned
+    ROC/PRO curves (under ``curves``) for the report's figures."""
     labels = test.labels.numpy()
-    split = split_scores(pred.scores, labels)
-    f1, thr = split.f1_max()
-    out: dict[str, Any] = {"image_auroc": split.auroc(), "image_ap": split.average_precision(),
-                           "image_f1max": f1, "image_f1max_threshold": thr,
-                           "n_test": int(len(labels)), "n_test_anomalous": int(labels.sum())}
     masks = test.masks.numpy()
-    ev = None
-    if pred.maps is not None and masks.any():
-        ev = PixelEvaluator(pred.maps, masks)
-        out.update(pixel_auroc=ev.auroc(), pixel_ap=ev.average_precision(),
-                   pixel_f1max=ev.f1_max(), au_pro=ev.au_pro(0.3))
+    with PixelEvaluator.sharing():
+        return _score(pred, labels, masks, test.defect_types, curve_points)
+
+
+def _score(pred: Predictions, labels: np.ndarray, masks: np.ndarray, defect_types: list[str],
+           curve_points: int) -> dict[str, Any]:
+    out: dict[str, Any] = metric_values(pred.scores, labels, pred.maps, masks)
+    split = split_scores(pred.scores, labels)
+    out.update(image_f1max_threshold=split.f1_max()[1], n_test=int(len(labels)),
+               n_test_anomalous=int(labels.sum()))
+    ev = PixelEvaluator.shared(pred.maps, masks) if pred.maps is not None and masks.any() else None
     per_defect = {}
     good = labels == 0
-    for defect in sorted({d for d, y in zip(test.defect_types, labels) if y == 1}):
-        sel = good | np.array([d == defect for d in test.defect_types])
+    for defect in sorted({d for d, y in zip(defect_types, labels) if y == 1}):
+        sel = good | np.array([d == defect for d in defect_types])
         entry = {"image_auroc": _safe(lambda: split_scores(pred.scores[sel], labels[sel]).auroc())}
         if ev is not None:
             entry["pixel_auroc"] = _safe(lambda: PixelEvaluator(pred.maps[sel], masks[sel]).auroc())
@@ -123,11 +137,4 @@ def score(pred: Predictions, test: SplitTensors, curve_points: int = 200) -> dic
     if ev is not None:
         f, p = ev.pro_curve(curve_points)
         out["curves"]["pro"] = {"fpr": f.tolist(), "pro": p.tolist()}
-    for entry in registry.metrics():
-        if entry.name in CORE_IMAGE_METRICS + CORE_PIXEL_METRICS:
-            continue
-        if entry.options.get("level", "image") == "pixel":
-            out[entry.name] = _safe(entry.obj, pred.maps, masks) if pred.maps is not None else None
-        else:
-            out[entry.name] = _safe(entry.obj, pred.scores, labels)
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .. import registry
-from ..config import DatasetSpec
+from ..config import DatasetSpec, dataset_spec
 from ..data.sample import DatasetNotConfigured
 from .cells import Cell
 
@@ -32,8 +32,6 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
 
     ``--set`` overrides go to the methods whose profile has that key; a key no selected
     method has is an error (a typo must not pass silently)."""
-    from .runner import adapter_for
-
     notes: list[str] = []
     names = resolve_methods(methods)
     overrides = dict(overrides or {})
@@ -51,9 +49,7 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
     ds_names = list(catalogue) if "all" in datasets else list(datasets)
     cells: list[Cell] = []
     for ds in ds_names:
-        if ds not in catalogue:
-            raise ValueError(f"unknown data set {ds!r}; configured in datasets.toml: {', '.join(catalogue)}")
-        adapter = adapter_for(catalogue[ds])
+        adapter = registry.adapter_for(dataset_spec(catalogue, ds))
         try:
             adapter.root()
         except DatasetNotConfigured as exc:

@@ -18,22 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from .. import interrupts, registry
-from ..config import DatasetSpec, load_catalogue
+from ..config import DatasetSpec, dataset_spec, load_catalogue
+from ..costs.fields import PROFILE_ENV_KEYS, PROFILE_KEYS
 from ..data.adapters import DatasetAdapter
 from ..data.loading import load_samples
-from ..method import Method, RunContext, TrainData
+from ..io import write_atomic, write_json_atomic
+from ..method import Method, MethodConfig, RunContext, TrainData
 from ..plugins import pm
-from ..results.store import ResultStore, write_json_atomic
+from ..results.store import ResultStore
 from ..training import seed_everything, time_limit
 from ..provenance import provenance
 from .determinism import deterministic
 from .cells import Cell
 from .evaluate import predict, score
 from .splits import Split, supervised_split, unsupervised_split
-
-
-def adapter_for(spec: DatasetSpec) -> DatasetAdapter:
-    return registry.datasets().get(spec.adapter).obj(spec)
 
 
 def build_split(adapter: DatasetAdapter, cell: Cell) -> Split:
@@ -50,9 +48,13 @@ def build_split(adapter: DatasetAdapter, cell: Cell) -> Split:
 DEFAULT_TIME_LIMIT_S: dict[str, float | None] = {"smoke": 600.0, "quick": 1800.0, "paper": None}
 
 
+#: maps kept per cell for the report's qualitative figures: the k highest- and k lowest-scored
+#: anomalies and k normal images
+SAVED_EXAMPLES = 4
+
+
 def run_cell(cell: Cell, store: ResultStore, *, device: str = "cpu",
-             catalogue: dict[str, DatasetSpec] | None = None,
-             save_maps: int = 4, time_limit_s: float | None = None,
+             catalogue: dict[str, DatasetSpec] | None = None, time_limit_s: float | None = None,
              cost_threads: int | None = None) -> dict[str, Any]:
     """Run one cell and write its row (status "ok" or "error"); returns the row.
 
@@ -67,7 +69,7 @@ def run_cell(cell: Cell, store: ResultStore, *, device: str = "cpu",
     start = time.perf_counter()
     try:
         with time_limit(limit), deterministic(device) as nondeterministic:
-            row.update(_run(cell, entry.obj, store, device, catalogue or load_catalogue(), save_maps, cost_threads))
+            row.update(_run(cell, entry.obj, store, device, catalogue or load_catalogue(), cost_threads))
         row["deterministic_algorithms"] = device.startswith("cuda")
         row["nondeterministic_ops"] = sorted(nondeterministic)
         row["status"] = "ok"
@@ -104,6 +106,8 @@ def base_row(cell: Cell, device: str) -> dict[str, Any]:
     return {
         "cell_key": cell.key, **cell.definition(),
         "status": "running", "error": None, "traceback": None,
+        "method_paper": entry.obj.paper or None if entry else None,
+        "method_notes": dict(entry.obj.notes) if entry else {},
         "plugin": entry.plugin if entry else None,
         "plugin_distribution": entry.distribution if entry else None,
         "plugin_version": entry.version if entry else None,
@@ -118,37 +122,35 @@ def write_error_row(cell: Cell, run_dir: Path, device: str, reason: str) -> dict
 
 
 def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
-         catalogue: dict[str, DatasetSpec], save_maps: int, cost_threads: int | None) -> dict[str, Any]:
+         catalogue: dict[str, DatasetSpec], cost_threads: int | None) -> dict[str, Any]:
     if cell.track not in method_cls.tracks:
         raise ValueError(f"method {cell.method!r} does not support track {cell.track!r} "
                          f"(it supports: {', '.join(method_cls.tracks)})")
     cfg = method_cls.config_for(cell.profile, dict(cell.overrides))
-    if cell.dataset not in catalogue:
-        raise ValueError(f"unknown data set {cell.dataset!r}; configured: {', '.join(catalogue)}")
-    adapter = adapter_for(catalogue[cell.dataset])
+    adapter = registry.adapter_for(dataset_spec(catalogue, cell.dataset))
     split = build_split(adapter, cell)
     split_path = store.run_dir / "splits" / f"{cell.dataset}-{cell.category}-{cell.key}.json"
     write_json_atomic(split_path, split.manifest())
 
-    size = int(cfg["image_size"])
+    size = cfg.image_size
     t0 = time.perf_counter()
     train_t = load_samples(split.train, size)
     test_t = load_samples(split.test, size)
     load_s = time.perf_counter() - t0
 
     seed_everything(cell.seed)
-    work_dir = store.run_dir / "work" / cell.key
-    ctx = RunContext(device=device, seed=cell.seed, profile=cell.profile, track=cell.track, work_dir=work_dir)
+    ctx = RunContext(device=device, seed=cell.seed, profile=cell.profile, track=cell.track)
     method = method_cls(cfg, ctx)
+    method.build()  # right after the seed: initial weights depend on the seed alone
     train = TrainData(train_t.float_images(), train_t.labels, train_t.masks, train_t.defect_types)
     fit = method.fit(train)
     model = method.model()
     pred = predict(model, test_t, method=cell.method, device=device,
-                   batch_size=int(cfg.get("eval_batch_size", 16)))
+                   batch_size=cfg.eval_batch_size)
     metrics = score(pred, test_t)
     out: dict[str, Any] = {
         **metrics,
-        "config": cfg, "image_size": size, "n_train": len(train_t),
+        "config": cfg.to_dict(), "image_size": size, "n_train": len(train_t),
         "n_train_anomalous": int(train_t.labels.sum()),
         "split_file": str(split_path.relative_to(store.run_dir)),
         "fit_epochs": fit.epochs, "fit_steps": fit.steps, "fit_wall_s": fit.wall_s,
@@ -158,8 +160,8 @@ def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
                          for k in {**train_t.decode_notes, **test_t.decode_notes}},
     }
     out.update(_costs(method_cls, cfg, model, device, cost_threads, cell.profile))
-    if save_maps and pred.maps is not None:
-        out["maps_file"] = _save_examples(store, cell, test_t, pred, save_maps)
+    if pred.maps is not None:
+        out["maps_file"] = _save_examples(store, cell, test_t, pred, SAVED_EXAMPLES)
     return out
 
 
@@ -173,44 +175,29 @@ def _save_examples(store: ResultStore, cell: Cell, test: Any, pred: Any, k: int)
     norm = np.nonzero(labels == 0)[0]
     order = anom[np.argsort(-pred.scores[anom])]
     pick = np.unique(np.concatenate([order[:k], order[-k:], norm[:k]]))
-    path = store.run_dir / "maps" / f"{cell.key}.npz"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, images=test.images[pick].numpy(), masks=test.masks[pick].numpy(),
-                        maps=pred.maps[pick].astype(np.float16), scores=pred.scores[pick],
-                        labels=labels[pick], paths=np.array([test.paths[i] for i in pick]))
-    tmp.replace(path)
+    path = write_atomic(store.run_dir / "maps" / f"{cell.key}.npz", lambda fh: np.savez_compressed(
+        fh, images=test.images[pick].numpy(), masks=test.masks[pick].numpy(), maps=pred.maps[pick].astype(np.float16),
+        scores=pred.scores[pick], labels=labels[pick], paths=np.array([test.paths[i] for i in pick])))
     return str(path.relative_to(store.run_dir))
 
 
-#: the cost profile's figures copied into every row (see docs/results.md)
-COST_KEYS = ("params_inference", "params_total", "params_trainable", "model_size_mb", "input_size",
-             "gmacs", "gflops", "flops_unsupported_ops", "flops_error",
-             "forward_mb", "backward_mb", "memory_batch", "memory_method", "memory_error", "memory_note",
-             "onnx_size_mb", "onnx_exporter", "onnx_opset", "ort_latency_ms",
-             "latency_ms", "latency_iqr_ms", "latency_reps", "latency_timed_s", "latency_noisy", "latency_timer",
-             "latency_batch", "latency_error", "profiled_weights")
-#: the profile's environment, kept under its own names so they never overwrite the cell's
-PROFILE_ENV_KEYS = ("torch_threads", "cpu_model", "gpu_name", "torch_build")
-
-
-def _costs(method_cls: type[Method], cfg: dict[str, Any], model: Any, device: str, threads: int | None,
+def _costs(method_cls: type[Method], cfg: MethodConfig, model: Any, device: str, threads: int | None,
            profile: str) -> dict[str, Any]:
     """The cost profile's figures (cached per method config, device and threads), plus an
     ONNX parity check on this cell's own fitted model."""
     import torch
 
     from ..costs.onnx_export import export_and_check
-    from .costs import cell_profile
+    from .costs import cell_costs
 
     out: dict[str, Any] = {}
     try:
-        summary = cell_profile(method_cls, cfg, profile, device, threads, fitted=model)["summary"]
-        out.update({k: summary.get(k) for k in COST_KEYS if k in summary})
+        summary = cell_costs(method_cls, cfg, profile, device, threads, fitted=model)["summary"]
+        out.update({k: summary.get(k) for k in PROFILE_KEYS if k in summary})
         out.update({f"costs_{k}": summary.get(k) for k in PROFILE_ENV_KEYS})
     except Exception as exc:  # costs must not cost the cell its metrics
         out["costs_error"] = f"{type(exc).__name__}: {exc}"
-    size = int(cfg["image_size"])
+    size = cfg.image_size
     x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
     try:
         check = export_and_check(model, x, reps=0)

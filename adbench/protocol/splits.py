@@ -1,4 +1,4 @@
-"""Train/test splits of both tracks (DESIGN §6).
+"""Train/test splits of both tracks (docs/architecture.md, "Splits").
 
 unsupervised: train = ``train/good``; test = the whole test split.
 supervised: a seeded, stratified draw moves ``k`` anomalous test images per defect type (or

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .tables import (METRICS, cost_display, cost_table, costs_caption, failures_table, metric_table, missing_notes,
-                     summary_table)
+from .tables import (cost_display, cost_table, costs_caption, failures_table, method_notes, metric_caption,
+                     metric_names, metric_specs, metric_table, missing_notes, summary_table)
 
 PROVENANCE = ["adbench_version", "torch_version", "torch_build", "python_version", "git_sha", "host", "device",
               "cpu_model", "gpu_name", "torch_threads", "profile", "seed", "track"]
@@ -32,14 +32,21 @@ document.body.dataset.imagesTotal=imgs.length;
 document.body.dataset.imagesOk=imgs.filter(i=>i.complete&&i.naturalWidth>0).length;});"""
 
 
-def _table_html(table: pd.DataFrame, bold_best: bool = True, digits: int = 3, axis: int = 1) -> str:
+def _table_html(table: pd.DataFrame, bold_best: bool = True, digits: int = 3, axis: int = 1,
+                lower_is_better: tuple[str, ...] = (), minimize: bool = False) -> str:
     """HTML table; with ``bold_best`` the best value per row (``axis=1``, methods in columns)
-    or per column (``axis=0``, methods in rows) is bold."""
+    or per column (``axis=0``, methods in rows) is bold; columns in ``lower_is_better`` (with
+    ``axis=0``) bold their minimum."""
     if table.empty:
         return "<p>–</p>"
     styler = table.style.format(precision=digits, na_rep="–")
     if bold_best:
-        styler = styler.highlight_max(axis=axis, props="font-weight:bold")
+        higher = [c for c in table.columns if c not in lower_is_better] if axis == 0 else None
+        best = styler.highlight_min if minimize else styler.highlight_max
+        styler = best(axis=axis, props="font-weight:bold", subset=higher)
+        if axis == 0 and lower_is_better:
+            styler = styler.highlight_min(axis=0, props="font-weight:bold",
+                                          subset=[c for c in table.columns if c in lower_is_better])
     return styler.to_html()
 
 
@@ -60,19 +67,18 @@ def write_html(df: pd.DataFrame, figures: list[Path], out_dir: Path) -> Path:
         parts.append(f"<tr><td>methods</td><td>{html.escape('; '.join(plugins))}</td></tr>")
     parts.append("</table>")
     summary = summary_table(df)
-    metric_cols = [c for c in summary.columns if c in METRICS]
-    parts += ["<h2>Summary</h2>", _table_html(summary[metric_cols], axis=0)]
+    metric_cols = [c for c in metric_names() if c in summary.columns]
+    lower = tuple(spec.name for spec in metric_specs() if not spec.higher_is_better)
+    parts += ["<h2>Summary</h2>", _table_html(summary[metric_cols], axis=0, lower_is_better=lower)]
     if "seeds" in summary and (summary["seeds"] > 1).any():
         parts.append("<p class='note'>Mean over categories, then over seeds; std over seeds in the tables' "
                      "seeds.csv.</p>")
-    for metric, title in METRICS.items():
-        table = metric_table(df, metric)
+    for spec in metric_specs():
+        table = metric_table(df, spec.name)
         if table.empty:
             continue
-        parts += [f"<h2>{title}</h2>", _table_html(table)]
-        notes = missing_notes(df, table)
-        if metric == "pixel_auroc":
-            notes.insert(0, 'VT-ADL\'s published "PRO" is this pixel AUROC, not AU-PRO.')
+        parts += [f"<h2>{html.escape(spec.title)}</h2>", _table_html(table, minimize=not spec.higher_is_better)]
+        notes = [metric_caption(spec), *method_notes(df, spec.name), *missing_notes(df, table)]
         parts += [f"<p class='note'>{html.escape(n)}</p>" for n in notes]
     costs = cost_table(df)
     if not costs.empty:

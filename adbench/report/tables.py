@@ -7,15 +7,36 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-METRICS: dict[str, str] = {
-    "image_auroc": "Image AUROC",
-    "image_ap": "Image AP",
-    "image_f1max": "Image F1-max",
-    "pixel_auroc": "Pixel AUROC",
-    "pixel_ap": "Pixel AP",
-    "pixel_f1max": "Pixel F1-max",
-    "au_pro": "AU-PRO@0.3",
-}
+from .. import registry
+from ..metrics.spec import MetricSpec
+
+
+
+def metric_specs() -> list[MetricSpec]:
+    """The registered metrics, in registration order: every table, the summary and the HTML
+    iterate these, so a plugin's metric reaches them all."""
+    return registry.metrics()
+
+
+def metric_names() -> list[str]:
+    return [spec.name for spec in metric_specs()]
+
+
+def metric_caption(spec: MetricSpec) -> str:
+    """"Title: definition." for captions and notes."""
+    return f"{spec.title}: {spec.definition}" + ("" if spec.definition.endswith(".") else ".") + \
+        ("" if spec.higher_is_better else " Lower is better.")
+
+
+def method_notes(df: pd.DataFrame, metric: str) -> list[str]:
+    """What methods say about this metric (``Method.notes``, recorded in their rows)."""
+    if "method_notes" not in df:
+        return []
+    found: dict[str, str] = {}
+    for method, notes in zip(df["method"], df["method_notes"]):
+        if isinstance(notes, dict) and notes.get(metric):
+            found.setdefault(method, str(notes[metric]))
+    return [f"{m}: {n}" for m, n in sorted(found.items())]
 
 
 def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -70,7 +91,7 @@ def metric_table(df: pd.DataFrame, metric: str) -> pd.DataFrame:
 def seed_summary(df: pd.DataFrame) -> pd.DataFrame:
     """Tidy mean, std and n over seeds of every metric, per data set, category and method."""
     parts = []
-    for metric in METRICS:
+    for metric in metric_names():
         stats = metric_stats(df, metric)
         if not stats:
             continue
@@ -98,7 +119,7 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     """Method × metric, mean over categories then over seeds: the console summary. With more
     than one seed, ``<metric>_std`` holds the std over seeds of the category mean."""
     ok = ok_rows(df)
-    cols = [m for m in METRICS if m in ok and not ok[m].isna().all()]
+    cols = [m for m in metric_names() if m in ok and not ok[m].isna().all()]
     if ok.empty or not cols:
         return pd.DataFrame()
     ok = ok.assign(column=_column(ok))
@@ -116,7 +137,7 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def summary_display(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """The summary as text: "mean ± std" per metric when seeds were repeated, "–" for none."""
-    metrics = [c for c in summary.columns if c in METRICS]
+    metrics = [c for c in summary.columns if c in metric_names()]
     out = pd.DataFrame(index=summary.index)
     for c in metrics:
         std = summary.get(f"{c}_std", pd.Series(None, index=summary.index, dtype=float))
@@ -135,11 +156,11 @@ def failures_table(df: pd.DataFrame) -> pd.DataFrame:
     return bad[cols].reset_index(drop=True)
 
 
-def to_markdown(table: pd.DataFrame, digits: int = 3, bold_best: bool = False) -> str:
-    """Markdown; missing values as "–"; with ``bold_best`` the highest value of each row in bold."""
+def to_markdown(table: pd.DataFrame, digits: int = 3, bold_best: bool = False, higher_is_better: bool = True) -> str:
+    """Markdown; missing values as "–"; with ``bold_best`` the best value of each row in bold."""
     if not bold_best or table.empty:
         return table.to_markdown(floatfmt=f".{digits}f", missingval="–")
-    best = table.max(axis=1)
+    best = table.max(axis=1) if higher_is_better else table.min(axis=1)
 
     def fmt(v: float, b: float) -> str:
         if pd.isna(v):
@@ -248,10 +269,21 @@ def costs_caption(df: pd.DataFrame) -> str:
             f"training-only parts). fvcore counts one multiply-add as one flop (GMACs).")
 
 
-def to_latex(table: pd.DataFrame, caption: str, digits: int = 3, shown: pd.DataFrame | None = None) -> str:
-    """booktabs table; the best value in each row is bold (higher is better). ``shown`` are
-    the cells as text (e.g. "mean ± std") when they are not the numbers themselves."""
-    best = table.apply(lambda r: r == r.max(), axis=1) if not table.empty else table
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def latex_text(text: str) -> str:
+    """Plain text made safe inside LaTeX (names and definitions in captions)."""
+    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def to_latex(table: pd.DataFrame, caption: str, digits: int = 3, shown: pd.DataFrame | None = None,
+             higher_is_better: bool = True) -> str:
+    """booktabs table; the best value in each row is bold. ``shown`` are the cells as text
+    (e.g. "mean ± std") when they are not the numbers themselves."""
+    best = (table.apply(lambda r: r == (r.max() if higher_is_better else r.min()), axis=1)
+            if not table.empty else table)
     body = table if shown is None else shown.apply(lambda c: c.str.replace(" ± ", r" $\pm$ ", regex=False))
     styler = body.style.format(precision=digits, na_rep="--")
     styler = styler.apply(lambda _: np.where(best, "font-weight: bold", ""), axis=None)
@@ -265,7 +297,8 @@ def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...
     mean, std and n of every metric and cell."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for metric, title in METRICS.items():
+    for spec in metric_specs():
+        metric, title = spec.name, spec.title
         stats = metric_stats(df, metric)
         if not stats:
             continue
@@ -277,19 +310,20 @@ def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...
             table.to_csv(written[-1], float_format="%.6f")
         if "md" in formats:
             written.append(out_dir / f"{metric}.md")
-            notes = ["Best value per row in bold; rows `dataset/category`; "
+            notes = [metric_caption(spec),
+                     "Best value per row in bold; rows `dataset/category`; "
                      + ("mean ± std over seeds (n per cell in seeds.csv); a data set's mean row averages its "
                         "categories seed by seed." if several else "one seed per cell.")]
-            if metric == "pixel_auroc":
-                notes.append("VT-ADL's published \"PRO\" is this pixel AUROC (not AU-PRO).")
+            notes += method_notes(df, metric)
             notes += [f"– {n}" for n in missing_notes(df, table)]
             body = "\n".join(f"{i + 1}. {n}" for i, n in enumerate(notes))
-            md = to_markdown(table, bold_best=True) if shown is None else _bold_shown(table, shown)
+            md = (to_markdown(table, bold_best=True, higher_is_better=spec.higher_is_better) if shown is None
+                  else _bold_shown(table, shown, spec.higher_is_better))
             written[-1].write_text(f"## {title}\n\n{md}\n\n{body}\n")
         if "tex" in formats:
             written.append(out_dir / f"{metric}.tex")
-            caption = title + (" (mean $\\pm$ std over seeds)" if several else "")
-            written[-1].write_text(to_latex(table, caption, shown=shown))
+            caption = latex_text(metric_caption(spec)) + (" Mean $\\pm$ std over seeds." if several else "")
+            written[-1].write_text(to_latex(table, caption, shown=shown, higher_is_better=spec.higher_is_better))
     seeds = seed_summary(df)
     if "csv" in formats and not seeds.empty and (seeds["n"] > 1).any():
         written.append(out_dir / "seeds.csv")
@@ -302,9 +336,9 @@ def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...
     return written
 
 
-def _bold_shown(table: pd.DataFrame, shown: pd.DataFrame) -> str:
+def _bold_shown(table: pd.DataFrame, shown: pd.DataFrame, higher_is_better: bool = True) -> str:
     """Markdown of text cells, the best mean of each row in bold."""
-    best = table.max(axis=1)
+    best = table.max(axis=1) if higher_is_better else table.min(axis=1)
     out = shown.copy()
     for c in table.columns:
         out[c] = [f"**{s}**" if v == b else s for s, v, b in zip(shown[c], table[c], best)]

@@ -1,4 +1,5 @@
-"""One JSON row per cell under ``<run>/cells/``, written atomically (temp file, fsync, rename).
+"""One JSON row per cell under ``<run>/cells/``, written atomically (:func:`adbench.io.write_atomic`)
+in the versioned :class:`~adbench.results.row.Row` schema.
 
 A reader never sees half a row; a finished cell is found by its key and skipped on rerun.
 """
@@ -6,69 +7,37 @@ A reader never sees half a row; a finished cell is found by its key and skipped 
 from __future__ import annotations
 
 import json
-import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
 
+from ..io import write_json_atomic
+from .row import BadRow, Row
 
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "item"):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"cannot store {type(obj).__name__} in a result row")
+__all__ = ["BadRow", "ResultStore", "Row", "load_row", "load_rows", "read_row", "write_json_atomic"]
 
 
-def _clean(value: Any) -> Any:
-    """NaN/inf are not JSON: store them as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that ``path`` holds either the old content or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def read_row(path: Path) -> Row:
+    """One row, checked: valid JSON, a valid :class:`Row`, whose ``cell_key`` matches its file name."""
     try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(_clean(data), fh, indent=1, default=_json_default, allow_nan=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-class BadRow(ValueError):
-    """A row file that cannot be used; the message names the file, what is wrong and the fix."""
-
-
-def read_row(path: Path) -> dict[str, Any]:
-    """One row, checked: valid JSON, an object, with a ``cell_key`` that matches its file name."""
-    try:
-        row = json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except UnicodeDecodeError as exc:
         raise BadRow(f"result row {path} is not text ({exc.reason})") from exc
     except json.JSONDecodeError as exc:
         raise BadRow(f"result row {path} is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    if not isinstance(row, dict):
-        raise BadRow(f"result row {path} holds a JSON {type(row).__name__}, not an object")
-    if not isinstance(row.get("cell_key"), str):
-        raise BadRow(f"result row {path} has no cell_key")
-    if row["cell_key"] != path.stem:
-        raise BadRow(f"result row {path} holds cell {row['cell_key']!r}, not {path.stem!r}")
-    return row
+    if isinstance(data, dict):
+        if not isinstance(data.get("cell_key"), str):
+            raise BadRow(f"result row {path} has no cell_key")
+        if data["cell_key"] != path.stem:
+            raise BadRow(f"result row {path} holds cell {data['cell_key']!r}, not {path.stem!r}")
+    return Row.from_json(data, path)
+
+
+def load_row(path: Path) -> dict[str, Any]:
+    """One row file as a flat dict (one key per value, as the reports see it)."""
+    return read_row(Path(path)).flat()
 
 
 def warn(message: str) -> None:
@@ -93,7 +62,7 @@ class ResultStore:
         if not path.exists():
             return None
         try:
-            return read_row(path)
+            return read_row(path).flat()
         except (BadRow, OSError) as exc:
             warn(f"{exc}; its cell will run again and replace it")
             return None
@@ -103,10 +72,10 @@ class ResultStore:
         row = self.get(key)
         return row is not None and row.get("status") == "ok"
 
-    def write(self, row: dict[str, Any]) -> Path:
-        path = self.path_for(row["cell_key"])
-        write_json_atomic(path, row)
-        return path
+    def write(self, row: dict[str, Any] | Row) -> Path:
+        """Write a row (a :class:`Row`, or the runner's flat dict, sorted into one) atomically."""
+        row = row if isinstance(row, Row) else Row.from_flat(row)
+        return write_json_atomic(self.path_for(row.cell_key), row.to_json())
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """Every readable row; unreadable ones are skipped with a warning that names the
@@ -115,7 +84,7 @@ class ResultStore:
             return
         for path in sorted(self.cells_dir.glob("*.json")):
             try:
-                yield read_row(path)
+                yield read_row(path).flat()
             except (BadRow, OSError) as exc:
                 warn(f"skipping {exc}; rerun the same `adbench run` command to compute that cell again, "
                      f"or delete the file")

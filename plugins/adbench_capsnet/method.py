@@ -26,22 +26,18 @@ class CapsNetAD(Method):
     #: journal-variant switches (see README): class-weighted margin loss and balanced batches
     balanced = False
 
-    def __init__(self, cfg: dict[str, Any], ctx):
-        super().__init__(cfg, ctx)
+    def build_model(self):
         from .model import CapsNet, CapsNetPipeline
 
         c = self.cfg
-        net = CapsNet(c["image_size"], c["conv_channels"], c["kernel"], c["primary_caps"], c["primary_dim"],
+        net = CapsNet(self.input_size, c["conv_channels"], c["kernel"], c["primary_caps"], c["primary_dim"],
                       c["primary_stride"], c["out_dim"], c["iterations"], tuple(c["decoder"]), c["conv_bn"])
-        self._model = CapsNetPipeline(net, standardize=c["standardize"])
+        return CapsNetPipeline(net, standardize=c["standardize"])
 
     def fit(self, train: TrainData) -> FitReport:
         from .training import fit_capsnet
 
-        return fit_capsnet(self._model, train, self.cfg, self.ctx, balanced=self.balanced)
-
-    def model(self):
-        return self._model
+        return fit_capsnet(self.model(), train, self.cfg, self.ctx, balanced=self.balanced)
 
 
 class CapsNet2021(CapsNetAD):

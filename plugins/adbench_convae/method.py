@@ -20,11 +20,10 @@ class ConvAE(Method):
                       sigma=4.0, topk=0.01),
     }
 
-    def __init__(self, cfg, ctx):
-        super().__init__(cfg, ctx)
+    def build_model(self):
         from .model import build_pipeline
 
-        self._model = build_pipeline(self.cfg)
+        return build_pipeline(self.cfg)
 
     def fit(self, train: TrainData) -> FitReport:
         import torch
@@ -34,7 +33,7 @@ class ConvAE(Method):
         gen = seed_everything(self.ctx.seed)
         normal = train.normal
         device = self.ctx.device
-        model = self._model.to(device).train()
+        model = self.model().to(device).train()
         images = normal.images.to(device)
         opt = torch.optim.Adam(model.parameters(), lr=self.cfg["lr"])
 
@@ -46,6 +45,3 @@ class ConvAE(Method):
                               batch_size=self.cfg["batch_size"], gen=gen)
         model.eval()
         return report
-
-    def model(self):
-        return self._model

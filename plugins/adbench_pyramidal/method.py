@@ -13,15 +13,14 @@ class _ReconstructionMethod(Method):
     track = "unsupervised"
     tracks = ("unsupervised",)
 
-    def __init__(self, cfg: dict[str, Any], ctx):
-        super().__init__(cfg, ctx)
+    def build_model(self):
         from adbench.layers import MapScorer
 
         from .perceptual import PerceptualNet
         from .pipeline import ReconstructionScorer
 
         perceptual = PerceptualNet(prefer_pretrained=self.cfg["perceptual_pretrained"], seed=0)
-        self._model = ReconstructionScorer(self.build_net(), MapScorer(self.cfg["sigma"], self.cfg["topk"]),
+        return ReconstructionScorer(self.build_net(), MapScorer(self.cfg["sigma"], self.cfg["topk"]),
                                            perceptual, self.cfg["score"])
 
     def build_net(self):
@@ -30,10 +29,7 @@ class _ReconstructionMethod(Method):
     def fit(self, train: TrainData) -> FitReport:
         from .training import fit_reconstruction
 
-        return fit_reconstruction(self._model, train, self.cfg, self.ctx)
-
-    def model(self):
-        return self._model
+        return fit_reconstruction(self.model(), train, self.cfg, self.ctx)
 
 
 class PyramidalAEMethod(_ReconstructionMethod):
@@ -56,7 +52,7 @@ class PyramidalAEMethod(_ReconstructionMethod):
         from .nets import PyramidalAE
 
         c = self.cfg
-        return PyramidalAE(c["image_size"], c["levels"], c["width"], c["latent"], c["code"], c["grid"])
+        return PyramidalAE(self.input_size, c["levels"], c["width"], c["latent"], c["code"], c["grid"])
 
 
 class PIADEMethod(_ReconstructionMethod):
@@ -81,5 +77,5 @@ class PIADEMethod(_ReconstructionMethod):
         from .nets import PIADENet
 
         c = self.cfg
-        return PIADENet(c["image_size"], c["depth"], c["iterations"], 2, c["caps_dim"], tuple(c["fc"]),
+        return PIADENet(self.input_size, c["depth"], c["iterations"], 2, c["caps_dim"], tuple(c["fc"]),
                         tuple(c["dec_channels"]))

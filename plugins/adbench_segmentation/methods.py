@@ -28,13 +28,12 @@ class SegmentationMethod(Method):
     tracks = ("unsupervised", "supervised")
     paper = ""
 
-    def __init__(self, cfg: dict[str, Any], ctx):
-        super().__init__(cfg, ctx)
+    def build_model(self):
         from adbench.layers import MapScorer, Normalize
 
         from .pipeline import SegmentationPipeline
 
-        self._model = SegmentationPipeline(self.build_net(), Normalize(), MapScorer(cfg["sigma"], cfg["topk"]))
+        return SegmentationPipeline(self.build_net(), Normalize(), MapScorer(self.cfg["sigma"], self.cfg["topk"]))
 
     def build_net(self):
         raise NotImplementedError
@@ -42,10 +41,7 @@ class SegmentationMethod(Method):
     def fit(self, train: TrainData) -> FitReport:
         from .training import fit_segmentation
 
-        return fit_segmentation(self._model, train, self.cfg, self.ctx)
-
-    def model(self):
-        return self._model
+        return fit_segmentation(self.model(), train, self.cfg, self.ctx)
 
 
 def _smp_profiles(quick_epochs: int) -> dict[str, dict[str, Any]]:

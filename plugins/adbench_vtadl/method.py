@@ -20,6 +20,7 @@ class VTADLMethod(Method):
     tracks = ("unsupervised",)
     description = "VT-ADL: vision transformer + capsule decoder + Gaussian mixture density localisation (2021)"
     paper = "Mishra, Verk, Fornasier, Piciarelli, Foresti, 'VT-ADL', IEEE ISIE 2021"
+    notes = {"pixel_auroc": 'VT-ADL\'s published "PRO" is this pixel AUROC (not AU-PRO).'}
     profiles = {
         "smoke": dict(PAPER, image_size=32, patch_size=8, dim=64, depth=1, heads=2, mlp_dim=64,
                       decoder_channels=[8, 8], gaussians=3, mdn_loss="mixture", lr=1e-3, weight_decay=0.0,
@@ -31,16 +32,12 @@ class VTADLMethod(Method):
         "paper": dict(PAPER),
     }
 
-    def __init__(self, cfg: dict[str, Any], ctx):
-        super().__init__(cfg, ctx)
+    def build_model(self):
         from .model import VTADL
 
-        self._model = VTADL(self.cfg)
+        return VTADL(self.cfg)
 
     def fit(self, train: TrainData) -> FitReport:
         from .training import fit_vtadl
 
-        return fit_vtadl(self._model, train, self.cfg, self.ctx)
-
-    def model(self):
-        return self._model
+        return fit_vtadl(self.model(), train, self.cfg, self.ctx)

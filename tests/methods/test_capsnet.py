@@ -10,6 +10,7 @@ import torch
 from adbench.testing import MethodContractTests
 from adbench_capsules import DynamicRouting, margin_loss, squash
 from conftest import run_cli
+from adbench.results.store import load_row
 
 
 class TestCapsNet(MethodContractTests):
@@ -55,10 +56,10 @@ def test_imbalance_sweep_gives_one_row_per_ratio(tmp_path):
     res = run_cli(["run", "capsnet", "--track", "supervised", "--anomaly-ratio", "0.1,0.3", "--profile", "smoke",
                    "--category", "disc", "--out", str(out)])
     assert res.returncode == 0, res.stderr
-    rows = sorted((json.loads(p.read_text()) for p in (out / "cells").glob("*.json")),
+    rows = sorted((load_row(p) for p in (out / "cells").glob("*.json")),
                   key=lambda r: r["anomaly_ratio"])
     assert [r["anomaly_ratio"] for r in rows] == [0.1, 0.3]
-    assert all(r["status"] == "ok" and "pixel_auroc" not in r for r in rows)  # image-level method
+    assert all(r["status"] == "ok" and r["pixel_auroc"] is None for r in rows)  # image-level method: no maps
     # the split is written next to the rows; a larger ratio moves more anomalies into training
     splits = [json.loads((out / r["split_file"]).read_text()) for r in rows]
     assert all(s["track"] == "supervised" for s in splits)
@@ -71,6 +72,6 @@ def test_same_split_for_every_supervised_method(tmp_path):
     res = run_cli(["run", "capsnet", "capsnet2021", "--profile", "smoke", "--category", "grain",
                    "--out", str(out)])
     assert res.returncode == 0, res.stderr
-    rows = [json.loads(p.read_text()) for p in (out / "cells").glob("*.json")]
+    rows = [load_row(p) for p in (out / "cells").glob("*.json")]
     splits = [json.loads((out / r["split_file"]).read_text()) for r in rows]
     assert len(rows) == 2 and splits[0]["train"] == splits[1]["train"] and splits[0]["test"] == splits[1]["test"]

@@ -57,22 +57,19 @@ class PadimRP(Method):
         "paper": {"image_size": 256, "channels": 32, "grid": 32, "shrinkage": 0.01},
     }
 
-    def __init__(self, cfg, ctx):
-        super().__init__(cfg, ctx)
-        self._model = Pipeline(self.cfg["image_size"], self.cfg["channels"], self.cfg["grid"])
+    def build_model(self):
+        return Pipeline(self.cfg.image_size, self.cfg["channels"], self.cfg["grid"])
 
     @torch.no_grad()
     def fit(self, train: TrainData) -> FitReport:
-        f = self._model.features(train.normal.images, self._model.grid).flatten(2).permute(2, 0, 1)  # (L, N, D)
+        model = self.model()
+        f = model.features(train.normal.images, model.grid).flatten(2).permute(2, 0, 1)  # (L, N, D)
         mean = f.mean(1)
         centred = f - mean[:, None]
         cov = centred.transpose(1, 2) @ centred / max(1, f.shape[1] - 1)
         d = cov.shape[-1]
         scale = cov.diagonal(dim1=1, dim2=2).mean(-1).clamp(min=1e-6)[:, None, None]
         cov = (1 - self.cfg["shrinkage"]) * cov + self.cfg["shrinkage"] * scale * torch.eye(d)
-        self._model.mean.copy_(mean)
-        self._model.precision.copy_(torch.linalg.inv(cov))
+        model.mean.copy_(mean)
+        model.precision.copy_(torch.linalg.inv(cov))
         return FitReport(epochs=1, notes={"train_images": int(f.shape[1])})
-
-    def model(self):
-        return self._model

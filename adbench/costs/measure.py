@@ -18,7 +18,8 @@ from typing import Any, Iterator, Sequence
 import torch
 from torch import nn
 
-from ..config import cache_dir, cached_entry
+from ..config import cache_dir
+from ..io import cached_entry, dist_version
 from ..provenance import cpu_model, environment
 from ..results.store import write_json_atomic
 from .flops import count_flops
@@ -27,11 +28,11 @@ from .memory import measure_memory
 from .onnx_export import export_and_check
 from .size import model_size_mb, parameter_counts
 
-PROFILER_VERSION = 2
+PROFILER_VERSION = 3  # 3: onnx_opset read from the exported file
 RANDOM_WEIGHTS = "random init (seed 0)"
 
 
-def profile_model(model: nn.Module, image_size: int, *, device: str = "cpu", batches: Sequence[int] = (1,),
+def measure_model(model: nn.Module, image_size: int, *, device: str = "cpu", batches: Sequence[int] = (1,),
                   precisions: Sequence[str] = ("fp32",), min_time: float = 1.0, min_reps: int = 20,
                   train_batch: int = 1, onnx: bool = True) -> dict[str, Any]:
     """Every figure for one pipeline. ``summary``: parameters, FLOPs, memory at
@@ -91,24 +92,15 @@ def torch_threads(n: int | None) -> Iterator[None]:
 
 def _cache_key(method: str, cfg: dict[str, Any], device: str, threads: int, batches: Sequence[int],
                precisions: Sequence[str], min_time: float) -> str:
-    import importlib.metadata as md
-
-    versions = {d: _v(md, d) for d in ("torch", "onnx", "onnxruntime", "fvcore", "adbench")}
-    blob = json.dumps({"v": PROFILER_VERSION, "method": method, "cfg": cfg, "device": device,
+    versions = {d: dist_version(d) for d in ("torch", "onnx", "onnxruntime", "fvcore", "adbench")}
+    blob = json.dumps({"v": PROFILER_VERSION, "method": method, "cfg": dict(cfg), "device": device,
                        "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else cpu_model(),
                        "threads": threads, "batches": list(batches), "min_time": min_time,
                        "precisions": list(precisions), "versions": versions}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
-def _v(md: Any, dist: str) -> str | None:
-    try:
-        return md.version(dist)
-    except md.PackageNotFoundError:
-        return None
-
-
-def profile_method(method_cls: Any, cfg: dict[str, Any], *, device: str = "cpu", batches: Sequence[int] = (1,),
+def measure_method(method_cls: Any, cfg: dict[str, Any], *, device: str = "cpu", batches: Sequence[int] = (1,),
                    precisions: Sequence[str] = ("fp32",), fitted: nn.Module | None = None,
                    threads: int | None = None, use_cache: bool = True, min_time: float = 1.0,
                    profile: str = "quick") -> dict[str, Any]:
@@ -152,7 +144,7 @@ def _profile(method_cls: Any, cfg: dict[str, Any], device: str, batches: Sequenc
 
     model, weights = _pipeline(method_cls, cfg, fitted, profile)
     with torch_threads(threads), torch_defaults():
-        result = profile_model(model, int(cfg["image_size"]), device=device, batches=batches,
+        result = measure_model(model, cfg.image_size, device=device, batches=batches,
                                precisions=precisions, min_time=min_time,
                                train_batch=int(cfg.get("batch_size", 1)))
     result["summary"]["profiled_weights"] = weights

@@ -1,0 +1,21 @@
+"""The cost figures a result row carries: the ``costs`` block of the row schema
+(docs/results.md). ``costs/`` owns these names; the runner, the row schema and the reports
+read them from here."""
+
+from __future__ import annotations
+
+#: the cost profile's figures copied into every row (see docs/results.md)
+PROFILE_KEYS: tuple[str, ...] = (
+    "params_inference", "params_total", "params_trainable", "model_size_mb", "input_size",
+    "gmacs", "gflops", "flops_unsupported_ops", "flops_error",
+    "forward_mb", "backward_mb", "memory_batch", "memory_method", "memory_error", "memory_note",
+    "onnx_size_mb", "onnx_exporter", "onnx_opset", "ort_latency_ms",
+    "latency_ms", "latency_iqr_ms", "latency_reps", "latency_timed_s", "latency_noisy", "latency_timer",
+    "latency_batch", "latency_error", "profiled_weights")
+#: the profile's environment, kept under ``costs_<name>`` so they never overwrite the cell's own
+PROFILE_ENV_KEYS: tuple[str, ...] = ("torch_threads", "cpu_model", "gpu_name", "torch_build")
+#: the ONNX parity check each cell runs on its own fitted model
+PARITY_KEYS: tuple[str, ...] = ("onnx_ok", "onnx_max_abs_err", "onnx_error", "onnx_checked_on")
+#: every key of a row's ``costs`` block
+ROW_COST_KEYS: tuple[str, ...] = (PROFILE_KEYS + tuple(f"costs_{k}" for k in PROFILE_ENV_KEYS) + PARITY_KEYS
+                                  + ("costs_error", "costs_source"))

@@ -1,0 +1,65 @@
+"""Metric specifications: every metric, built-in or from a plugin, is registered once as a
+:class:`MetricSpec`; evaluation, tables, figures, the HTML and the LaTeX captions all iterate
+the registry (docs/architecture.md, "Metrics")."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable
+
+LEVELS = ("image", "pixel")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric.
+
+    ``fn(scores, labels)`` for ``level="image"`` (scores ``(N,)``, labels ``(N,)`` with 1 =
+    anomalous), ``fn(maps, masks)`` for ``level="pixel"`` (``(N,H,W)`` each); it returns a
+    float and raises :class:`~adbench.metrics.MetricError` when the metric is undefined
+    (for example, one class only). ``definition`` is one sentence for captions.
+    """
+
+    name: str
+    title: str
+    level: str
+    higher_is_better: bool
+    fn: Callable[[Any, Any], float]
+    definition: str
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"metric name {self.name!r} must be a Python identifier (it becomes a column)")
+        if self.level not in LEVELS:
+            raise ValueError(f"metric {self.name!r}: level must be one of {LEVELS}, got {self.level!r}")
+        if not callable(self.fn):
+            raise ValueError(f"metric {self.name!r}: fn must be callable")
+
+
+def builtin_metrics() -> tuple[MetricSpec, ...]:
+    """The seven metrics of the standard protocol, in table order."""
+    from . import au_pro, image_ap, image_auroc, image_f1max, pixel_ap, pixel_auroc, pixel_f1max
+
+    return (
+        MetricSpec("image_auroc", "Image AUROC", "image", True, image_auroc,
+                   "area under the ROC curve of the image scores, exact (ties count one half)"),
+        MetricSpec("image_ap", "Image AP", "image", True, image_ap,
+                   "average precision of the image scores (step-wise, as scikit-learn defines it)"),
+        MetricSpec("image_f1max", "Image F1-max", "image", True, image_f1max,
+                   "best F1 over all thresholds of the image scores"),
+        MetricSpec("pixel_auroc", "Pixel AUROC", "pixel", True, pixel_auroc,
+                   "area under the ROC curve over all pixels of all test images, exact"),
+        MetricSpec("pixel_ap", "Pixel AP", "pixel", True, pixel_ap,
+                   "average precision over all pixels of all test images"),
+        MetricSpec("pixel_f1max", "Pixel F1-max", "pixel", True, pixel_f1max,
+                   "best F1 over all thresholds, over all pixels of all test images"),
+        MetricSpec("au_pro", "AU-PRO@0.3", "pixel", True, functools.partial(au_pro, fpr_limit=0.3),
+                   "area under the per-region-overlap curve (8-connected regions) up to FPR 0.3, "
+                   "exact, divided by 0.3 so that 1 is perfect"),
+    )
+
+
+def legacy_spec(name: str, fn: Callable[[Any, Any], float], level: str = "image", plugin: str = "?") -> MetricSpec:
+    """A spec for the older ``register(name, fn, level=...)`` form, so existing plugins keep working."""
+    return MetricSpec(name, name, level, True, fn, f"registered by plugin {plugin!r} without a definition")

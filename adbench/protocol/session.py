@@ -1,0 +1,164 @@
+"""``run_benchmark``: the whole of ``adbench run`` as one plain-Python call (usable from a
+notebook or a script). The CLI only parses arguments into a :class:`BenchmarkRequest` and
+prints the :class:`RunSummary` (docs/architecture.md, "Flow").
+
+>>> from adbench import run_benchmark
+>>> summary = run_benchmark(methods=["convae"], profile="smoke", categories=["weave"], out="reports/try")
+>>> summary.table   # method × metric, mean over categories and seeds
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import pandas as pd
+
+from .. import registry
+from ..config import load_catalogue
+from .cells import Cell
+
+
+#: the executor of a request that names none: this machine
+DEFAULT_EXECUTOR = "local"
+
+
+@dataclass
+class BenchmarkRequest:
+    """What to run: the arguments of ``adbench run``, with the same defaults."""
+
+    methods: Sequence[str] = ("all",)
+    datasets: Sequence[str] = ("synthetic",)
+    #: empty: every category of each data set
+    categories: Sequence[str] = ()
+    #: None: each method's own track; "all": every track a method supports
+    track: str | None = None
+    profile: str = "quick"
+    seeds: Sequence[int] = (0,)
+    k_anomalies: int = 5
+    ratios: Sequence[float] = ()
+    overrides: dict[str, Any] = field(default_factory=dict)
+    #: the run folder; None: ``reports/<profile>``
+    out: Path | str | None = None
+    force: bool = False
+    #: cpu, cuda, cuda:N or auto
+    device: str = "auto"
+    executor: str = DEFAULT_EXECUTOR
+    executor_options: dict[str, Any] = field(default_factory=dict)
+    #: ``[executor.<name>]`` tables, e.g. parsed from ``--executor-config``
+    executor_config: dict[str, Any] = field(default_factory=dict)
+    #: the cells' time guard in seconds; None: the profile's default
+    cell_timeout: float | None = None
+    #: (i, n): run only the i-th of n deterministic slices of the cells (1-based)
+    shard: tuple[int, int] | None = None
+    datasets_file: Path | str | None = None
+    #: write the tables under ``<out>/tables`` after the run
+    report: bool = True
+
+
+@dataclass
+class RunSummary:
+    """What a run did: its cells, their rows, the summary table and what was written."""
+
+    out: Path
+    cells: list[Cell]
+    #: every row of the run folder that belongs to this run's cells
+    rows: pd.DataFrame
+    #: method × metric, mean over categories then seeds (the console summary)
+    table: pd.DataFrame
+    #: the rows of cells that failed
+    failed: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    already_done: int = 0
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and self.failed.empty
+
+
+class RequestError(ValueError):
+    """A request that cannot run (unknown name, bad device, nothing selected); the message says why."""
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` → ``cuda`` when available, else ``cpu``; a CUDA device on a machine without CUDA is an error."""
+    import torch
+
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
+        raise RequestError(f"device {device!r}: use cpu, cuda, cuda:N or auto")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RequestError(f"device {device}: CUDA is not available on this machine; use cpu")
+    return device
+
+
+def build_executor(request: BenchmarkRequest, flags: dict[str, Any] | None = None) -> Any:
+    """The selected executor, built from its config-file table, its flags and ``executor_options``."""
+    cls = registry.executors().get(request.executor).obj
+    return cls.from_sources(request.executor_config.get(request.executor, {}), flags, request.executor_options)
+
+
+def plan(request: BenchmarkRequest) -> tuple[list[Cell], list[str]]:
+    """The request's cells (after sharding) and notes on what was skipped."""
+    from .plan import plan_cells
+
+    catalogue = load_catalogue(Path(request.datasets_file) if request.datasets_file else None)
+    cells, notes = plan_cells(request.methods, catalogue, datasets=list(request.datasets),
+                              categories=list(request.categories), track=request.track, profile=request.profile,
+                              seeds=list(request.seeds), k_anomalies=request.k_anomalies,
+                              ratios=list(request.ratios), overrides=dict(request.overrides))
+    if not cells:
+        raise RequestError("nothing to run: " + ("; ".join(notes) or "the selection matches no cell"))
+    if request.shard is not None:
+        i, n = request.shard
+        if not 1 <= i <= n:
+            raise RequestError(f"shard {i}/{n}: expected I/N with 1 <= I <= N")
+        cells = cells[i - 1 :: n]
+    return cells, notes
+
+
+def run_benchmark(request: BenchmarkRequest | None = None, *, log: Callable[[str], None] | None = None,
+                  executor_flags: dict[str, Any] | None = None, **fields: Any) -> RunSummary:
+    """Plan, run (skipping cells that already have a successful row), write the tables and
+    summarise. Pass a :class:`BenchmarkRequest` or its fields as keywords. ``log`` receives
+    progress lines (default: stderr). A Ctrl-C keeps the finished rows and returns a summary
+    with ``interrupted=True``; the same request run again finishes the rest."""
+    import sys
+
+    from .. import interrupts
+    from ..report.build import write_report
+    from ..report.tables import summary_table
+    from ..results.store import ResultStore, load_rows
+    from ..executors.base import RunSpec
+
+    request = request or BenchmarkRequest(**fields)
+    say = log or (lambda msg: print(msg, file=sys.stderr))
+    device = resolve_device(request.device)
+    cells, notes = plan(request)
+    for note in notes:
+        say(note)
+    executor = build_executor(request, executor_flags)
+    out = Path(request.out) if request.out is not None else Path("reports") / request.profile
+    store = ResultStore(out)
+    todo = [c for c in cells if request.force or not store.is_done(c.key)]
+    say(f"{len(cells)} cells, {len(cells) - len(todo)} already done, {len(todo)} to run → {out}/cells/")
+    spec = RunSpec(out, device, load_catalogue(Path(request.datasets_file) if request.datasets_file else None),
+                   request.force, time_limit_s=request.cell_timeout)
+    interrupted = False
+    interrupts.install()
+    try:
+        executor.run(todo, spec)
+    except KeyboardInterrupt:
+        interrupted = True
+    rows = load_rows([out])
+    written = write_report(rows, out / "tables") if request.report and not rows.empty and not interrupted else []
+    mine = rows[rows["cell_key"].isin({c.key for c in cells})] if not rows.empty else rows
+    failed = mine[mine["status"] != "ok"] if not mine.empty else mine
+    return RunSummary(out=out, cells=cells, rows=mine, table=summary_table(mine) if not mine.empty else pd.DataFrame(),
+                      failed=failed, notes=notes, written=written, already_done=len(cells) - len(todo),
+                      interrupted=interrupted)
