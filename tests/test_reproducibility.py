@@ -68,12 +68,11 @@ def test_same_command_same_numbers_while_the_cpu_is_busy(tmp_path: Path):
 
 def test_a_cell_past_its_time_limit_is_an_error_row_not_a_shorter_training(tmp_path: Path):
     from adbench.config import load_catalogue
-    from adbench.protocol.cells import Cell
+    from adbench.protocol.cells import Cell, RunSpec
     from adbench.protocol.runner import run_cell
-    from adbench.results.store import ResultStore
 
     cell = Cell("convae", "synthetic", "weave", profile="smoke", overrides=(("epochs", 3),))
-    row = run_cell(cell, ResultStore(tmp_path), catalogue=load_catalogue(), time_limit_s=1e-6)
+    row = run_cell(cell, RunSpec(tmp_path, "cpu", load_catalogue(), time_limit_s=1e-6))
     assert row["status"] == "error" and row["time_limit_s"] == 1e-6
     assert "TimeLimitExceeded" in row["error"] and "after 1 of 3 epochs" in row["error"]
     assert "--set epochs=N" in row["error"] and "--cell-timeout" in row["error"]

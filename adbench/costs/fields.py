@@ -19,3 +19,12 @@ PARITY_KEYS: tuple[str, ...] = ("onnx_ok", "onnx_max_abs_err", "onnx_error", "on
 #: every key of a row's ``costs`` block
 ROW_COST_KEYS: tuple[str, ...] = (PROFILE_KEYS + tuple(f"costs_{k}" for k in PROFILE_ENV_KEYS) + PARITY_KEYS
                                   + ("costs_error", "costs_source"))
+
+#: cost key → the column title of the report's cost tables (parameters in millions)
+COST_COLUMNS = {"params_inference": "params, inference (M)", "params_total": "params, total (M)",
+                "gmacs": "GMACs (fvcore)", "latency_ms": "latency (ms)", "latency_iqr_ms": "latency IQR (ms)",
+                "forward_mb": "forward peak (MiB)", "backward_mb": "backward peak (MiB)",
+                "memory_batch": "memory batch", "model_size_mb": "model (MiB)", "onnx_size_mb": "ONNX (MiB)"}
+#: cost key → the key of the error it carries when it could not be measured
+COST_ERRORS = {"gmacs": "flops_error", "forward_mb": "memory_error", "backward_mb": "memory_error",
+               "onnx_size_mb": "onnx_error", "latency_ms": "latency_error"}

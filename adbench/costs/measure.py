@@ -19,9 +19,8 @@ import torch
 from torch import nn
 
 from ..config import cache_dir
-from ..io import cached_entry, dist_version
+from ..io import cached_entry, dist_version, write_json_atomic
 from ..provenance import cpu_model, environment
-from ..results.store import write_json_atomic
 from .flops import count_flops
 from .latency import measure_latency, precision_supported
 from .memory import measure_memory

@@ -12,25 +12,11 @@ not a hook: docs/architecture.md, "Executors".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar, Mapping, Sequence
 
-from ..config import DatasetSpec
-from ..protocol.cells import Cell
+from ..protocol.cells import Cell, RunSpec
 
-
-@dataclass
-class RunSpec:
-    """Picklable, so a worker process or a Slurm job can run a cell from it."""
-
-    run_dir: Path
-    device: str
-    catalogue: dict[str, DatasetSpec]
-    force: bool = False
-    #: the cells' time guard (``--cell-timeout``); None: the profile's default
-    time_limit_s: float | None = None
-    #: intra-op threads of the cost measurements; None: each process's own
-    cost_threads: int | None = None
+__all__ = ["Executor", "ExecutorOption", "ExecutorOptionError", "RunSpec", "failure_row", "is_failure", "run_one"]
 
 
 class ExecutorOptionError(ValueError):
@@ -125,12 +111,11 @@ def run_one(cell: Cell, spec: RunSpec) -> dict[str, Any]:
     """Run one cell under its lock; the function every executor ships to where it runs."""
     from .cellrun import run_locked
 
-    return run_locked(cell, spec.run_dir, spec.device, spec.catalogue, spec.force,
-                      time_limit_s=spec.time_limit_s, cost_threads=spec.cost_threads)
+    return run_locked(cell, spec)
 
 
 def failure_row(cell: Cell, spec: RunSpec, reason: str) -> dict[str, Any]:
     """Write and return the error row of a cell whose process was lost (killed, timed out)."""
     from ..protocol.runner import write_error_row
 
-    return write_error_row(cell, spec.run_dir, spec.device, reason)
+    return write_error_row(cell, spec, reason)

@@ -1,11 +1,18 @@
-"""A cell is one (method, dataset, category, track, seed, profile) experiment; cells are independent."""
+"""A cell is one (method, dataset, category, track, seed, profile) experiment; cells are independent.
+
+A :class:`Cell` and a :class:`RunSpec` are everything needed to run one cell anywhere.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..config import DatasetSpec
 
 
 @dataclass(frozen=True)
@@ -42,3 +49,17 @@ class Cell:
         if self.track == "supervised":
             extra = f" ratio={self.anomaly_ratio}" if self.anomaly_ratio is not None else f" k={self.k_anomalies}"
         return f"{self.method} · {self.dataset}/{self.category} · {self.track}{extra} · seed {self.seed}"
+
+
+@dataclass
+class RunSpec:
+    """How this run's cells run: picklable, so a worker process or a Slurm job can run a cell from it."""
+
+    run_dir: Path
+    device: str
+    catalogue: dict[str, "DatasetSpec"]
+    force: bool = False
+    #: the cells' time guard (``--cell-timeout``); None: the profile's default
+    time_limit_s: float | None = None
+    #: intra-op threads of the cost measurements; None: each process's own
+    cost_threads: int | None = None

@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 import traceback
-from pathlib import Path
 from typing import Any
 
 from .. import interrupts, registry
-from ..config import DatasetSpec, dataset_spec, load_catalogue
+from ..config import DatasetSpec, dataset_spec
 from ..costs.fields import PROFILE_ENV_KEYS, PROFILE_KEYS
 from ..data.adapters import DatasetAdapter
 from ..data.loading import load_samples
@@ -29,7 +28,7 @@ from ..results.store import ResultStore
 from ..training import seed_everything, time_limit
 from ..provenance import provenance
 from .determinism import deterministic
-from .cells import Cell
+from .cells import Cell, RunSpec
 from .evaluate import predict, score
 from .splits import Split, supervised_split, unsupervised_split
 
@@ -53,23 +52,22 @@ DEFAULT_TIME_LIMIT_S: dict[str, float | None] = {"smoke": 600.0, "quick": 1800.0
 SAVED_EXAMPLES = 4
 
 
-def run_cell(cell: Cell, store: ResultStore, *, device: str = "cpu",
-             catalogue: dict[str, DatasetSpec] | None = None, time_limit_s: float | None = None,
-             cost_threads: int | None = None) -> dict[str, Any]:
-    """Run one cell and write its row (status "ok" or "error"); returns the row.
+def run_cell(cell: Cell, spec: RunSpec) -> dict[str, Any]:
+    """Run one cell and write its row (status "ok" or "error") into ``spec.run_dir``; returns the row.
 
-    ``time_limit_s`` (default: :data:`DEFAULT_TIME_LIMIT_S` of the cell's profile) is a guard:
-    a cell that passes it gets an error row, never a shorter training. ``cost_threads``: the
-    intra-op threads the cost profile is measured with (default: this process's).
+    ``spec.time_limit_s`` (default: :data:`DEFAULT_TIME_LIMIT_S` of the cell's profile) is a
+    guard: a cell that passes it gets an error row, never a shorter training.
+    ``spec.cost_threads``: the intra-op threads costs are measured with (default: this process's).
     """
     entry = registry.methods().get(cell.method)
+    device, store = spec.device, ResultStore(spec.run_dir)
     row = base_row(cell, device)
-    limit = time_limit_s if time_limit_s is not None else DEFAULT_TIME_LIMIT_S.get(cell.profile)
+    limit = spec.time_limit_s if spec.time_limit_s is not None else DEFAULT_TIME_LIMIT_S.get(cell.profile)
     row["time_limit_s"] = limit
     start = time.perf_counter()
     try:
         with time_limit(limit), deterministic(device) as nondeterministic:
-            row.update(_run(cell, entry.obj, store, device, catalogue or load_catalogue(), cost_threads))
+            row.update(_run(cell, entry.obj, store, device, spec.catalogue, spec.cost_threads))
         row["deterministic_algorithms"] = device.startswith("cuda")
         row["nondeterministic_ops"] = sorted(nondeterministic)
         row["status"] = "ok"
@@ -116,9 +114,9 @@ def base_row(cell: Cell, device: str) -> dict[str, Any]:
     }
 
 
-def write_error_row(cell: Cell, run_dir: Path, device: str, reason: str) -> dict[str, Any]:
+def write_error_row(cell: Cell, spec: RunSpec, reason: str) -> dict[str, Any]:
     """The row of a cell that could not report itself (its process was killed or timed out)."""
-    return _record(ResultStore(run_dir), {**base_row(cell, device), "status": "error", "error": reason})
+    return _record(ResultStore(spec.run_dir), {**base_row(cell, spec.device), "status": "error", "error": reason})
 
 
 def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,

@@ -17,8 +17,8 @@ from typing import Any, Callable, Sequence
 import pandas as pd
 
 from .. import registry
-from ..config import load_catalogue
-from .cells import Cell
+from ..config import DatasetSpec, load_catalogue
+from .cells import Cell, RunSpec
 
 
 #: the executor of a request that names none: this machine
@@ -103,11 +103,16 @@ def build_executor(request: BenchmarkRequest, flags: dict[str, Any] | None = Non
     return cls.from_sources(request.executor_config.get(request.executor, {}), flags, request.executor_options)
 
 
-def plan(request: BenchmarkRequest) -> tuple[list[Cell], list[str]]:
+def catalogue_of(request: BenchmarkRequest) -> dict[str, DatasetSpec]:
+    """The data set catalogue the request names (``datasets.toml`` by default)."""
+    return load_catalogue(Path(request.datasets_file) if request.datasets_file else None)
+
+
+def plan(request: BenchmarkRequest, catalogue: dict[str, DatasetSpec] | None = None) -> tuple[list[Cell], list[str]]:
     """The request's cells (after sharding) and notes on what was skipped."""
     from .plan import plan_cells
 
-    catalogue = load_catalogue(Path(request.datasets_file) if request.datasets_file else None)
+    catalogue = catalogue if catalogue is not None else catalogue_of(request)
     cells, notes = plan_cells(request.methods, catalogue, datasets=list(request.datasets),
                               categories=list(request.categories), track=request.track, profile=request.profile,
                               seeds=list(request.seeds), k_anomalies=request.k_anomalies,
@@ -134,12 +139,12 @@ def run_benchmark(request: BenchmarkRequest | None = None, *, log: Callable[[str
     from ..report.build import write_report
     from ..report.tables import summary_table
     from ..results.store import ResultStore, load_rows
-    from ..executors.base import RunSpec
 
     request = request or BenchmarkRequest(**fields)
     say = log or (lambda msg: print(msg, file=sys.stderr))
     device = resolve_device(request.device)
-    cells, notes = plan(request)
+    catalogue = catalogue_of(request)
+    cells, notes = plan(request, catalogue)
     for note in notes:
         say(note)
     executor = build_executor(request, executor_flags)
@@ -147,8 +152,7 @@ def run_benchmark(request: BenchmarkRequest | None = None, *, log: Callable[[str
     store = ResultStore(out)
     todo = [c for c in cells if request.force or not store.is_done(c.key)]
     say(f"{len(cells)} cells, {len(cells) - len(todo)} already done, {len(todo)} to run → {out}/cells/")
-    spec = RunSpec(out, device, load_catalogue(Path(request.datasets_file) if request.datasets_file else None),
-                   request.force, time_limit_s=request.cell_timeout)
+    spec = RunSpec(out, device, catalogue, request.force, time_limit_s=request.cell_timeout)
     interrupted = False
     interrupts.install()
     try:

@@ -17,8 +17,7 @@ def write_figures_and_html(df: pd.DataFrame, out_dir: Path, formats: tuple[str, 
 
     if not {"png", "pdf", "html", "fig"} & set(formats):
         return []
-    run_dirs = {k: Path(d) for k, d in zip(df["cell_key"], df["_run_dir"])} if "_run_dir" in df else {}
-    written = write_figures(df, out_dir / "figures", run_dirs)
+    written = write_figures(df, out_dir / "figures")
     if "html" in formats:
         written.append(write_html(df, written, out_dir))
     return written

@@ -22,6 +22,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .. import registry  # noqa: E402
+from ..metrics.spec import MetricSpec  # noqa: E402
 from .tables import ok_rows  # noqa: E402
 
 COLUMN_WIDTH_IN = 3.4  # one column of a two-column paper
@@ -140,19 +142,27 @@ def pareto_front(cost: np.ndarray, score: np.ndarray) -> list[int]:
     return keep
 
 
-def heatmap_figure(ok: pd.DataFrame, out_dir: Path, metric: str = "image_auroc") -> list[Path]:
+def heatmap_figure(ok: pd.DataFrame, out_dir: Path, spec: MetricSpec) -> list[Path]:
+    """Category × method of one registered metric (the best end of the colour map is bright)."""
+    metric = spec.name
     if metric not in ok or ok[metric].isna().all():
         return []
     t = ok.assign(row=ok["dataset"] + "/" + ok["category"]).pivot_table(index="row", columns="method",
                                                                           values=metric, aggfunc="mean")
+    values = t.to_numpy(dtype=float)
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    if 0.0 <= lo and hi <= 1.0:  # a score in [0, 1]: the usual 0.5-1 range, widened to show every value
+        lo, hi = min(lo, 0.5), 1.0
     fig, ax = plt.subplots(figsize=(max(COLUMN_WIDTH_IN, 0.45 * t.shape[1] + 1.5), 0.3 * t.shape[0] + 1.2))
-    im = ax.imshow(t.to_numpy(), vmin=0.5, vmax=1.0, cmap="viridis", aspect="auto")
+    im = ax.imshow(values, vmin=lo, vmax=hi if hi > lo else lo + 1e-9, aspect="auto",
+                   cmap="viridis" if spec.higher_is_better else "viridis_r")
     ax.set_xticks(range(t.shape[1]), t.columns, rotation=45, ha="right")
     ax.set_yticks(range(t.shape[0]), t.index)
     for (i, j), v in np.ndenumerate(t.to_numpy()):
         if np.isfinite(v):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=5, color="w" if v < 0.8 else "k")
-    fig.colorbar(im, ax=ax, label=metric.replace("_", " "))
+            bright = (v - lo) / (hi - lo or 1.0) > 0.6 if spec.higher_is_better else (v - lo) / (hi - lo or 1.0) < 0.4
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=5, color="k" if bright else "w")
+    fig.colorbar(im, ax=ax, label=spec.title)
     return _save(fig, out_dir, f"heatmap_{metric}")
 
 
@@ -194,15 +204,15 @@ def ratio_sweep_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[P
     return _save(fig, out_dir, "ratio_sweep")
 
 
-def qualitative_figures(ok: pd.DataFrame, run_dirs: dict[str, Path], out_dir: Path, per_method: int = 4) -> list[Path]:
+def qualitative_figures(ok: pd.DataFrame, out_dir: Path, per_method: int = 4) -> list[Path]:
     """Image | ground truth | overlay (score) for the best and worst anomalous samples."""
-    if "maps_file" not in ok:
+    if "maps_path" not in ok:
         return []
     written = []
-    for method, sub in ok.dropna(subset=["maps_file"]).groupby("method"):
+    for method, sub in ok.dropna(subset=["maps_path"]).groupby("method"):
         samples = []
         for _, r in sub.iterrows():
-            path = run_dirs.get(r["cell_key"], Path(".")) / r["maps_file"]
+            path = Path(r["maps_path"])
             if not path.is_file():
                 continue
             with np.load(path) as z:
@@ -234,7 +244,7 @@ def qualitative_figures(ok: pd.DataFrame, run_dirs: dict[str, Path], out_dir: Pa
     return written
 
 
-def write_figures(df: pd.DataFrame, out_dir: Path, run_dirs: dict[str, Path] | None = None) -> list[Path]:
+def write_figures(df: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Every figure the rows allow; figures whose data are missing are skipped."""
     ok = ok_rows(df)
     if ok.empty:
@@ -244,8 +254,9 @@ def write_figures(df: pd.DataFrame, out_dir: Path, run_dirs: dict[str, Path] | N
     written += latency_figure(ok, colours, out_dir)
     written += memory_figure(ok, colours, out_dir)
     written += pareto_figure(ok, colours, out_dir)
-    written += heatmap_figure(ok, out_dir)
+    for spec in registry.metrics():  # one heatmap per registered metric, a plugin's included
+        written += heatmap_figure(ok, out_dir, spec)
     written += curve_figures(ok, colours, out_dir)
     written += ratio_sweep_figure(ok, colours, out_dir)
-    written += qualitative_figures(ok, run_dirs or {}, out_dir)
+    written += qualitative_figures(ok, out_dir)
     return written

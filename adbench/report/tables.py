@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import registry
+from ..costs.fields import COST_COLUMNS, COST_ERRORS
 from ..metrics.spec import MetricSpec
 
 
@@ -192,13 +193,6 @@ def missing_notes(df: pd.DataFrame, table: pd.DataFrame) -> list[str]:
     return notes
 
 
-COST_COLUMNS = {"params_inference": "params, inference (M)", "params_total": "params, total (M)",
-                "gmacs": "GMACs (fvcore)", "latency_ms": "latency (ms)", "latency_iqr_ms": "latency IQR (ms)",
-                "forward_mb": "forward peak (MiB)", "backward_mb": "backward peak (MiB)",
-                "memory_batch": "memory batch", "model_size_mb": "model (MiB)", "onnx_size_mb": "ONNX (MiB)"}
-#: the error each figure carries when it could not be measured
-COST_ERRORS = {"gmacs": "flops_error", "forward_mb": "memory_error", "backward_mb": "memory_error",
-               "onnx_size_mb": "onnx_error", "latency_ms": "latency_error"}
 NOISY_MARK = "*"
 
 
@@ -324,6 +318,7 @@ def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...
             written.append(out_dir / f"{metric}.tex")
             caption = latex_text(metric_caption(spec)) + (" Mean $\\pm$ std over seeds." if several else "")
             written[-1].write_text(to_latex(table, caption, shown=shown, higher_is_better=spec.higher_is_better))
+    written += _write_summary_tables(df, out_dir, formats)
     seeds = seed_summary(df)
     if "csv" in formats and not seeds.empty and (seeds["n"] > 1).any():
         written.append(out_dir / "seeds.csv")
@@ -333,6 +328,37 @@ def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...
     if not fails.empty:
         written.append(out_dir / "failures.md")
         written[-1].write_text("## Failed cells\n\n" + fails.to_markdown(index=False) + "\n")
+    return written
+
+
+def _write_summary_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
+    """``summary.*``: method × every registered metric (the run summary), with every metric's
+    definition in the caption."""
+    summary = summary_table(df)
+    if summary.empty:
+        return []
+    specs = [spec for spec in metric_specs() if spec.name in summary.columns]
+    shown = summary_display(summary)
+    several = "seeds" in summary and bool((summary["seeds"] > 1).any())
+    how = "Mean over categories" + (", then mean ± std over seeds." if several else ".")
+    written: list[Path] = []
+    if "csv" in formats:
+        written.append(out_dir / "summary.csv")
+        summary.to_csv(written[-1], float_format="%.6f")
+    if "md" in formats:
+        written.append(out_dir / "summary.md")
+        notes = [how] + [metric_caption(spec) for spec in specs]
+        written[-1].write_text("## Summary\n\n" + shown.to_markdown(colalign=["left"] + ["right"] * shown.shape[1],
+                                                                      disable_numparse=True)
+                               + "\n\n" + "".join(f"- {n}\n" for n in notes))
+    if "tex" in formats:
+        written.append(out_dir / "summary.tex")
+        body = shown[[spec.name for spec in specs]].rename(columns={spec.name: spec.title for spec in specs})
+        body = body.apply(lambda c: c.str.replace(" ± ", r" $\pm$ ", regex=False))
+        body.index = [latex_text(str(i)) for i in body.index]
+        body.columns = [latex_text(str(c)) for c in body.columns]
+        caption = latex_text(" ".join([how] + [metric_caption(spec) for spec in specs]))
+        written[-1].write_text(body.style.to_latex(hrules=True, caption=caption, position_float="centering"))
     return written
 
 

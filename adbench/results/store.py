@@ -90,13 +90,21 @@ class ResultStore:
                      f"or delete the file")
 
 
+def _resolved(run_dir: Path, row: dict[str, Any]) -> dict[str, str]:
+    """``<name>_path`` for every ``<name>_file`` the row holds (a path relative to its run folder)."""
+    return {key[:-5] + "_path": str(run_dir / value) for key, value in row.items()
+            if key.endswith("_file") and isinstance(value, str)}
+
+
 def load_rows(run_dirs: list[Path]) -> pd.DataFrame:
     """All rows of one or more run folders as a DataFrame (one row per cell).
 
-    ``_run_dir`` says which folder a row came from (its maps and splits live there). When
-    two folders hold the same cell, the newest row wins.
+    The files a row names relative to its run folder (``maps_file``, ``split_file``) are
+    also given as paths a reader can open (``maps_path``, ``split_path``), so several folders
+    merge without anyone tracking where each row came from. When two folders hold the same
+    cell, the newest row wins.
     """
-    rows = [{**row, "_run_dir": str(d)} for d in run_dirs for row in ResultStore(d).rows()]
+    rows = [{**row, **_resolved(Path(d), row)} for d in run_dirs for row in ResultStore(d).rows()]
     df = pd.DataFrame(rows)
     if not df.empty and "cell_key" in df:
         if "started_at" in df:

@@ -1,0 +1,242 @@
+"""The seams of the core (docs/architecture.md): a plugin's metric reaches every table, a
+plugin's executor gets its options from every source, the Python API runs without click,
+and the core names no executor, no method and no document outside the repository."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adbench import registry
+from adbench.executors.base import Executor, ExecutorOption, ExecutorOptionError
+from adbench.method import Method, MethodConfig
+from adbench.results.row import ROW_SCHEMA, BadRow, Row
+from conftest import REPO, make_distribution, run_cli
+
+EXTRAS = '''
+import json, os
+from adbench import hookimpl
+from adbench.executors.base import Executor, ExecutorOption, run_one
+from adbench.metrics import MetricSpec
+
+
+def score_gap(scores, labels):
+    """Mean score of the anomalous images minus that of the normal ones."""
+    return float(scores[labels == 1].mean() - scores[labels == 0].mean())
+
+
+class Recorder(Executor):
+    """Runs cells in this process and writes the options it was built with next to the rows."""
+    name = "recorder"
+    description = "test executor"
+    options = (ExecutorOption("tag", str, "default", "a label", flag="--tag"),
+               ExecutorOption("repeat", int, 1, "how often to say hello", minimum=1),
+               ExecutorOption("loud", bool, False, "say it loudly"))
+
+    def run(self, cells, spec):
+        spec.run_dir.mkdir(parents=True, exist_ok=True)
+        (spec.run_dir / "executor.json").write_text(json.dumps(self.config))
+        return [run_one(cell, spec) for cell in cells]
+
+
+@hookimpl
+def adbench_register_metrics(register):
+    register(MetricSpec("score_gap", "Score gap", "image", True, score_gap,
+                        "mean anomalous image score minus mean normal image score"))
+
+
+@hookimpl
+def adbench_register_executors(register):
+    register("recorder", Recorder)
+'''
+
+
+@pytest.fixture(scope="module")
+def extras_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_distribution(tmp_path_factory.mktemp("extras"), "adbench_extras", "adbench_extras", EXTRAS,
+                             {"extras": "adbench_extras"})
+
+
+@pytest.fixture(scope="module")
+def plugin_run(extras_site: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    """``adbench run`` with the plugin's executor (options from a config file, a flag and
+    --executor-opt), then a full report."""
+    tmp = tmp_path_factory.mktemp("plugin_run")
+    cfg = tmp / "executors.toml"
+    cfg.write_text('[executor.recorder]\nrepeat = 3\ntag = "from the file"\nloud = true\n')
+    out = tmp / "run"
+    res = run_cli(["run", "convae", "--profile", "smoke", "--category", "weave", "--out", str(out),
+                   "--executor", "recorder", "--executor-config", str(cfg), "--tag", "from the flag",
+                   "--executor-opt", "repeat=5"], site=extras_site)
+    assert res.returncode == 0, res.stderr
+    rep = run_cli(["report", str(out), "--format", "csv,md,tex,html"], site=extras_site)
+    assert rep.returncode == 0, rep.stderr
+    return out, res
+
+
+def test_plugin_executor_takes_options_from_file_flag_and_executor_opt(plugin_run):
+    out, _ = plugin_run
+    got = json.loads((out / "executor.json").read_text())
+    # --executor-opt beats the flag beats the file; an option only in the file comes from it, typed
+    assert got == {"tag": "from the flag", "repeat": 5, "loud": True}
+
+
+def test_plugin_metric_reaches_rows_summary_every_table_and_a_figure_with_its_definition(plugin_run):
+    out, res = plugin_run
+    (row_file,) = (out / "cells").glob("*.json")
+    row = json.loads(row_file.read_text())
+    assert row["schema"] == ROW_SCHEMA and isinstance(row["metrics"]["score_gap"], float)
+    header = next(line for line in res.stdout.splitlines() if line.startswith("| method"))
+    assert "score_gap" in header, "the run summary has the plugin's metric as a column"
+    tables = out / "tables"
+    definition = "mean anomalous image score minus mean normal image score"
+    assert "score_gap" in (tables / "summary.csv").read_text().splitlines()[0]
+    md = (tables / "summary.md").read_text()
+    assert "score_gap" in md.splitlines()[2] and f"Score gap: {definition}" in md
+    tex = (tables / "summary.tex").read_text()
+    assert ("Score gap &" in tex or "& Score gap" in tex) and definition in tex
+    assert f"Score gap: {definition}" in (tables / "score_gap.md").read_text()
+    assert definition in (tables / "score_gap.tex").read_text()
+    assert (tables / "score_gap.csv").is_file()
+    html = (tables / "index.html").read_text()
+    assert "<h2>Score gap</h2>" in html and definition in html
+    assert re.search(r"<th[^>]*>score_gap</th>", html), "a column of the HTML summary"
+    assert (tables / "figures" / "heatmap_score_gap.pdf").is_file() and "heatmap_score_gap" in html
+
+
+def test_executor_options_are_checked_and_name_the_fix():
+    class Tiny(Executor):
+        name = "tiny"
+        options = (ExecutorOption("n", int, 1, "n", minimum=1),)
+
+        def run(self, cells, spec):
+            return []
+
+    assert Tiny.from_sources({"n": 2}, None, {"n": "4"}).config == {"n": 4}
+    with pytest.raises(ExecutorOptionError, match="no option colour; its options: n"):
+        Tiny(colour="red")
+    with pytest.raises(ExecutorOptionError, match="n = 'x' must be an int"):
+        Tiny(n="x")
+    with pytest.raises(ExecutorOptionError, match="must be at least 1"):
+        Tiny(n=0)
+
+
+def test_cli_rejects_an_executor_flag_of_another_executor(tmp_path):
+    res = run_cli(["run", "convae", "--profile", "smoke", "--partition", "gpu", "--out", str(tmp_path)])
+    assert res.returncode == 2 and "--partition is an option of executor submitit" in res.stderr
+    assert "Traceback" not in res.stderr
+    res = run_cli(["run", "convae", "--profile", "smoke", "--executor-opt", "colour=red", "--out", str(tmp_path)])
+    assert res.returncode == 2 and "no option colour" in res.stderr
+
+
+def test_run_benchmark_runs_without_click(tmp_path):
+    """The Python API: a smoke benchmark in a fresh interpreter that never imports click."""
+    code = f"""
+import sys
+from adbench import run_benchmark
+s = run_benchmark(methods=["convae"], profile="smoke", categories=["weave"], out={str(tmp_path / 'run')!r},
+                  device="cpu", log=lambda m: None)
+assert s.ok and len(s.rows) == 1 and s.rows["status"].tolist() == ["ok"], s.rows
+assert 0.0 <= s.table.loc["convae", "image_auroc"] <= 1.0
+assert any(p.name == "image_auroc.csv" for p in s.written)
+assert "click" not in sys.modules, "the session must not need the CLI"
+print("ok", s.table.loc["convae", "image_auroc"])
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("ok ")
+
+
+def test_cli_names_no_executor_and_the_core_no_method():
+    cli = (REPO / "adbench" / "cli.py").read_text()
+    for entry in registry.executors():
+        assert not re.search(rf"['\"]{entry.name}['\"]|\b{entry.name}\.py", cli), entry.name
+    assert not re.search(r"\b(submitit|slurm|pool)\b", cli, re.I)
+    core = "\n".join(line for p in (REPO / "adbench").rglob("*.py") for line in p.read_text().splitlines()
+                     if not line.lstrip().startswith(">>>"))  # usage examples in docstrings may name one
+    for method in registry.methods().names():
+        assert not re.search(rf"['\"]{method}['\"]", core), f"the core names method {method!r}"
+    assert "VT-ADL" not in (REPO / "adbench" / "report" / "tables.py").read_text()
+
+
+def test_no_reference_to_documents_outside_the_repository():
+    hits = [str(p) for root in ("adbench", "plugins") for p in (REPO / root).rglob("*.py")
+            if "DESIGN §" in p.read_text()]
+    assert not hits
+
+
+def test_row_schema_round_trip_and_migration_of_flat_rows(tmp_path):
+    flat = {"cell_key": "k1", "method": "m", "dataset": "d", "category": "c", "track": "unsupervised", "seed": 1,
+            "profile": "smoke", "status": "ok", "image_auroc": 0.75, "latency_ms": 3.0, "host": "h"}
+    row = Row.from_flat(flat, metric_names=["image_auroc"])
+    assert row.metrics == {"image_auroc": 0.75} and row.costs == {"latency_ms": 3.0} and row.extra == {"host": "h"}
+    assert Row.from_json(json.loads(json.dumps(row.to_json()))) == row
+    assert Row.from_json(flat).flat()["image_auroc"] == 0.75  # schema 1: flat, sorted into the blocks
+    assert row.flat()["seed"] == 1 and row.flat()["latency_ms"] == 3.0
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"seed": "one"}, "seed = 'one' must be an integer"),
+    ({"status": "maybe"}, "status = 'maybe' must be one of ok, error, running"),
+    ({"metrics": {"image_auroc": "high"}}, "metric image_auroc = 'high' is not a number"),
+    ({"schema": 99}, "newer than this adbench reads"),
+    ({"colour": 1}, "unknown top-level key(s) colour"),
+    ({"costs": [1]}, "costs must be an object"),
+])
+def test_row_validation_names_the_file_the_field_and_the_fix(change, says):
+    good = Row("k", "m", "d", "c", "unsupervised", 0, "smoke", "ok").to_json()
+    with pytest.raises(BadRow) as err:
+        Row.from_json({**good, **change}, "/runs/x/cells/k.json")
+    assert says in str(err.value) and "/runs/x/cells/k.json" in str(err.value)
+
+
+def test_method_config_is_typed_read_only_and_extensible():
+    cfg = MethodConfig({"image_size": 32, "width": 8})
+    assert cfg.image_size == 32 and cfg["width"] == 8 and cfg.width == 8 and cfg.eval_batch_size == 16
+    assert dict(cfg) == {"image_size": 32, "width": 8}, "defaults are not written into the stored config"
+    assert MethodConfig({"image_size": 32, "eval_batch_size": 4}).eval_batch_size == 4
+    with pytest.raises(AttributeError, match="read-only"):
+        cfg.image_size = 64
+    with pytest.raises(ValueError, match="image_size = '32' must be int"):
+        MethodConfig({"image_size": "32"})
+
+    class WideConfig(MethodConfig):
+        width: int
+        dropout: float = 0.0
+
+    class Wide(Method):
+        name = "wide"
+        config_class = WideConfig
+        profiles = {"smoke": {"image_size": 16, "width": 4}}
+
+    got = Wide.config_for("smoke", {"width": "6", "image_size": "24"})
+    assert isinstance(got, WideConfig) and got.width == 6 and got.image_size == 24 and got.dropout == 0.0
+    with pytest.raises(ValueError, match="WideConfig: the profile has no 'width'"):
+        WideConfig({"image_size": 16})
+    with pytest.raises(ValueError, match="dropout = 'x' must be float"):
+        WideConfig({"image_size": 16, "width": 1, "dropout": "x"})
+
+
+def test_method_notes_travel_in_rows_to_the_tables(tmp_path):
+    from adbench.report.build import write_report
+    from adbench.results.store import ResultStore, load_rows
+
+    store = ResultStore(tmp_path)
+    for i, (method, notes) in enumerate([("m1", {"pixel_auroc": "our paper calls this PRO"}), ("m2", {})]):
+        store.write({"cell_key": f"k{i}", "method": method, "dataset": "d", "category": "c", "track": "unsupervised",
+                     "seed": 0, "profile": "smoke", "status": "ok", "image_auroc": 0.5 + i / 10,
+                     "pixel_auroc": 0.6, "method_notes": notes})
+    write_report(load_rows([tmp_path]), tmp_path / "tables", ("md", "html", "fig"))
+    assert "m1: our paper calls this PRO" in (tmp_path / "tables" / "pixel_auroc.md").read_text()
+    assert "our paper calls this PRO" not in (tmp_path / "tables" / "image_auroc.md").read_text()
+    assert "m1: our paper calls this PRO" in (tmp_path / "tables" / "index.html").read_text()
+
+
+def test_vtadl_declares_its_pro_note():
+    cls = registry.methods().get("vtadl").obj
+    assert "pixel AUROC" in cls.notes["pixel_auroc"]
