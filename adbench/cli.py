@@ -189,6 +189,11 @@ def _selected_flags(executor: str, given: dict[str, Any]) -> dict[str, Any]:
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Run folder (default: reports/<profile>). Rows go to <out>/cells/.")
 @click.option("--force", is_flag=True, help="Recompute cells that already have a successful row.")
+@click.option("--eval-resolution", default="native", show_default=True, type=click.Choice(["native", "input"]),
+              help="native: pixel metrics on each test image's own ground truth, maps upsampled to it (what the "
+                   "MVTec AD evaluation does; every method on the same pixels); input: at the method's input size.")
+@click.option("--save-maps", is_flag=True,
+              help="Keep every test image's anomaly map at native size (float16 .npz under <out>/maps/).")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--executor", default=None,
               help="Where cells run (default: this machine); `adbench list executors` shows the installed ones "
@@ -205,7 +210,8 @@ def _selected_flags(executor: str, given: dict[str, Any]) -> dict[str, Any]:
               help="Data set catalogue (default: ./datasets.toml).")
 def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str | None, profile: str,
         seed: str | None, n_seeds: int | None, k_anomalies: int, anomaly_ratio: str | None, overrides: tuple[str, ...],
-        out: Path | None, force: bool, device: str, executor: str | None, executor_opts: tuple[str, ...],
+        out: Path | None, force: bool, eval_resolution: str, save_maps: bool, device: str, executor: str | None,
+        executor_opts: tuple[str, ...],
         executor_config: Path | None, cell_timeout: float | None, shard: str | None, datasets_file: Path | None,
         **executor_flags: Any) -> None:
     """Run METHODS (names, or 'all') on a data set and write one result row per cell.
@@ -222,7 +228,8 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     request = BenchmarkRequest(
         methods=methods, datasets=_csv(dataset), categories=_csv(category), track=track, profile=profile,
         seeds=_seeds(seed, n_seeds), k_anomalies=k_anomalies, ratios=_ratios(anomaly_ratio),
-        overrides=_key_values(overrides, "--set"), out=out, force=force, device=_resolve_device(device),
+        overrides=_key_values(overrides, "--set"), out=out, force=force, eval_resolution=eval_resolution,
+        save_maps=save_maps, device=_resolve_device(device),
         executor=executor,
         executor_options=_key_values(executor_opts, "--executor-opt"),
         executor_config=_executor_config(executor_config), cell_timeout=cell_timeout,

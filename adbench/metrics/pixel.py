@@ -1,22 +1,30 @@
 """Pixel-level metrics and AU-PRO, exact and fast (docs/architecture.md, "Metrics").
 
-:class:`PixelEvaluator` sorts the normal pixels once (values only, in place) and keeps the
-anomalous pixels with their region ids; AUROC, AP, F1-max and AU-PRO then all come from
-``searchsorted`` against that one sorted array. The PRO curve is built only at the
-distinct anomalous scores (two points each: just above and at the threshold), which is the
-same piecewise-linear curve as the MVTec AD evaluation's one-point-per-distinct-score curve.
+:class:`PixelEvaluator` counts every pixel's score once and keeps the anomalous pixels with
+their region ids; AUROC, AP, F1-max and AU-PRO then all come from counts of scores below
+the distinct anomalous scores. Built from arrays (``PixelEvaluator(maps, masks)``) it sorts
+the scores in parallel chunks; fed batch by batch (``update`` then ``compute``) it never
+holds the maps: float32 scores go into an exact radix histogram of bounded memory
+(:mod:`adbench.metrics.radix`), other dtypes into sorted chunks. Both give the same float64
+values, with the same tie handling. The PRO curve is built only at the distinct anomalous
+scores (two points each: just above and at the threshold), which is the same
+piecewise-linear curve as the MVTec AD evaluation's one-point-per-distinct-score curve.
 """
 
 from __future__ import annotations
 
 import contextlib
 import weakref
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from scipy import ndimage
 
-from .ranking import MetricError, SortedSplit, as_numpy, check_finite, _thin
+from .ranking import ChunkSorted, MetricError, SortedSplit, _check_both, _thin, as_numpy, check_finite
+
+#: from this many float32 pixels on, arrays in memory are counted (radix histogram) rather than
+#: sorted; below it the sort is faster than filling the histogram
+COUNTING_MIN_PIXELS = 4_000_000
 
 #: 8-connectivity, labelled image by image so regions never cross images
 _EIGHT = np.ones((3, 3), dtype=bool)
@@ -35,14 +43,123 @@ def _validate(maps: Any, masks: Any) -> tuple[np.ndarray, np.ndarray]:
     return m, g
 
 
-class PixelEvaluator:
-    """All pixel metrics of one (maps, masks) problem, sharing one sort of the normal pixels."""
+def _regions(m: np.ndarray, g: np.ndarray, first_id: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The anomalous pixels of one image: region ids (8-connected, numbered from
+    ``first_id``), their scores, and how many regions there are."""
+    regions, n = ndimage.label(g, structure=_EIGHT)
+    inside = regions > 0
+    return regions[inside] + (first_id - 1), m[inside], int(n)
 
-    def __init__(self, maps: Any, masks: Any):
-        m, g = _validate(maps, masks)
-        self.split = SortedSplit.from_all(m, g)
-        self._maps, self._masks = m, g
+
+class _SortedChunks:
+    """Scores of any float dtype, one sorted chunk per ``add``: exact counts, memory of all scores."""
+
+    def __init__(self) -> None:
+        self.chunks: list[np.ndarray] = []
+        self.size = 0
+
+    def add(self, values: np.ndarray) -> None:
+        self.chunks.append(np.sort(values, axis=None))
+        self.size += int(values.size)
+
+    def count_less(self, thresholds: np.ndarray, side: str) -> np.ndarray:
+        total = np.zeros(np.shape(thresholds), dtype=np.int64)
+        for chunk in self.chunks:
+            total += np.searchsorted(chunk, thresholds, side=side)
+        return total
+
+
+class PixelEvaluator:
+    """All pixel metrics of one (maps, masks) problem, sharing one count of the scores.
+
+    ``PixelEvaluator(maps, masks)`` evaluates arrays held in memory; ``PixelEvaluator()``
+    then ``update(maps, masks)`` per batch (images may differ in size between and within
+    batches) and ``compute()`` evaluates a stream without holding it.
+    """
+
+    def __init__(self, maps: Any = None, masks: Any = None):
+        self._split: SortedSplit | None = None
         self._pro_points: tuple[np.ndarray, np.ndarray] | None = None
+        self._maps: np.ndarray | None = None
+        self._masks: np.ndarray | None = None
+        self._counts: Any = None  # streaming: RadixCounts or _SortedChunks of every score
+        self._dtype: np.dtype | None = None
+        self._pos: list[np.ndarray] = []
+        self._ids: list[np.ndarray] = []
+        self._n_regions = 0
+        self._n_images = 0
+        if maps is not None or masks is not None:
+            m, g = _validate(maps, masks)
+            if m.dtype == np.float32 and m.size >= COUNTING_MIN_PIXELS:
+                self._add(m, g)  # counting beats sorting on large problems (docs/benchmarks.md)
+            else:
+                self._split = SortedSplit.from_all(m, g)
+                self._maps, self._masks = m, g
+
+    # -- streaming ----------------------------------------------------------------------
+    def update(self, maps: Any, masks: Any) -> "PixelEvaluator":
+        """Add a batch: ``(N,H,W)`` arrays, or sequences of ``(H,W)`` arrays of any sizes."""
+        if self._maps is not None:
+            raise MetricError("this PixelEvaluator was built from arrays; create PixelEvaluator() to stream")
+        pairs = zip(maps, masks) if isinstance(maps, (list, tuple)) else [(maps, masks)]
+        for mp, mk in pairs:
+            m, g = _validate(mp, mk)
+            self._add(m, g)
+        self._split, self._pro_points = None, None
+        return self
+
+    def _add(self, m: np.ndarray, g: np.ndarray) -> None:
+        if self._counts is None:
+            from .radix import RadixCounts
+
+            self._dtype = m.dtype
+            self._counts = RadixCounts() if m.dtype == np.float32 else _SortedChunks()
+        elif m.dtype != self._dtype:
+            raise MetricError(f"anomaly maps changed dtype within one evaluation ({self._dtype} then {m.dtype}); "
+                              f"pass one dtype (float32 keeps memory bounded)")
+        self._counts.add(m)
+        for i in range(len(m)):
+            if g[i].any():
+                ids, scores, n = _regions(m[i], g[i], self._n_regions + 1)
+                self._ids.append(ids)
+                self._pos.append(scores)
+                self._n_regions += n
+        self._n_images += len(m)
+
+    def compute(self, fpr_limit: float = 0.3) -> dict[str, float]:
+        """Pixel AUROC, AP, F1-max and AU-PRO (to ``fpr_limit``, normalised) of everything added."""
+        return {"pixel_auroc": self.auroc(), "pixel_ap": self.average_precision(),
+                "pixel_f1max": self.f1_max(), "au_pro": self.au_pro(fpr_limit)}
+
+    @property
+    def n_regions(self) -> int:
+        """How many ground-truth regions (8-connected, per image) AU-PRO averages over."""
+        return self._anomalous_pixels()[2] if self._maps is not None else self._n_regions
+
+    @property
+    def n_pixels(self) -> int:
+        """How many pixels were scored."""
+        if self._maps is not None:
+            return int(self._maps.size)
+        return 0 if self._counts is None else int(self._counts.size)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by a streaming evaluator (the counts and the anomalous pixels)."""
+        held = sum(a.nbytes for a in self._pos) + sum(a.nbytes for a in self._ids)
+        return held + int(getattr(self._counts, "nbytes", 0) or sum(c.nbytes for c in self._counts.chunks))
+
+    @property
+    def split(self) -> SortedSplit:
+        if self._split is None:
+            if self._counts is None:
+                raise MetricError("no pixels: call update(maps, masks) first")
+            pos = np.concatenate(self._pos) if self._pos else np.zeros(0, self._dtype)
+            _check_both(pos.size, self._counts.size - pos.size)
+            values, counts = np.unique(pos, return_counts=True)
+            ascending = np.repeat(values, counts)  # the positives sorted, without a second sort
+            self._split = SortedSplit(values[::-1].copy(), counts[::-1].copy(), self._counts, ascending)
+        return self._split
 
     _sharing = 0
     _last: tuple[Any, Any, "PixelEvaluator"] | None = None
@@ -94,16 +211,21 @@ class PixelEvaluator:
             self._pro_points = self._build_pro()
         return self._pro_points
 
-    def _build_pro(self) -> tuple[np.ndarray, np.ndarray]:
+    def _anomalous_pixels(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """Region ids and scores of every anomalous pixel, image by image, and the region count."""
+        if self._maps is None:
+            return np.concatenate(self._ids), np.concatenate(self._pos), self._n_regions
         ids, scores = [], []
         n_regions = 0
         for i in np.nonzero(self._masks.reshape(len(self._masks), -1).any(axis=1))[0]:
-            regions, n = ndimage.label(self._masks[i], structure=_EIGHT)
-            inside = regions > 0
-            ids.append(regions[inside] + n_regions)
-            scores.append(self._maps[i][inside])
+            region_ids, values, n = _regions(self._maps[i], self._masks[i], n_regions + 1)
+            ids.append(region_ids)
+            scores.append(values)
             n_regions += n
-        ids, scores = np.concatenate(ids), np.concatenate(scores)
+        return np.concatenate(ids), np.concatenate(scores), n_regions
+
+    def _build_pro(self) -> tuple[np.ndarray, np.ndarray]:
+        ids, scores, n_regions = self._anomalous_pixels()
         sizes = np.bincount(ids, minlength=n_regions + 1).astype(np.float64)
         weights = 1.0 / (sizes[ids] * n_regions)
         order = np.argsort(-scores, kind="stable")

@@ -19,6 +19,11 @@ class MetricSpec:
     anomalous), ``fn(maps, masks)`` for ``level="pixel"`` (``(N,H,W)`` each); it returns a
     float and raises :class:`~adbench.metrics.MetricError` when the metric is undefined
     (for example, one class only). ``definition`` is one sentence for captions.
+
+    ``from_evaluator(ev)``, for a pixel metric, reads the value off a streaming
+    :class:`~adbench.metrics.PixelEvaluator`: only such metrics can be scored at native
+    resolution, where no (N,H,W) array of all maps exists. A pixel metric without it is
+    scored on the maps at the method's input size, and its row says so.
     """
 
     name: str
@@ -27,6 +32,7 @@ class MetricSpec:
     higher_is_better: bool
     fn: Callable[[Any, Any], float]
     definition: str
+    from_evaluator: Callable[[Any], float] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -49,14 +55,17 @@ def builtin_metrics() -> tuple[MetricSpec, ...]:
         MetricSpec("image_f1max", "Image F1-max", "image", True, image_f1max,
                    "best F1 over all thresholds of the image scores"),
         MetricSpec("pixel_auroc", "Pixel AUROC", "pixel", True, pixel_auroc,
-                   "area under the ROC curve over all pixels of all test images, exact"),
+                   "area under the ROC curve over all pixels of all test images, exact",
+                   from_evaluator=lambda ev: ev.auroc()),
         MetricSpec("pixel_ap", "Pixel AP", "pixel", True, pixel_ap,
-                   "average precision over all pixels of all test images"),
+                   "average precision over all pixels of all test images",
+                   from_evaluator=lambda ev: ev.average_precision()),
         MetricSpec("pixel_f1max", "Pixel F1-max", "pixel", True, pixel_f1max,
-                   "best F1 over all thresholds, over all pixels of all test images"),
+                   "best F1 over all thresholds, over all pixels of all test images",
+                   from_evaluator=lambda ev: ev.f1_max()),
         MetricSpec("au_pro", "AU-PRO@0.3", "pixel", True, functools.partial(au_pro, fpr_limit=0.3),
                    "area under the per-region-overlap curve (8-connected regions) up to FPR 0.3, "
-                   "exact, divided by 0.3 so that 1 is perfect"),
+                   "exact, divided by 0.3 so that 1 is perfect", from_evaluator=lambda ev: ev.au_pro(0.3)),
     )
 
 

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from ..config import DatasetSpec
 
 
+#: where pixel metrics can be scored (docs/architecture.md, "Evaluation resolution")
+EVAL_RESOLUTIONS = ("native", "input")
+
+
 @dataclass(frozen=True)
 class Cell:
     method: str
@@ -28,6 +32,9 @@ class Cell:
     #: … or the fraction of anomalous images moved (overrides k)
     anomaly_ratio: float | None = None
     overrides: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+    #: where pixel metrics are scored: "native" (each test image's own mask size) or "input"
+    #: (the method's input size); part of the key, so the two never share a row
+    eval_resolution: str = "native"
 
     @property
     def key(self) -> str:
@@ -63,3 +70,5 @@ class RunSpec:
     time_limit_s: float | None = None
     #: intra-op threads of the cost measurements; None: each process's own
     cost_threads: int | None = None
+    #: keep every test image's map at native size (``--save-maps``)
+    save_maps: bool = False

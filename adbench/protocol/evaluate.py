@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import registry
 from ..data.loading import SplitTensors
+from ..data.sample import DatasetError, Sample, image_size
+from ..io import write_atomic
 from ..method import AnomalyOutput
 from ..metrics import MetricError, PixelEvaluator, split_scores
-from .. import registry
 
 
 
@@ -92,37 +95,80 @@ def _safe(fn: Any, *args: Any) -> float | None:
         return None
 
 
-def metric_values(scores: np.ndarray, labels: np.ndarray, maps: np.ndarray | None,
-                  masks: np.ndarray) -> dict[str, float | None]:
-    """Every registered metric: image metrics on the scores; pixel metrics on the maps when
-    the method has maps and the test set has anomalous pixels (else None). An undefined
-    metric (one class only) is None."""
+def metric_values(scores: np.ndarray, labels: np.ndarray, maps: np.ndarray | None, masks: np.ndarray,
+                  native: PixelEvaluator | None = None) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Every registered metric, and the resolution each pixel metric was scored at.
+
+    Image metrics come from the scores. Pixel metrics need maps and anomalous pixels (else
+    None): with a ``native`` evaluator, those that can read it (``MetricSpec.from_evaluator``)
+    are scored at native resolution, the others on the input-size ``maps`` and ``masks``."""
     out: dict[str, float | None] = {}
+    where: dict[str, str] = {}
     has_pixels = maps is not None and bool(masks.any())
     for spec in registry.metrics():
-        if spec.level == "pixel":
-            out[spec.name] = _safe(spec.fn, maps, masks) if has_pixels else None
-        else:
+        if spec.level != "pixel":
             out[spec.name] = _safe(spec.fn, scores, labels)
-    return out
+        elif not has_pixels:
+            out[spec.name] = None
+        elif native is not None and spec.from_evaluator is not None:
+            out[spec.name] = _safe(spec.from_evaluator, native)
+            where[spec.name] = "native"
+        else:
+            out[spec.name] = _safe(spec.fn, maps, masks)
+            where[spec.name] = "input"
+    return out, where
 
 
-def score(pred: Predictions, test: SplitTensors, curve_points: int = 200) -> dict[str, Any]:
+def native_evaluator(maps: np.ndarray, samples: Sequence[Sample], save_to: Path | None = None) -> PixelEvaluator:
+    """Each test image's map upsampled (bilinear) to its own original size and streamed into
+    a :class:`PixelEvaluator` with its original mask: no mask is ever resized. With
+    ``save_to``, every upsampled map is kept there as float16 (one ``.npz``, key = image index)."""
+    ev = PixelEvaluator()
+    kept: dict[str, np.ndarray] = {}
+    for i, sample in enumerate(samples):
+        w, h = image_size(sample.path)
+        mask = sample.load_mask((h, w), warn=False)
+        if mask.shape != (h, w):
+            raise DatasetError(f"mask {sample.mask_path} is {mask.shape[1]}x{mask.shape[0]} but image {sample.path} "
+                               f"is {w}x{h}; they must match")
+        m = maps[i]
+        if m.shape != (h, w):
+            m = F.interpolate(torch.from_numpy(np.ascontiguousarray(m))[None, None], size=(h, w), mode="bilinear",
+                              align_corners=False)[0, 0].numpy()
+        ev.update([m.astype(np.float32, copy=False)], [mask])
+        if save_to is not None:
+            kept[f"map_{i:05d}"] = m.astype(np.float16)
+    if save_to is not None:
+        paths = np.array([str(s.path) for s in samples])
+        write_atomic(save_to, lambda fh: np.savez_compressed(fh, paths=paths, **kept))
+    return ev
+
+
+def score(pred: Predictions, test: SplitTensors, curve_points: int = 200, *,
+          native: PixelEvaluator | None = None) -> dict[str, Any]:
     """Every registered metric, the per-defect breakdown, the F1-max threshold and thinned
-    ROC/PRO curves (under ``curves``) for the report's figures."""
+    ROC/PRO curves (under ``curves``) for the report's figures. With a ``native`` evaluator
+    (:func:`native_evaluator`) the pixel metrics and the PRO curve are those of the original
+    masks; the per-defect pixel AUROC stays at the input size (``per_defect_resolution``)."""
     labels = test.labels.numpy()
     masks = test.masks.numpy()
     with PixelEvaluator.sharing():
-        return _score(pred, labels, masks, test.defect_types, curve_points)
+        return _score(pred, labels, masks, test.defect_types, curve_points, native)
 
 
 def _score(pred: Predictions, labels: np.ndarray, masks: np.ndarray, defect_types: list[str],
-           curve_points: int) -> dict[str, Any]:
-    out: dict[str, Any] = metric_values(pred.scores, labels, pred.maps, masks)
+           curve_points: int, native: PixelEvaluator | None) -> dict[str, Any]:
+    values, where = metric_values(pred.scores, labels, pred.maps, masks, native)
+    out: dict[str, Any] = dict(values)
+    if where:
+        out["metric_resolutions"] = where
     split = split_scores(pred.scores, labels)
     out.update(image_f1max_threshold=split.f1_max()[1], n_test=int(len(labels)),
                n_test_anomalous=int(labels.sum()))
-    ev = PixelEvaluator.shared(pred.maps, masks) if pred.maps is not None and masks.any() else None
+    has_pixels = pred.maps is not None and bool(masks.any())
+    ev = PixelEvaluator.shared(pred.maps, masks) if has_pixels else None
+    if native is None and ev is not None:
+        out["eval_regions"] = ev.n_regions
     per_defect = {}
     good = labels == 0
     for defect in sorted({d for d, y in zip(defect_types, labels) if y == 1}):
@@ -132,9 +178,15 @@ def _score(pred: Predictions, labels: np.ndarray, masks: np.ndarray, defect_type
             entry["pixel_auroc"] = _safe(lambda: PixelEvaluator(pred.maps[sel], masks[sel]).auroc())
         per_defect[defect] = entry
     out["per_defect"] = per_defect
+    if ev is not None:
+        out["per_defect_resolution"] = "input"
     fpr, tpr = split.roc_curve(curve_points)
     out["curves"] = {"image_roc": {"fpr": fpr.tolist(), "tpr": tpr.tolist()}}
-    if ev is not None:
-        f, p = ev.pro_curve(curve_points)
-        out["curves"]["pro"] = {"fpr": f.tolist(), "pro": p.tolist()}
+    pro_source = native if (native is not None and has_pixels) else ev
+    if pro_source is not None:
+        try:
+            f, p = pro_source.pro_curve(curve_points)
+            out["curves"]["pro"] = {"fpr": f.tolist(), "pro": p.tolist()}
+        except MetricError:
+            pass
     return out

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 from .. import registry
 from ..config import DatasetSpec, dataset_spec
 from ..data.sample import DatasetNotConfigured
-from .cells import Cell
+from .cells import EVAL_RESOLUTIONS, Cell
 
 
 class OverrideError(ValueError):
@@ -26,13 +26,16 @@ def resolve_methods(names: Sequence[str]) -> list[str]:
 def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, datasets: Sequence[str],
                categories: Sequence[str], track: str | None, profile: str, seeds: Sequence[int],
                k_anomalies: int = 5, ratios: Sequence[float] = (),
-               overrides: dict[str, Any] | None = None) -> tuple[list[Cell], list[str]]:
+               overrides: dict[str, Any] | None = None,
+               eval_resolution: str = "native") -> tuple[list[Cell], list[str]]:
     """Cells for every method × data set × category × track × seed (× ratio), plus notes on
     what was skipped and why (an unconfigured data set, an unsupported track).
 
     ``--set`` overrides go to the methods whose profile has that key; a key no selected
     method has is an error (a typo must not pass silently)."""
     notes: list[str] = []
+    if eval_resolution not in EVAL_RESOLUTIONS:
+        raise ValueError(f"evaluation resolution {eval_resolution!r}: use {' or '.join(EVAL_RESOLUTIONS)}")
     names = resolve_methods(methods)
     overrides = dict(overrides or {})
     known = {n: set(registry.methods().get(n).obj.profiles.get(profile, {})) for n in names}
@@ -75,5 +78,6 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
                 for cat in cats:
                     for seed in seeds:
                         for k, ratio in sweep:
-                            cells.append(Cell(name, ds, cat, tr, seed, profile, k, ratio, mine))
+                            cells.append(Cell(name, ds, cat, tr, seed, profile, k, ratio, mine,
+                                              eval_resolution=eval_resolution))
     return cells, notes

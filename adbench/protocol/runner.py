@@ -29,7 +29,7 @@ from ..training import seed_everything, time_limit
 from ..provenance import provenance
 from .determinism import deterministic
 from .cells import Cell, RunSpec
-from .evaluate import predict, score
+from .evaluate import native_evaluator, predict, score
 from .splits import Split, supervised_split, unsupervised_split
 
 
@@ -67,7 +67,7 @@ def run_cell(cell: Cell, spec: RunSpec) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         with time_limit(limit), deterministic(device) as nondeterministic:
-            row.update(_run(cell, entry.obj, store, device, spec.catalogue, spec.cost_threads))
+            row.update(_run(cell, entry.obj, store, device, spec.catalogue, spec.cost_threads, spec.save_maps))
         row["deterministic_algorithms"] = device.startswith("cuda")
         row["nondeterministic_ops"] = sorted(nondeterministic)
         row["status"] = "ok"
@@ -120,7 +120,7 @@ def write_error_row(cell: Cell, spec: RunSpec, reason: str) -> dict[str, Any]:
 
 
 def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
-         catalogue: dict[str, DatasetSpec], cost_threads: int | None) -> dict[str, Any]:
+         catalogue: dict[str, DatasetSpec], cost_threads: int | None, spec_save_maps: bool = False) -> dict[str, Any]:
     if cell.track not in method_cls.tracks:
         raise ValueError(f"method {cell.method!r} does not support track {cell.track!r} "
                          f"(it supports: {', '.join(method_cls.tracks)})")
@@ -145,7 +145,20 @@ def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
     model = method.model()
     pred = predict(model, test_t, method=cell.method, device=device,
                    batch_size=cfg.eval_batch_size)
-    metrics = score(pred, test_t)
+    t0 = time.perf_counter()
+    native = None
+    if cell.eval_resolution == "native" and pred.maps is not None:
+        save_to = store.run_dir / "maps" / f"{cell.key}-native.npz" if spec_save_maps else None
+        native = native_evaluator(pred.maps, split.test, save_to)
+    metrics = score(pred, test_t, native=native)
+    metrics.update(eval_resolution=cell.eval_resolution if pred.maps is not None else None,
+                   eval_wall_s=time.perf_counter() - t0)
+    if native is not None:
+        metrics.update(eval_pixels=native.n_pixels, eval_regions=native.n_regions)
+        if spec_save_maps:
+            metrics["native_maps_file"] = str(save_to.relative_to(store.run_dir))
+    elif pred.maps is not None:
+        metrics["eval_pixels"] = int(pred.maps.size)
     out: dict[str, Any] = {
         **metrics,
         "config": cfg.to_dict(), "image_size": size, "n_train": len(train_t),

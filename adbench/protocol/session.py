@@ -40,6 +40,10 @@ class BenchmarkRequest:
     k_anomalies: int = 5
     ratios: Sequence[float] = ()
     overrides: dict[str, Any] = field(default_factory=dict)
+    #: "native": pixel metrics on each test image's own mask size; "input": at the method's input size
+    eval_resolution: str = "native"
+    #: keep every test image's map at native size (float16) under ``<out>/maps/``
+    save_maps: bool = False
     #: the run folder; None: ``reports/<profile>``
     out: Path | str | None = None
     force: bool = False
@@ -116,7 +120,8 @@ def plan(request: BenchmarkRequest, catalogue: dict[str, DatasetSpec] | None = N
     cells, notes = plan_cells(request.methods, catalogue, datasets=list(request.datasets),
                               categories=list(request.categories), track=request.track, profile=request.profile,
                               seeds=list(request.seeds), k_anomalies=request.k_anomalies,
-                              ratios=list(request.ratios), overrides=dict(request.overrides))
+                              ratios=list(request.ratios), overrides=dict(request.overrides),
+                              eval_resolution=request.eval_resolution)
     if not cells:
         raise RequestError("nothing to run: " + ("; ".join(notes) or "the selection matches no cell"))
     if request.shard is not None:
@@ -152,7 +157,8 @@ def run_benchmark(request: BenchmarkRequest | None = None, *, log: Callable[[str
     store = ResultStore(out)
     todo = [c for c in cells if request.force or not store.is_done(c.key)]
     say(f"{len(cells)} cells, {len(cells) - len(todo)} already done, {len(todo)} to run → {out}/cells/")
-    spec = RunSpec(out, device, catalogue, request.force, time_limit_s=request.cell_timeout)
+    spec = RunSpec(out, device, catalogue, request.force, time_limit_s=request.cell_timeout,
+                   save_maps=request.save_maps)
     interrupted = False
     interrupts.install()
     try:

@@ -47,10 +47,45 @@ def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _column(df: pd.DataFrame) -> pd.Series:
-    """Method label; the track is added when one run mixes tracks."""
+    """Method label; the track is added when one run mixes tracks, and the evaluation
+    resolution when rows scored at different resolutions meet (they are never averaged)."""
+    label = df["method"]
     if df["track"].nunique() > 1:
-        return df["method"] + " (" + df["track"].str[:3] + ")"
-    return df["method"]
+        label = label + " (" + df["track"].str[:3] + ")"
+    res = eval_resolutions(df)
+    if res.dropna().nunique() > 1:
+        label = label + res.map(lambda r: f" @{r}" if isinstance(r, str) else "")
+    return label
+
+
+#: what each evaluation resolution means, for every pixel-metric caption
+RESOLUTION_NOTES = {
+    "native": "Scored at native resolution: each test image's map is upsampled (bilinear) to its own "
+              "ground-truth size, and masks are never resized, so every method is scored on the same pixels.",
+    "input": "Scored at each method's input size (masks resized with nearest-neighbour): methods with different "
+             "input sizes are scored on different pixels, and small defects can vanish.",
+}
+
+
+def eval_resolutions(df: pd.DataFrame) -> pd.Series:
+    """Each row's evaluation resolution: ``eval_resolution``, or "input" for rows with pixel
+    values written before it was recorded; None for rows without maps."""
+    res = df["eval_resolution"] if "eval_resolution" in df else pd.Series(None, index=df.index, dtype=object)
+    pixel_cols = [c for c in ("pixel_auroc", "au_pro") if c in df]
+    scored = df[pixel_cols].notna().any(axis=1) if pixel_cols else pd.Series(False, index=df.index)
+    return res.where(res.notna() | ~scored, "input")
+
+
+def resolution_groups(df: pd.DataFrame, spec: MetricSpec) -> list[tuple[str | None, pd.DataFrame]]:
+    """A pixel metric's rows split by evaluation resolution (one table each, never mixed);
+    rows without a value (failed, not run) go with every group, for the missing notes."""
+    if spec.level != "pixel":
+        return [(None, df)]
+    res = eval_resolutions(df)
+    found = sorted(set(res.dropna()))
+    if len(found) <= 1:
+        return [(found[0] if found else None, df)]
+    return [(r, df[(res == r) | res.isna()]) for r in found]
 
 
 def _seed_values(df: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -292,32 +327,10 @@ def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for spec in metric_specs():
-        metric, title = spec.name, spec.title
-        stats = metric_stats(df, metric)
-        if not stats:
-            continue
-        table = stats["mean"]
-        several = bool((stats["n"].fillna(0) > 1).to_numpy().any())
-        shown = with_spread(stats["mean"], stats["std"], stats["n"]) if several else None
-        if "csv" in formats:
-            written.append(out_dir / f"{metric}.csv")
-            table.to_csv(written[-1], float_format="%.6f")
-        if "md" in formats:
-            written.append(out_dir / f"{metric}.md")
-            notes = [metric_caption(spec),
-                     "Best value per row in bold; rows `dataset/category`; "
-                     + ("mean ± std over seeds (n per cell in seeds.csv); a data set's mean row averages its "
-                        "categories seed by seed." if several else "one seed per cell.")]
-            notes += method_notes(df, metric)
-            notes += [f"– {n}" for n in missing_notes(df, table)]
-            body = "\n".join(f"{i + 1}. {n}" for i, n in enumerate(notes))
-            md = (to_markdown(table, bold_best=True, higher_is_better=spec.higher_is_better) if shown is None
-                  else _bold_shown(table, shown, spec.higher_is_better))
-            written[-1].write_text(f"## {title}\n\n{md}\n\n{body}\n")
-        if "tex" in formats:
-            written.append(out_dir / f"{metric}.tex")
-            caption = latex_text(metric_caption(spec)) + (" Mean $\\pm$ std over seeds." if several else "")
-            written[-1].write_text(to_latex(table, caption, shown=shown, higher_is_better=spec.higher_is_better))
+        groups = resolution_groups(df, spec)
+        for resolution, rows in groups:
+            name = spec.name if len(groups) == 1 else f"{spec.name}-{resolution}"
+            written += _write_metric_table(rows, spec, resolution, name, out_dir, formats)
     written += _write_summary_tables(df, out_dir, formats)
     seeds = seed_summary(df)
     if "csv" in formats and not seeds.empty and (seeds["n"] > 1).any():
@@ -331,6 +344,40 @@ def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...
     return written
 
 
+def _write_metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | None, name: str, out_dir: Path,
+                        formats: tuple[str, ...]) -> list[Path]:
+    """``<name>.csv/.md/.tex`` of one metric (at one evaluation resolution)."""
+    metric, title = spec.name, spec.title + (f" ({resolution} resolution)" if resolution else "")
+    written: list[Path] = []
+    stats = metric_stats(df, metric)
+    if not stats:
+        return written
+    table = stats["mean"]
+    several = bool((stats["n"].fillna(0) > 1).to_numpy().any())
+    shown = with_spread(stats["mean"], stats["std"], stats["n"]) if several else None
+    caption = metric_caption(spec) + (f" {RESOLUTION_NOTES[resolution]}" if resolution else "")
+    if "csv" in formats:
+        written.append(out_dir / f"{name}.csv")
+        table.to_csv(written[-1], float_format="%.6f")
+    if "md" in formats:
+        written.append(out_dir / f"{name}.md")
+        notes = [caption,
+                 "Best value per row in bold; rows `dataset/category`; "
+                 + ("mean ± std over seeds (n per cell in seeds.csv); a data set's mean row averages its "
+                    "categories seed by seed." if several else "one seed per cell.")]
+        notes += method_notes(df, metric)
+        notes += [f"– {n}" for n in missing_notes(df, table)]
+        body = "\n".join(f"{i + 1}. {n}" for i, n in enumerate(notes))
+        md = (to_markdown(table, bold_best=True, higher_is_better=spec.higher_is_better) if shown is None
+              else _bold_shown(table, shown, spec.higher_is_better))
+        written[-1].write_text(f"## {title}\n\n{md}\n\n{body}\n")
+    if "tex" in formats:
+        written.append(out_dir / f"{name}.tex")
+        tex_caption = latex_text(caption) + (" Mean $\\pm$ std over seeds." if several else "")
+        written[-1].write_text(to_latex(table, tex_caption, shown=shown, higher_is_better=spec.higher_is_better))
+    return written
+
+
 def _write_summary_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
     """``summary.*``: method × every registered metric (the run summary), with every metric's
     definition in the caption."""
@@ -341,6 +388,7 @@ def _write_summary_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, .
     shown = summary_display(summary)
     several = "seeds" in summary and bool((summary["seeds"] > 1).any())
     how = "Mean over categories" + (", then mean ± std over seeds." if several else ".")
+    how += "".join(f" Pixel metrics: {RESOLUTION_NOTES[r]}" for r in sorted(set(eval_resolutions(df).dropna())))
     written: list[Path] = []
     if "csv" in formats:
         written.append(out_dir / "summary.csv")
