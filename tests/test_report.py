@@ -47,6 +47,30 @@ def test_latex_is_booktabs_and_compiles_where_pdflatex_exists(report, tmp_path):
     assert res.returncode == 0 and (tmp_path / "doc.pdf").stat().st_size > 0
 
 
+def test_latex_of_a_real_run_with_real_method_names_compiles_without_errors(tmp_path):
+    """Names such as pyramidal_ae and unet_ronneberger once broke pdflatex 32 times: every
+    .tex a real run's report writes goes into one document, which must compile with no error."""
+    out = tmp_path / "run"
+    res = run_cli(["run", "pyramidal_ae", "unet_ronneberger", "capsnet", "--profile", "smoke", "--category", "weave",
+                   "--out", str(out)])
+    assert res.returncode == 0, res.stderr
+    rep = run_cli(["report", str(out), "--format", "tex", "--out", str(tmp_path / "tex")])
+    assert rep.returncode == 0, rep.stderr
+    tex_files = sorted((tmp_path / "tex").glob("*.tex"))
+    assert {"image_auroc.tex", "au_pro.tex", "summary.tex", "costs.tex"} <= {p.name for p in tex_files}
+    assert "pyramidal\\_ae" in (tmp_path / "tex" / "image_auroc.tex").read_text()
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed; the escaping was checked, compilation was not")
+    doc = tmp_path / "doc" / "all.tex"
+    doc.parent.mkdir()
+    doc.write_text("\\documentclass{article}\\usepackage{booktabs}\\usepackage[T1]{fontenc}\\begin{document}\n"
+                   + "".join(f"\\input{{{p}}}\n" for p in tex_files) + "\\end{document}\n")
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", doc.name], cwd=doc.parent, capture_output=True, timeout=120)
+    log = (doc.parent / "all.log").read_text(errors="replace")
+    errors = [line for line in log.splitlines() if line.startswith("!")]
+    assert not errors and (doc.parent / "all.pdf").stat().st_size > 0, errors[:5]
+
+
 def test_every_figure_is_written_and_non_empty(report):
     figs = report / "figures"
     expected = ["latency", "memory", "pareto", "heatmap_image_auroc", "roc_synthetic_disc", "pro_synthetic_disc",

@@ -314,6 +314,11 @@ def to_latex(table: pd.DataFrame, caption: str, digits: int = 3, shown: pd.DataF
     best = (table.apply(lambda r: r == (r.max() if higher_is_better else r.min()), axis=1)
             if not table.empty else table)
     body = table if shown is None else shown.apply(lambda c: c.str.replace(" ± ", r" $\pm$ ", regex=False))
+    body = body.copy()
+    body.columns = [latex_text(str(c)) for c in body.columns]  # method names such as pyramidal_ae
+    body.index = pd.Index([latex_text(str(i)) for i in body.index], name=table.index.name)
+    if not table.empty:
+        best = best.set_axis(body.columns, axis=1).set_axis(body.index, axis=0)
     styler = body.style.format(precision=digits, na_rep="--")
     styler = styler.apply(lambda _: np.where(best, "font-weight: bold", ""), axis=None)
     return styler.to_latex(hrules=True, caption=caption, convert_css=True,
@@ -437,6 +442,8 @@ def _write_cost_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]
     if "tex" in formats:
         written.append(out_dir / "costs.tex")
         tex_caption = caption + "".join(f" {n}" for n in notes if not n.startswith("n/a"))
-        written[-1].write_text(shown.style.hide(axis="index").to_latex(
-            hrules=True, caption=tex_caption.replace("%", r"\%"), position_float="centering"))
+        body = shown.map(lambda v: latex_text(str(v)))
+        body.columns = [latex_text(str(c)) for c in body.columns]
+        written[-1].write_text(body.style.hide(axis="index").to_latex(
+            hrules=True, caption=latex_text(tex_caption), position_float="centering"))
     return written
