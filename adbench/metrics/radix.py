@@ -140,7 +140,8 @@ class RadixCounts:
 
     @property
     def nbytes(self) -> int:
-        return int(self.table.nbytes + self.slot_of.nbytes)
+        """Memory in use: the rows of occupied buckets (reserved, untouched rows cost none)."""
+        return int(self.n_slots * self.table.shape[1] * self.table.itemsize + self.slot_of.nbytes)
 
     def count_less(self, thresholds: np.ndarray, side: str) -> np.ndarray:
         """How many values are < (``side="left"``) or <= (``"right"``) each threshold; the
