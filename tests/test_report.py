@@ -63,7 +63,7 @@ def test_latex_of_a_real_run_with_real_method_names_compiles_without_errors(tmp_
         pytest.skip("pdflatex is not installed; the escaping was checked, compilation was not")
     doc = tmp_path / "doc" / "all.tex"
     doc.parent.mkdir()
-    doc.write_text("\\documentclass{article}\\usepackage{booktabs}\\usepackage[T1]{fontenc}\\begin{document}\n"
+    doc.write_text("\\documentclass{article}\\usepackage{booktabs}\\begin{document}\n"
                    + "".join(f"\\input{{{p}}}\n" for p in tex_files) + "\\end{document}\n")
     subprocess.run(["pdflatex", "-interaction=nonstopmode", doc.name], cwd=doc.parent, capture_output=True, timeout=120)
     log = (doc.parent / "all.log").read_text(errors="replace")
