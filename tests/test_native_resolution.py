@@ -35,7 +35,11 @@ def _problem(kind: str, dtype: type, seed: int = 0, n: int = 10, h: int = 24) ->
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kind", ["random", "tied", "signed_zero", "constant"])
 @pytest.mark.parametrize("batch", [1, 3, 10])
-def test_streaming_equals_the_sorting_path_to_1e12(kind, dtype, batch, monkeypatch):
+@pytest.mark.parametrize("count_from", [0, 2000, 10**9])  # counted from the start, after a switch, never
+def test_streaming_equals_the_sorting_path_to_1e12(kind, dtype, batch, count_from, monkeypatch):
+    from adbench.metrics import pixel
+
+    monkeypatch.setattr(pixel, "COUNTING_MIN_PIXELS", count_from)
     maps, masks = _problem(kind, dtype)
     ref = PixelEvaluator(maps.astype(np.float64), masks)  # the sorting path: an independent reference
     expected = {"pixel_auroc": ref.auroc(), "pixel_ap": ref.average_precision(), "pixel_f1max": ref.f1_max(),
@@ -48,8 +52,8 @@ def test_streaming_equals_the_sorting_path_to_1e12(kind, dtype, batch, monkeypat
     for key in expected:
         assert abs(got[key] - expected[key]) <= 1e-12, (key, got[key], expected[key])
     assert ev.n_regions == ref.n_regions and ev.n_pixels == maps.size
-    from adbench.metrics import pixel
-
+    counted = type(ev._counts).__name__ == "RadixCounts"
+    assert counted == (dtype is np.float32 and count_from < maps.size), "the path under test is the one named"
     monkeypatch.setattr(pixel, "COUNTING_MIN_PIXELS", 0)  # large float32 arrays in memory are counted, not sorted
     in_memory = PixelEvaluator(maps, masks).compute()
     assert all(abs(in_memory[k] - expected[k]) <= 1e-12 for k in expected)

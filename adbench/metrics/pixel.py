@@ -22,8 +22,8 @@ from scipy import ndimage
 
 from .ranking import ChunkSorted, MetricError, SortedSplit, _check_both, _thin, as_numpy, check_finite
 
-#: from this many float32 pixels on, arrays in memory are counted (radix histogram) rather than
-#: sorted; below it the sort is faster than filling the histogram
+#: from this many float32 pixels on, scores are counted (radix histogram) rather than kept
+#: sorted: below it sorting is faster and smaller than the histogram's 256 KiB rows
 COUNTING_MIN_PIXELS = 4_000_000
 
 #: 8-connectivity, labelled image by image so regions never cross images
@@ -110,13 +110,19 @@ class PixelEvaluator:
 
     def _add(self, m: np.ndarray, g: np.ndarray) -> None:
         if self._counts is None:
-            from .radix import RadixCounts
-
             self._dtype = m.dtype
-            self._counts = RadixCounts() if m.dtype == np.float32 else _SortedChunks()
+            self._counts = _SortedChunks()
         elif m.dtype != self._dtype:
             raise MetricError(f"anomaly maps changed dtype within one evaluation ({self._dtype} then {m.dtype}); "
                               f"pass one dtype (float32 keeps memory bounded)")
+        if (isinstance(self._counts, _SortedChunks) and m.dtype == np.float32
+                and self._counts.size + m.size >= COUNTING_MIN_PIXELS):
+            from .radix import RadixCounts
+
+            counts = RadixCounts()  # from here on, memory follows the range of the scores, not their number
+            for chunk in self._counts.chunks:
+                counts.add(chunk)
+            self._counts = counts
         self._counts.add(m)
         for i in range(len(m)):
             if g[i].any():
