@@ -2,10 +2,11 @@
 
 :class:`PixelEvaluator` counts every pixel's score once and keeps the anomalous pixels with
 their region ids; AUROC, AP, F1-max and AU-PRO then all come from counts of scores below
-the distinct anomalous scores. Built from arrays (``PixelEvaluator(maps, masks)``) it sorts
-the scores in parallel chunks; fed batch by batch (``update`` then ``compute``) it never
-holds the maps: float32 scores go into an exact radix histogram of bounded memory
-(:mod:`adbench.metrics.radix`), other dtypes into sorted chunks. Both give the same float64
+the distinct anomalous scores. Scores are kept as sorted chunks (:class:`ChunkSorted`) until
+4 M float32 pixels, then counted in an exact radix histogram of bounded memory
+(:mod:`adbench.metrics.radix`); other dtypes stay sorted. ``PixelEvaluator(maps, masks)``
+evaluates arrays in memory; fed batch by batch (``update`` then ``compute``) it never holds
+the maps. Both give the same float64
 values, with the same tie handling. The PRO curve is built only at the distinct anomalous
 scores (two points each: just above and at the threshold), which is the same
 piecewise-linear curve as the MVTec AD evaluation's one-point-per-distinct-score curve.
@@ -51,24 +52,6 @@ def _regions(m: np.ndarray, g: np.ndarray, first_id: int) -> tuple[np.ndarray, n
     return regions[inside] + (first_id - 1), m[inside], int(n)
 
 
-class _SortedChunks:
-    """Scores of any float dtype, one sorted chunk per ``add``: exact counts, memory of all scores."""
-
-    def __init__(self) -> None:
-        self.chunks: list[np.ndarray] = []
-        self.size = 0
-
-    def add(self, values: np.ndarray) -> None:
-        self.chunks.append(np.sort(values, axis=None))
-        self.size += int(values.size)
-
-    def count_less(self, thresholds: np.ndarray, side: str) -> np.ndarray:
-        total = np.zeros(np.shape(thresholds), dtype=np.int64)
-        for chunk in self.chunks:
-            total += np.searchsorted(chunk, thresholds, side=side)
-        return total
-
-
 class PixelEvaluator:
     """All pixel metrics of one (maps, masks) problem, sharing one count of the scores.
 
@@ -82,12 +65,11 @@ class PixelEvaluator:
         self._pro_points: tuple[np.ndarray, np.ndarray] | None = None
         self._maps: np.ndarray | None = None
         self._masks: np.ndarray | None = None
-        self._counts: Any = None  # streaming: RadixCounts or _SortedChunks of every score
+        self._counts: Any = None  # streaming: ChunkSorted, then RadixCounts, of every score
         self._dtype: np.dtype | None = None
         self._pos: list[np.ndarray] = []
         self._ids: list[np.ndarray] = []
         self._n_regions = 0
-        self._n_images = 0
         if maps is not None or masks is not None:
             m, g = _validate(maps, masks)
             if m.dtype == np.float32 and m.size >= COUNTING_MIN_PIXELS:
@@ -111,11 +93,11 @@ class PixelEvaluator:
     def _add(self, m: np.ndarray, g: np.ndarray) -> None:
         if self._counts is None:
             self._dtype = m.dtype
-            self._counts = _SortedChunks()
+            self._counts = ChunkSorted()
         elif m.dtype != self._dtype:
             raise MetricError(f"anomaly maps changed dtype within one evaluation ({self._dtype} then {m.dtype}); "
                               f"pass one dtype (float32 keeps memory bounded)")
-        if (isinstance(self._counts, _SortedChunks) and m.dtype == np.float32
+        if (isinstance(self._counts, ChunkSorted) and m.dtype == np.float32
                 and self._counts.size + m.size >= COUNTING_MIN_PIXELS):
             from .radix import RadixCounts
 
@@ -130,7 +112,6 @@ class PixelEvaluator:
                 self._ids.append(ids)
                 self._pos.append(scores)
                 self._n_regions += n
-        self._n_images += len(m)
 
     def compute(self, fpr_limit: float = 0.3) -> dict[str, float]:
         """Pixel AUROC, AP, F1-max and AU-PRO (to ``fpr_limit``, normalised) of everything added."""
@@ -153,7 +134,7 @@ class PixelEvaluator:
     def nbytes(self) -> int:
         """Memory held by a streaming evaluator (the counts and the anomalous pixels)."""
         held = sum(a.nbytes for a in self._pos) + sum(a.nbytes for a in self._ids)
-        return held + int(getattr(self._counts, "nbytes", 0) or sum(c.nbytes for c in self._counts.chunks))
+        return held + (self._counts.nbytes if self._counts is not None else 0)
 
     @property
     def split(self) -> SortedSplit:

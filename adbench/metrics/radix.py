@@ -85,6 +85,12 @@ def _count_below(keys_sorted: np.ndarray, inclusive: bool, slot_of: np.ndarray, 
             i += 1
 
 
+@njit(cache=True, nogil=True)
+def _keys_of(bits: np.ndarray, out: np.ndarray) -> None:
+    for i in range(bits.size):
+        out[i] = _key(bits[i])
+
+
 def _split_points(bits: np.ndarray, parts: int) -> np.ndarray:
     """Bucket boundaries that give each of ``parts`` threads about as many values (quantiles
     of a strided sample of this batch's keys)."""
@@ -96,9 +102,11 @@ def _split_points(bits: np.ndarray, parts: int) -> np.ndarray:
 
 
 def float32_keys(values: np.ndarray) -> np.ndarray:
-    """The order-preserving 32-bit keys of float32 ``values`` (vectorised, for thresholds)."""
-    u = (np.asarray(values, dtype=np.float32) + np.float32(0)).view(np.uint32)  # + 0: -0.0 becomes +0.0
-    return u ^ ((u >> np.uint32(31)) * np.uint32(0x7FFFFFFF) + np.uint32(0x80000000))
+    """The order-preserving 32-bit keys of float32 ``values`` (the same :func:`_key` the counting uses)."""
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+    out = np.empty(bits.shape, np.uint32)
+    _keys_of(bits.reshape(-1), out.reshape(-1))
+    return out
 
 
 class RadixCounts:
@@ -110,7 +118,6 @@ class RadixCounts:
         self.n_slots = 0
         self.size = 0
         self._below_bucket: np.ndarray | None = None
-        self._answers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def add(self, values: np.ndarray) -> None:
         """Count ``values`` (float32, any shape; finite)."""
@@ -120,14 +127,15 @@ class RadixCounts:
         if self.size + bits.size >= np.iinfo(self.table.dtype).max and self.table.dtype == np.uint32:
             self.table = self.table.astype(np.uint64)  # one value could now be counted 2³² times
         missing = np.zeros(_BUCKETS, np.bool_)
-        if _count_known(bits, self.slot_of, self.table, missing, _split_points(bits, get_num_threads())):  # new buckets: give them slots, count them
+        if _count_known(bits, self.slot_of, self.table, missing, _split_points(bits, get_num_threads())):
+            # new buckets: give them slots, then count the values that fell in them
             new = np.flatnonzero(missing)
             self._grow(self.n_slots + new.size)
             self.slot_of[new] = np.arange(self.n_slots, self.n_slots + new.size)
             self.n_slots += new.size
             _count_only(bits, self.slot_of, self.table, missing)
         self.size += int(bits.size)
-        self._below_bucket, self._answers = None, {}
+        self._below_bucket = None
 
     def _grow(self, rows: int) -> None:
         if rows <= self.table.shape[0]:
@@ -145,12 +153,8 @@ class RadixCounts:
 
     def count_less(self, thresholds: np.ndarray, side: str) -> np.ndarray:
         """How many values are < (``side="left"``) or <= (``"right"``) each threshold; the
-        thresholds must be float32 values (those of the positives are). The metrics ask for
-        the same thresholds several times, so the last answer per side is kept."""
+        thresholds must be float32 values (those of the positives are)."""
         t = np.asarray(thresholds, dtype=np.float64)
-        cached = self._answers.get(side)
-        if cached is not None and np.array_equal(cached[0], t):
-            return cached[1].copy()
         if not np.array_equal(t.astype(np.float32).astype(np.float64), t):
             raise ValueError("RadixCounts thresholds must be float32 values")
         if self._below_bucket is None:
@@ -165,6 +169,4 @@ class RadixCounts:
         _count_below(keys[order], side == "right", self.slot_of, self.table, self._below_bucket, found)
         out = np.empty(keys.size, np.int64)
         out[order] = found
-        out = out.reshape(t.shape)
-        self._answers[side] = (t.copy(), out)
-        return out.copy()
+        return out.reshape(t.shape)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,20 +42,33 @@ class ChunkSorted:
 
     Counting values below a threshold only needs the sum of per-chunk ``searchsorted``
     results, so the chunks are never merged: sorting 10⁸ scores takes about half the time
-    on two cores, and no index array is ever built.
+    on two cores, and no index array is ever built. ``add`` appends more values as further
+    chunks (a streamed evaluation adds one batch at a time).
     """
 
-    def __init__(self, values: np.ndarray, *, inplace: bool = False, workers: int | None = None):
+    def __init__(self, values: np.ndarray | None = None, *, inplace: bool = False, workers: int | None = None):
+        self.chunks: list[np.ndarray] = []
+        self.size = 0
+        self.workers = workers or min(8, os.cpu_count() or 1)
+        if values is not None:
+            self.add(values, inplace=inplace)
+
+    def add(self, values: np.ndarray, *, inplace: bool = False) -> None:
+        """Sort ``values`` (a copy unless ``inplace``) into more chunks."""
         values = values.ravel() if inplace else values.ravel().copy()
-        workers = workers or min(8, os.cpu_count() or 1)
-        n_chunks = workers if values.size >= _PARALLEL_MIN else 1
-        self.chunks = np.array_split(values, n_chunks)
+        n_chunks = self.workers if values.size >= _PARALLEL_MIN else 1
+        chunks = np.array_split(values, n_chunks)
         if n_chunks == 1:
-            self.chunks[0].sort()
+            chunks[0].sort()
         else:
             with ThreadPoolExecutor(n_chunks) as pool:
-                list(pool.map(np.ndarray.sort, self.chunks))
-        self.size = int(values.size)
+                list(pool.map(np.ndarray.sort, chunks))
+        self.chunks += chunks
+        self.size += int(values.size)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.chunks)
 
     def count_less(self, thresholds: np.ndarray, side: str) -> np.ndarray:
         """How many values are < (side="left") or <= (side="right") each threshold."""
@@ -80,8 +93,9 @@ class SortedSplit:
 
     pos_values: np.ndarray
     pos_counts: np.ndarray
-    _all: ChunkSorted
+    _all: Any  # ChunkSorted or adbench.metrics.radix.RadixCounts: size and count_less(thresholds, side)
     _pos_sorted: np.ndarray | None  # ascending positives, when _all holds every score
+    _answers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     @property
     def n_pos(self) -> int:
@@ -106,9 +120,16 @@ class SortedSplit:
         return cls(values[::-1].copy(), counts[::-1].copy(), ChunkSorted(scores), np.sort(pos))
 
     def neg_less(self, thresholds: np.ndarray, side: str) -> np.ndarray:
+        """Negatives below (``"left"``) or up to (``"right"``) each threshold. AUROC, AP,
+        F1-max, the ROC and the PRO curve all ask at the same distinct positive scores, so
+        the last answer per side is kept and counting happens once per side."""
+        cached = self._answers.get(side)
+        if cached is not None and np.array_equal(cached[0], thresholds):
+            return cached[1].copy()
         n = self._all.count_less(thresholds, side)
         if self._pos_sorted is not None:
             n -= np.searchsorted(self._pos_sorted, thresholds, side=side)
+        self._answers[side] = (np.array(thresholds, copy=True), n.copy())
         return n
 
     def neg_at_least(self, thresholds: np.ndarray) -> np.ndarray:
