@@ -18,7 +18,7 @@ from PIL import Image
 
 from ..config import cache_dir
 from ..io import cached_entry, write_atomic
-from .sample import DatasetError, Sample, read_rgb_noted
+from .sample import Sample, read_rgb_noted
 
 LOADER_VERSION = 2  # 2: deep (16-bit) images scaled instead of clipped; decode notes kept
 
@@ -61,10 +61,7 @@ def decode_sample(sample: Sample, size: int) -> tuple[np.ndarray, np.ndarray, li
     """One image and its mask resized to ``size``, and the notes of their decoding (16-bit
     scaled, a non-binary mask thresholded); a mask of another size is an error naming both files."""
     img, note = read_rgb_noted(sample.path)
-    mask, mask_note = sample.load_mask_noted(img.shape[:2])
-    if mask.shape != img.shape[:2]:
-        raise DatasetError(f"mask {sample.mask_path} is {mask.shape[1]}x{mask.shape[0]} but image "
-                           f"{sample.path} is {img.shape[1]}x{img.shape[0]}; they must match")
+    mask, mask_note = sample.load_mask_noted(img.shape[:2])  # a mask of another size raises
     im = np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
     mk = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((size, size), Image.NEAREST)) > 127
     return im, mk, [n for n in (note, mask_note) if n]

@@ -26,14 +26,19 @@ class Sample:
         return read_rgb(self.path)
 
     def load_mask(self, shape: tuple[int, int], warn: bool = True) -> np.ndarray:
-        """bool ``(H,W)``; an all-False mask when there is no mask file."""
+        """bool ``(H,W)`` of the image's ``shape``; an all-False mask when there is no mask file."""
         return self.load_mask_noted(shape, warn)[0]
 
     def load_mask_noted(self, shape: tuple[int, int], warn: bool = True) -> tuple[np.ndarray, str | None]:
-        """The mask and its decode note (see :func:`read_mask_noted`)."""
+        """The mask and its decode note (see :func:`read_mask_noted`); a mask file of another
+        size than its image's ``shape`` (H, W) is an error naming both files."""
         if self.mask_path is None:
             return np.zeros(shape, dtype=bool), None
-        return read_mask_noted(self.mask_path, warn)
+        mask, note = read_mask_noted(self.mask_path, warn)
+        if mask.shape != tuple(shape):
+            raise DatasetError(f"mask {self.mask_path} is {mask.shape[1]}x{mask.shape[0]} but image {self.path} "
+                               f"is {shape[1]}x{shape[0]}; they must match")
+        return mask, note
 
 
 #: note recorded for an image whose samples had more than 8 bits

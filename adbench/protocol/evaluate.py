@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from .. import registry
 from ..data.loading import SplitTensors
-from ..data.sample import DatasetError, Sample, image_size
+from ..data.sample import Sample, image_size
 from ..io import write_atomic
 from ..method import AnomalyOutput
 from ..metrics import MetricError, PixelEvaluator, split_scores
@@ -127,10 +127,7 @@ def native_evaluator(maps: np.ndarray, samples: Sequence[Sample], save_to: Path 
     kept: dict[str, np.ndarray] = {}
     for i, sample in enumerate(samples):
         w, h = image_size(sample.path)
-        mask = sample.load_mask((h, w), warn=False)
-        if mask.shape != (h, w):
-            raise DatasetError(f"mask {sample.mask_path} is {mask.shape[1]}x{mask.shape[0]} but image {sample.path} "
-                               f"is {w}x{h}; they must match")
+        mask = sample.load_mask((h, w), warn=False)  # a mask of another size raises, naming both files
         m = maps[i]
         if m.shape != (h, w):
             m = F.interpolate(torch.from_numpy(np.ascontiguousarray(m))[None, None], size=(h, w), mode="bilinear",
@@ -167,8 +164,12 @@ def _score(pred: Predictions, labels: np.ndarray, masks: np.ndarray, defect_type
                n_test_anomalous=int(labels.sum()))
     has_pixels = pred.maps is not None and bool(masks.any())
     ev = PixelEvaluator.shared(pred.maps, masks) if has_pixels else None
-    if native is None and ev is not None:
-        out["eval_regions"] = ev.n_regions
+    scored = native if native is not None else ev  # the pixels the pixel metrics were scored on
+    if pred.maps is not None:
+        out.update(eval_resolution="native" if native is not None else "input",
+                   eval_pixels=scored.n_pixels if scored is not None else int(pred.maps.size))
+    if scored is not None:
+        out["eval_regions"] = scored.n_regions
     per_defect = {}
     good = labels == 0
     for defect in sorted({d for d, y in zip(defect_types, labels) if y == 1}):
@@ -182,10 +183,9 @@ def _score(pred: Predictions, labels: np.ndarray, masks: np.ndarray, defect_type
         out["per_defect_resolution"] = "input"
     fpr, tpr = split.roc_curve(curve_points)
     out["curves"] = {"image_roc": {"fpr": fpr.tolist(), "tpr": tpr.tolist()}}
-    pro_source = native if (native is not None and has_pixels) else ev
-    if pro_source is not None:
+    if scored is not None and has_pixels:
         try:
-            f, p = pro_source.pro_curve(curve_points)
+            f, p = scored.pro_curve(curve_points)
             out["curves"]["pro"] = {"fpr": f.tolist(), "pro": p.tolist()}
         except MetricError:
             pass

@@ -17,7 +17,7 @@ import traceback
 from typing import Any
 
 from .. import interrupts, registry
-from ..config import DatasetSpec, dataset_spec
+from ..config import dataset_spec
 from ..costs.fields import PROFILE_ENV_KEYS, PROFILE_KEYS
 from ..data.adapters import DatasetAdapter
 from ..data.loading import load_samples
@@ -67,7 +67,7 @@ def run_cell(cell: Cell, spec: RunSpec) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         with time_limit(limit), deterministic(device) as nondeterministic:
-            row.update(_run(cell, entry.obj, store, device, spec.catalogue, spec.cost_threads, spec.save_maps))
+            row.update(_run(cell, entry.obj, spec, store))
         row["deterministic_algorithms"] = device.startswith("cuda")
         row["nondeterministic_ops"] = sorted(nondeterministic)
         row["status"] = "ok"
@@ -119,13 +119,13 @@ def write_error_row(cell: Cell, spec: RunSpec, reason: str) -> dict[str, Any]:
     return _record(ResultStore(spec.run_dir), {**base_row(cell, spec.device), "status": "error", "error": reason})
 
 
-def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
-         catalogue: dict[str, DatasetSpec], cost_threads: int | None, spec_save_maps: bool = False) -> dict[str, Any]:
+def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore) -> dict[str, Any]:
+    device = spec.device
     if cell.track not in method_cls.tracks:
         raise ValueError(f"method {cell.method!r} does not support track {cell.track!r} "
                          f"(it supports: {', '.join(method_cls.tracks)})")
     cfg = method_cls.config_for(cell.profile, dict(cell.overrides))
-    adapter = registry.adapter_for(dataset_spec(catalogue, cell.dataset))
+    adapter = registry.adapter_for(dataset_spec(spec.catalogue, cell.dataset))
     split = build_split(adapter, cell)
     split_path = store.run_dir / "splits" / f"{cell.dataset}-{cell.category}-{cell.key}.json"
     write_json_atomic(split_path, split.manifest())
@@ -147,18 +147,13 @@ def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
                    batch_size=cfg.eval_batch_size)
     t0 = time.perf_counter()
     native = None
+    save_to = store.run_dir / "maps" / f"{cell.key}-native.npz" if spec.save_maps else None
     if cell.eval_resolution == "native" and pred.maps is not None:
-        save_to = store.run_dir / "maps" / f"{cell.key}-native.npz" if spec_save_maps else None
         native = native_evaluator(pred.maps, split.test, save_to)
     metrics = score(pred, test_t, native=native)
-    metrics.update(eval_resolution=cell.eval_resolution if pred.maps is not None else None,
-                   eval_wall_s=time.perf_counter() - t0)
-    if native is not None:
-        metrics.update(eval_pixels=native.n_pixels, eval_regions=native.n_regions)
-        if spec_save_maps:
-            metrics["native_maps_file"] = str(save_to.relative_to(store.run_dir))
-    elif pred.maps is not None:
-        metrics["eval_pixels"] = int(pred.maps.size)
+    metrics["eval_wall_s"] = time.perf_counter() - t0
+    if native is not None and save_to is not None:
+        metrics["native_maps_file"] = str(save_to.relative_to(store.run_dir))
     out: dict[str, Any] = {
         **metrics,
         "config": cfg.to_dict(), "image_size": size, "n_train": len(train_t),
@@ -170,7 +165,7 @@ def _run(cell: Cell, method_cls: type[Method], store: ResultStore, device: str,
         "decode_notes": {k: train_t.decode_notes.get(k, 0) + test_t.decode_notes.get(k, 0)
                          for k in {**train_t.decode_notes, **test_t.decode_notes}},
     }
-    out.update(_costs(method_cls, cfg, model, device, cost_threads, cell.profile))
+    out.update(_costs(method_cls, cfg, model, device, spec.cost_threads, cell.profile))
     if pred.maps is not None:
         out["maps_file"] = _save_examples(store, cell, test_t, pred, SAVED_EXAMPLES)
     return out
