@@ -234,13 +234,14 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
         executor_options=_key_values(executor_opts, "--executor-opt"),
         executor_config=_executor_config(executor_config), cell_timeout=cell_timeout,
         shard=_shard(shard), datasets_file=datasets_file)
-    _check_executor(request, flags)
     try:
         summary = run_benchmark(request, executor_flags=flags,
                                 log=lambda msg: click.echo(msg, err=True))
     except OverrideError as exc:
         raise click.BadParameter(str(exc), param_hint="--set")
-    except (UnknownNameError, DatasetError, ExecutorOptionError, RequestError, ValueError) as exc:
+    except ExecutorOptionError as exc:  # raised before any cell is planned or run
+        raise click.BadParameter(str(exc), param_hint=_option_hint(executor, exc.option, flags))
+    except (UnknownNameError, DatasetError, RequestError, ValueError) as exc:
         _fail(str(exc))
     if summary.interrupted:
         done = int((summary.rows["status"] == "ok").sum()) if not summary.rows.empty else 0
@@ -330,33 +331,22 @@ def _key_values(items: tuple[str, ...], flag: str) -> dict[str, str]:
 
 
 def _resolve_device(device: str) -> str:
-    import re
+    from .protocol.session import DeviceUnavailable, RequestError, resolve_device
 
-    from .protocol.session import RequestError, resolve_device
-
-    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
-        raise click.BadParameter(f"{device!r}: use cpu, cuda, cuda:N or auto", param_hint="--device")
     try:
         return resolve_device(device)
-    except RequestError:
+    except DeviceUnavailable:
         _fail(f"--device {device}: CUDA is not available on this machine; use --device cpu")
         raise  # unreachable: _fail raises
+    except RequestError as exc:
+        raise click.BadParameter(str(exc), param_hint="--device") from None
 
 
-def _check_executor(request: Any, flags: dict[str, Any]) -> None:
-    """Build the executor once before planning, so a bad option is a usage error naming its flag."""
-    from .executors.base import ExecutorOptionError
-    from .protocol.session import build_executor
-
-    try:
-        build_executor(request, flags)
-    except UnknownNameError as exc:
-        _fail(str(exc))
-    except ExecutorOptionError as exc:
-        hint = next((flag for flag, owners in _executor_flags().items()
-                     for name, opt in owners if name == request.executor and opt.name == exc.option and
-                     opt.name in flags), "--executor-opt")
-        raise click.BadParameter(str(exc), param_hint=hint)
+def _option_hint(executor: str, option: str | None, flags: dict[str, Any]) -> str:
+    """Where a bad executor option came from: its own flag when given there, else --executor-opt."""
+    return next((flag for flag, owners in _executor_flags().items()
+                 for name, opt in owners if name == executor and opt.name == option and option in flags),
+                "--executor-opt")
 
 
 # -- profile ---------------------------------------------------------------------------

@@ -18,6 +18,19 @@ from .errors import DatasetError, UnknownDataset
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_text(text: str, kind: type) -> Any:
+    """Command-line text as ``kind`` (``bool``, ``int`` or ``float``; booleans are 1/true/yes/on
+    or 0/false/no/off); ``ValueError`` when it is not one. Used by ``--set`` and executor options."""
+    if kind is bool:
+        if text.lower() in _TRUE + _FALSE:
+            return text.lower() in _TRUE
+        raise ValueError(f"{text!r} is not a boolean")
+    return kind(text)
+
+
 def cache_dir() -> Path:
     """``$ADBENCH_CACHE``, else ``~/.cache/adbench``: synthetic data and tensor caches."""
     env = os.environ.get("ADBENCH_CACHE")

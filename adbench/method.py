@@ -267,18 +267,15 @@ class Method:
 
 def _coerce(value: Any, like: Any) -> Any:
     """Convert a command-line string to the type of the profile's default."""
-    if not isinstance(value, str) or isinstance(like, str):
+    if not isinstance(value, str) or isinstance(like, str) or not isinstance(like, (bool, int, float)):
         return value
-    if isinstance(like, bool):
-        if value.lower() in ("1", "true", "yes", "on"):
-            return True
-        if value.lower() in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"expected a boolean, got {value!r}")
-    kind = "an integer" if isinstance(like, int) else "a number" if isinstance(like, float) else None
-    if kind is None:
-        return value
+    from .config import parse_text
+
+    kind = bool if isinstance(like, bool) else int if isinstance(like, int) else float
     try:
-        return int(value) if isinstance(like, int) else float(value)
+        return parse_text(value, kind)
     except ValueError:
-        raise ValueError(f"expected {kind} (like the profile's {like!r}), got {value!r}") from None
+        if kind is bool:
+            raise ValueError(f"expected a boolean, got {value!r}") from None
+        raise ValueError(f"expected {'an integer' if kind is int else 'a number'} (like the profile's {like!r}), "
+                         f"got {value!r}") from None

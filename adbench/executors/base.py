@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Sequence
 
+from ..config import parse_text
 from ..protocol.cells import Cell, RunSpec
 
 __all__ = ["Executor", "ExecutorOption", "ExecutorOptionError", "RunSpec", "failure_row", "is_failure", "run_one"]
@@ -55,14 +56,11 @@ class ExecutorOption:
     def _typed(self, value: Any, executor: str) -> Any:
         if value is None or (isinstance(value, self.type) and not (self.type is int and isinstance(value, bool))):
             return value
-        if self.type is bool and isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false",
-                                                                               "no", "off"):
-            return value.lower() in ("1", "true", "yes", "on")
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
-        if isinstance(value, str) and self.type in (int, float):
+        if isinstance(value, str) and self.type in (bool, int, float):
             try:
-                return self.type(value)
+                return parse_text(value, self.type)
             except ValueError:
                 pass
         raise ExecutorOptionError(f"executor {executor!r}: option {self.name} = {value!r} must be "

@@ -88,6 +88,10 @@ class RequestError(ValueError):
     """A request that cannot run (unknown name, bad device, nothing selected); the message says why."""
 
 
+class DeviceUnavailable(RequestError):
+    """A well-formed device this machine does not have (CUDA without a GPU)."""
+
+
 def resolve_device(device: str) -> str:
     """``auto`` → ``cuda`` when available, else ``cpu``; a CUDA device on a machine without CUDA is an error."""
     import torch
@@ -97,7 +101,7 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RequestError(f"device {device}: CUDA is not available on this machine; use cpu")
+        raise DeviceUnavailable(f"device {device}: CUDA is not available on this machine; use cpu")
     return device
 
 
@@ -148,11 +152,11 @@ def run_benchmark(request: BenchmarkRequest | None = None, *, log: Callable[[str
     request = request or BenchmarkRequest(**fields)
     say = log or (lambda msg: print(msg, file=sys.stderr))
     device = resolve_device(request.device)
+    executor = build_executor(request, executor_flags)  # before planning, which may generate data
     catalogue = catalogue_of(request)
     cells, notes = plan(request, catalogue)
     for note in notes:
         say(note)
-    executor = build_executor(request, executor_flags)
     out = Path(request.out) if request.out is not None else Path("reports") / request.profile
     store = ResultStore(out)
     todo = [c for c in cells if request.force or not store.is_done(c.key)]
