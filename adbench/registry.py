@@ -82,20 +82,47 @@ class Registry(Generic[T]):
         return list(self._entries.values())
 
 
-def _collect(hook: str, kind: str, with_name: bool) -> Registry[Any]:
+#: what a ``register(...)`` call becomes: (name, registered object, options)
+Registration = Callable[[tuple[Any, ...], dict[str, Any], str], tuple[str, Any, dict[str, Any]]]
+
+
+def _named(args: tuple[Any, ...], options: dict[str, Any], plugin: str) -> tuple[str, Any, dict[str, Any]]:
+    """``register(name, obj, **options)``."""
+    name, obj = args
+    return name, obj, options
+
+
+def _self_named(args: tuple[Any, ...], options: dict[str, Any], plugin: str) -> tuple[str, Any, dict[str, Any]]:
+    """``register(obj)`` where ``obj.name`` is the name (methods)."""
+    (obj,) = args
+    name = getattr(obj, "name", None)
+    if not name:
+        raise ValueError(f"plugin {plugin!r} registered {obj!r} without a `name`")
+    return name, obj, options
+
+
+def _metric_spec(args: tuple[Any, ...], options: dict[str, Any], plugin: str) -> tuple[str, Any, dict[str, Any]]:
+    """``register(MetricSpec(...))``, or the older ``register(name, fn, level=...)``."""
+    from .metrics.spec import MetricSpec, legacy_spec
+
+    if len(args) == 1 and isinstance(args[0], MetricSpec):
+        spec = args[0]
+    elif len(args) == 2 and isinstance(args[0], str):
+        spec = legacy_spec(args[0], args[1], options.pop("level", "image"), plugin)
+    else:
+        raise ValueError(f"plugin {plugin!r}: register a MetricSpec(name, title, level, higher_is_better, fn, "
+                         f"definition), got {args!r}")
+    return spec.name, spec, {"level": spec.level}
+
+
+def _collect(hook: str, kind: str, registration: Registration) -> Registry[Any]:
     listing = hook.rsplit("_", 1)[-1]
     # adapters register through adbench_register_datasets but are listed as `adbench list adapters`
     reg: Registry[Any] = Registry(kind, listing={"datasets": "adapters"}.get(listing, listing))
 
     def register(*args: Any, plugin: str, **options: Any) -> None:
-        if with_name:
-            name, obj = args
-        else:
-            (obj,) = args
-            name = getattr(obj, "name", None)
-            if not name:
-                raise ValueError(f"plugin {plugin!r} registered {obj!r} without a `name`")
-        reg.add(name, obj, plugin, **options)
+        name, obj, opts = registration(args, options, plugin)
+        reg.add(name, obj, plugin, **opts)
 
     call_per_plugin(hook, register=register)
     return reg
@@ -104,33 +131,18 @@ def _collect(hook: str, kind: str, with_name: bool) -> Registry[Any]:
 @lru_cache(maxsize=None)
 def methods() -> Registry[Any]:
     """Registered method classes (subclasses of :class:`adbench.Method`)."""
-    return _collect("adbench_register_methods", "method", with_name=False)
+    return _collect("adbench_register_methods", "method", _self_named)
 
 
 @lru_cache(maxsize=None)
 def datasets() -> Registry[Any]:
-    return _collect("adbench_register_datasets", "dataset adapter", with_name=True)
+    return _collect("adbench_register_datasets", "dataset adapter", _named)
 
 
 @lru_cache(maxsize=None)
 def metric_registry() -> Registry[Any]:
     """Registered :class:`~adbench.metrics.MetricSpec` objects, by name."""
-    from .metrics.spec import MetricSpec, legacy_spec
-
-    reg: Registry[MetricSpec] = Registry("metric", "metrics")
-
-    def register(*args: Any, plugin: str, **options: Any) -> None:
-        if len(args) == 1 and isinstance(args[0], MetricSpec):
-            spec = args[0]
-        elif len(args) == 2 and isinstance(args[0], str):  # the older register(name, fn, level=...) form
-            spec = legacy_spec(args[0], args[1], options.pop("level", "image"), plugin)
-        else:
-            raise ValueError(f"plugin {plugin!r}: register a MetricSpec(name, title, level, higher_is_better, fn, "
-                             f"definition), got {args!r}")
-        reg.add(spec.name, spec, plugin, level=spec.level)
-
-    call_per_plugin("adbench_register_metrics", register=register)
-    return reg
+    return _collect("adbench_register_metrics", "metric", _metric_spec)
 
 
 def metrics() -> list[Any]:
@@ -140,12 +152,12 @@ def metrics() -> list[Any]:
 
 @lru_cache(maxsize=None)
 def executors() -> Registry[Any]:
-    return _collect("adbench_register_executors", "executor", with_name=True)
+    return _collect("adbench_register_executors", "executor", _named)
 
 
 @lru_cache(maxsize=None)
 def reporters() -> Registry[Any]:
-    return _collect("adbench_register_reporters", "reporter", with_name=True)
+    return _collect("adbench_register_reporters", "reporter", _named)
 
 
 def adapter_for(spec: Any) -> Any:
