@@ -160,7 +160,8 @@ def heatmap_figure(ok: pd.DataFrame, out_dir: Path, spec: MetricSpec) -> list[Pa
     ax.set_yticks(range(t.shape[0]), t.index)
     for (i, j), v in np.ndenumerate(t.to_numpy()):
         if np.isfinite(v):
-            bright = (v - lo) / (hi - lo or 1.0) > 0.6 if spec.higher_is_better else (v - lo) / (hi - lo or 1.0) < 0.4
+            frac = (v - lo) / (hi - lo or 1.0)  # where the value sits on the colour scale
+            bright = frac > 0.6 if spec.higher_is_better else frac < 0.4
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=5, color="k" if bright else "w")
     fig.colorbar(im, ax=ax, label=spec.title)
     return _save(fig, out_dir, f"heatmap_{metric}")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .tables import (RESOLUTION_NOTES, cost_display, cost_table, costs_caption, eval_resolutions, failures_table,
-                     method_notes, metric_caption, metric_names, metric_specs, metric_table, missing_notes,
-                     resolution_groups, summary_table)
+from .tables import (cost_display, cost_table, costs_caption, failures_table, method_notes, metric_caption,
+                     metric_names, metric_specs, metric_table, metric_title, missing_notes, resolution_groups,
+                     resolution_notes, summary_table)
 
 PROVENANCE = ["adbench_version", "torch_version", "torch_build", "python_version", "git_sha", "host", "device",
               "cpu_model", "gpu_name", "torch_threads", "profile", "seed", "track"]
@@ -71,8 +71,7 @@ def write_html(df: pd.DataFrame, figures: list[Path], out_dir: Path) -> Path:
     metric_cols = [c for c in metric_names() if c in summary.columns]
     lower = tuple(spec.name for spec in metric_specs() if not spec.higher_is_better)
     parts += ["<h2>Summary</h2>", _table_html(summary[metric_cols], axis=0, lower_is_better=lower)]
-    for r in sorted(set(eval_resolutions(df).dropna())):
-        parts.append(f"<p class='note'>Pixel metrics: {html.escape(RESOLUTION_NOTES[r])}</p>")
+    parts += [f"<p class='note'>{html.escape(note)}</p>" for note in resolution_notes(df)]
     if "seeds" in summary and (summary["seeds"] > 1).any():
         parts.append("<p class='note'>Mean over categories, then over seeds; std over seeds in the tables' "
                      "seeds.csv.</p>")
@@ -81,10 +80,9 @@ def write_html(df: pd.DataFrame, figures: list[Path], out_dir: Path) -> Path:
             table = metric_table(rows, spec.name)
             if table.empty:
                 continue
-            title = spec.title + (f" ({resolution} resolution)" if resolution else "")
-            parts += [f"<h2>{html.escape(title)}</h2>", _table_html(table, minimize=not spec.higher_is_better)]
-            notes = [metric_caption(spec) + (f" {RESOLUTION_NOTES[resolution]}" if resolution else ""),
-                     *method_notes(rows, spec.name), *missing_notes(rows, table)]
+            parts += [f"<h2>{html.escape(metric_title(spec, resolution))}</h2>",
+                      _table_html(table, minimize=not spec.higher_is_better)]
+            notes = [metric_caption(spec, resolution), *method_notes(rows, spec.name), *missing_notes(rows, table)]
             parts += [f"<p class='note'>{html.escape(n)}</p>" for n in notes]
     costs = cost_table(df)
     if not costs.empty:

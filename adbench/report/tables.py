@@ -23,10 +23,16 @@ def metric_names() -> list[str]:
     return [spec.name for spec in metric_specs()]
 
 
-def metric_caption(spec: MetricSpec) -> str:
-    """"Title: definition." for captions and notes."""
-    return f"{spec.title}: {spec.definition}" + ("" if spec.definition.endswith(".") else ".") + \
-        ("" if spec.higher_is_better else " Lower is better.")
+def metric_caption(spec: MetricSpec, resolution: str | None = None) -> str:
+    """"Title: definition." for captions and notes, and where pixels were scored, if given."""
+    return (f"{spec.title}: {spec.definition}" + ("" if spec.definition.endswith(".") else ".")
+            + ("" if spec.higher_is_better else " Lower is better.")
+            + (f" {RESOLUTION_NOTES[resolution]}" if resolution else ""))
+
+
+def metric_title(spec: MetricSpec, resolution: str | None = None) -> str:
+    """A metric table's heading, naming the evaluation resolution when there is one."""
+    return spec.title + (f" ({resolution} resolution)" if resolution else "")
 
 
 def method_notes(df: pd.DataFrame, metric: str) -> list[str]:
@@ -71,9 +77,14 @@ def eval_resolutions(df: pd.DataFrame) -> pd.Series:
     """Each row's evaluation resolution: ``eval_resolution``, or "input" for rows with pixel
     values written before it was recorded; None for rows without maps."""
     res = df["eval_resolution"] if "eval_resolution" in df else pd.Series(None, index=df.index, dtype=object)
-    pixel_cols = [c for c in ("pixel_auroc", "au_pro") if c in df]
+    pixel_cols = [spec.name for spec in metric_specs() if spec.level == "pixel" and spec.name in df]
     scored = df[pixel_cols].notna().any(axis=1) if pixel_cols else pd.Series(False, index=df.index)
     return res.where(res.notna() | ~scored, "input")
+
+
+def resolution_notes(df: pd.DataFrame) -> list[str]:
+    """One line per evaluation resolution found in the rows, for summaries that span metrics."""
+    return [f"Pixel metrics: {RESOLUTION_NOTES[r]}" for r in sorted(set(eval_resolutions(df).dropna()))]
 
 
 def resolution_groups(df: pd.DataFrame, spec: MetricSpec) -> list[tuple[str | None, pd.DataFrame]]:
@@ -352,7 +363,7 @@ def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...
 def _write_metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | None, name: str, out_dir: Path,
                         formats: tuple[str, ...]) -> list[Path]:
     """``<name>.csv/.md/.tex`` of one metric (at one evaluation resolution)."""
-    metric, title = spec.name, spec.title + (f" ({resolution} resolution)" if resolution else "")
+    metric, title = spec.name, metric_title(spec, resolution)
     written: list[Path] = []
     stats = metric_stats(df, metric)
     if not stats:
@@ -360,7 +371,7 @@ def _write_metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | No
     table = stats["mean"]
     several = bool((stats["n"].fillna(0) > 1).to_numpy().any())
     shown = with_spread(stats["mean"], stats["std"], stats["n"]) if several else None
-    caption = metric_caption(spec) + (f" {RESOLUTION_NOTES[resolution]}" if resolution else "")
+    caption = metric_caption(spec, resolution)
     if "csv" in formats:
         written.append(out_dir / f"{name}.csv")
         table.to_csv(written[-1], float_format="%.6f")
@@ -393,7 +404,7 @@ def _write_summary_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, .
     shown = summary_display(summary)
     several = "seeds" in summary and bool((summary["seeds"] > 1).any())
     how = "Mean over categories" + (", then mean ± std over seeds." if several else ".")
-    how += "".join(f" Pixel metrics: {RESOLUTION_NOTES[r]}" for r in sorted(set(eval_resolutions(df).dropna())))
+    how += "".join(f" {note}" for note in resolution_notes(df))
     written: list[Path] = []
     if "csv" in formats:
         written.append(out_dir / "summary.csv")
