@@ -418,7 +418,10 @@ REPORT_FORMATS = ("csv", "md", "tex", "fig", "png", "pdf", "html")
 @click.option("--costs", "costs_dir", type=click.Path(path_type=Path), default=None,
               help="Take the cost figures from an `adbench profile --out DIR` folder (its costs.csv, measured "
                    "in one quiet process) instead of the rows; captions say which was used.")
-def report(run_dirs: tuple[Path, ...], out: Path | None, formats: str, costs_dir: Path | None) -> None:
+@click.option("--transpose", is_flag=True, default=False,
+              help="LaTeX metric tables with categories as rows and methods as columns (default: methods as rows).")
+def report(run_dirs: tuple[Path, ...], out: Path | None, formats: str, costs_dir: Path | None,
+           transpose: bool) -> None:
     """Build tables, figures and a self-contained index.html from the result rows of
     RUN_DIRS (default: reports/quick). Several folders (e.g. from several machines or
     shards) are merged."""
@@ -434,7 +437,7 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, formats: str, costs_dir
     if target.exists() and not target.is_dir():
         _fail(f"--out {target} is a file, not a folder; pass a folder (it is created if missing)")
     try:
-        written = build_report(dirs, target, tuple(_csv(formats)), costs_dir=costs_dir)
+        written = build_report(dirs, target, tuple(_csv(formats)), costs_dir=costs_dir, transpose=transpose)
     except (FileNotFoundError, CostsFileError) as exc:
         _fail(str(exc))
     for path in written:

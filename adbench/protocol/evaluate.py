@@ -17,6 +17,7 @@ from ..data.sample import Sample, image_size
 from ..io import write_atomic
 from ..method import AnomalyOutput
 from ..metrics import MetricError, PixelEvaluator, split_scores
+from ..metrics.bootstrap import LEVEL, PIXELS_PER_CLASS, RESAMPLES, PairSamples, bootstrap_auroc, image_pairs
 
 
 
@@ -119,10 +120,12 @@ def metric_values(scores: np.ndarray, labels: np.ndarray, maps: np.ndarray | Non
     return out, where
 
 
-def native_evaluator(maps: np.ndarray, samples: Sequence[Sample], save_to: Path | None = None) -> PixelEvaluator:
+def native_evaluator(maps: np.ndarray, samples: Sequence[Sample], save_to: Path | None = None,
+                     pairs: PairSamples | None = None) -> PixelEvaluator:
     """Each test image's map upsampled (bilinear) to its own original size and streamed into
     a :class:`PixelEvaluator` with its original mask: no mask is ever resized. With
-    ``save_to``, every upsampled map is kept there as float16 (one ``.npz``, key = image index)."""
+    ``save_to``, every upsampled map is kept there as float16 (one ``.npz``, key = image index);
+    with ``pairs``, each native map also feeds the bootstrap's pair samples."""
     ev = PixelEvaluator()
     kept: dict[str, np.ndarray] = {}
     for i, sample in enumerate(samples):
@@ -133,6 +136,8 @@ def native_evaluator(maps: np.ndarray, samples: Sequence[Sample], save_to: Path 
             m = F.interpolate(torch.from_numpy(np.ascontiguousarray(m))[None, None], size=(h, w), mode="bilinear",
                               align_corners=False)[0, 0].numpy()
         ev.update([m.astype(np.float32, copy=False)], [mask])
+        if pairs is not None:
+            pairs.add(m, mask)
         if save_to is not None:
             kept[f"map_{i:05d}"] = m.astype(np.float16)
     if save_to is not None:
@@ -142,7 +147,8 @@ def native_evaluator(maps: np.ndarray, samples: Sequence[Sample], save_to: Path 
 
 
 def score(pred: Predictions, test: SplitTensors, curve_points: int = 200, *,
-          native: PixelEvaluator | None = None) -> dict[str, Any]:
+          native: PixelEvaluator | None = None, native_pairs: PairSamples | None = None,
+          seed: int = 0) -> dict[str, Any]:
     """Every registered metric, the per-defect breakdown, the F1-max threshold and thinned
     ROC/PRO curves (under ``curves``) for the report's figures. With a ``native`` evaluator
     (:func:`native_evaluator`) the pixel metrics and the PRO curve are those of the original
@@ -150,7 +156,27 @@ def score(pred: Predictions, test: SplitTensors, curve_points: int = 200, *,
     labels = test.labels.numpy()
     masks = test.masks.numpy()
     with PixelEvaluator.sharing():
-        return _score(pred, labels, masks, test.defect_types, curve_points, native)
+        out = _score(pred, labels, masks, test.defect_types, curve_points, native)
+    out.update(confidence_intervals(pred, labels, masks, native_pairs if native is not None else None, seed))
+    return out
+
+
+def confidence_intervals(pred: Predictions, labels: np.ndarray, masks: np.ndarray, pairs: PairSamples | None,
+                         seed: int) -> dict[str, Any]:
+    """``image_auroc_ci`` and ``pixel_auroc_ci`` ([low, high], None where undefined): stratified
+    bootstrap over the test images (:mod:`adbench.metrics.bootstrap`), and how they were made."""
+    image = bootstrap_auroc(image_pairs(pred.scores, labels), labels, seed=seed)
+    out: dict[str, Any] = {"image_auroc_ci": image.as_list() if image else None, "pixel_auroc_ci": None}
+    if pred.maps is not None and masks.any():
+        if pairs is None:
+            pairs = PairSamples(seed=seed)
+            for m, g in zip(pred.maps, masks):
+                pairs.add(m, g)
+        pixel = bootstrap_auroc(pairs, labels, seed=seed)
+        out["pixel_auroc_ci"] = pixel.as_list() if pixel else None
+    out["bootstrap"] = {"resamples": RESAMPLES, "level": LEVEL, "seed": seed, "resample": "test images, "
+                        "stratified by label", "pixels_per_class_per_image": PIXELS_PER_CLASS}
+    return out
 
 
 def _score(pred: Predictions, labels: np.ndarray, masks: np.ndarray, defect_types: list[str],

@@ -22,6 +22,7 @@ from ..costs.fields import PROFILE_ENV_KEYS, PROFILE_KEYS
 from ..data.adapters import DatasetAdapter
 from ..data.loading import load_samples
 from ..io import write_atomic, write_json_atomic
+from ..metrics.bootstrap import PairSamples
 from ..method import Method, MethodConfig, RunContext, TrainData
 from ..plugins import pm
 from ..results.store import ResultStore
@@ -147,10 +148,11 @@ def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore
                    batch_size=cfg.eval_batch_size)
     t0 = time.perf_counter()
     native = None
+    pairs = PairSamples(seed=cell.seed)
     save_to = store.run_dir / "maps" / f"{cell.key}-native.npz" if spec.save_maps else None
     if cell.eval_resolution == "native" and pred.maps is not None:
-        native = native_evaluator(pred.maps, split.test, save_to)
-    metrics = score(pred, test_t, native=native)
+        native = native_evaluator(pred.maps, split.test, save_to, pairs=pairs)
+    metrics = score(pred, test_t, native=native, native_pairs=pairs, seed=cell.seed)
     metrics["eval_wall_s"] = time.perf_counter() - t0
     if native is not None and save_to is not None:
         metrics["native_maps_file"] = str(save_to.relative_to(store.run_dir))
@@ -172,19 +174,33 @@ def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore
 
 
 def _save_examples(store: ResultStore, cell: Cell, test: Any, pred: Any, k: int) -> str:
-    """A bounded sample of maps (the k highest- and k lowest-scored anomalies, k normals)
-    for the report's qualitative grids."""
+    """A bounded sample of maps for the report's qualitative figures: the k highest- and k
+    lowest-scored anomalies, k normals, and the same images for every method
+    (:func:`common_examples`), so the grid can compare methods on one set of images."""
     import numpy as np
 
     labels = test.labels.numpy()
     anom = np.nonzero(labels == 1)[0]
     norm = np.nonzero(labels == 0)[0]
     order = anom[np.argsort(-pred.scores[anom])]
-    pick = np.unique(np.concatenate([order[:k], order[-k:], norm[:k]]))
+    pick = np.unique(np.concatenate([order[:k], order[-k:], norm[:k],
+                                     common_examples(labels, test.defect_types, k)]).astype(int))
     path = write_atomic(store.run_dir / "maps" / f"{cell.key}.npz", lambda fh: np.savez_compressed(
         fh, images=test.images[pick].numpy(), masks=test.masks[pick].numpy(), maps=pred.maps[pick].astype(np.float16),
-        scores=pred.scores[pick], labels=labels[pick], paths=np.array([test.paths[i] for i in pick])))
+        scores=pred.scores[pick], labels=labels[pick], paths=np.array([test.paths[i] for i in pick]),
+        defect_types=np.array([test.defect_types[i] for i in pick])))
     return str(path.relative_to(store.run_dir))
+
+
+def common_examples(labels: Any, defect_types: list[str], k: int) -> list[int]:
+    """Test images chosen without looking at any method's output: the first anomalous image of
+    each of the first k defect types (sorted), then the first normal image."""
+    first: dict[str, int] = {}
+    for i, (y, d) in enumerate(zip(labels, defect_types)):
+        if y == 1:
+            first.setdefault(d, i)
+    normals = [i for i, y in enumerate(labels) if y == 0][:1]
+    return [first[d] for d in sorted(first)[:k]] + normals
 
 
 def _costs(method_cls: type[Method], cfg: MethodConfig, model: Any, device: str, threads: int | None,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -24,7 +26,7 @@ def write_figures_and_html(df: pd.DataFrame, out_dir: Path, formats: tuple[str, 
 
 
 def build_report(run_dirs: list[Path], out_dir: Path, formats: tuple[str, ...] = ("csv", "md"),
-                 costs_dir: Path | None = None) -> list[Path]:
+                 costs_dir: Path | None = None, **options: Any) -> list[Path]:
     """Write tables (and whatever else reporters produce) from the rows alone; with
     ``costs_dir``, the cost figures come from that ``adbench profile`` output instead."""
     from .costs import costs_from_profile
@@ -35,12 +37,16 @@ def build_report(run_dirs: list[Path], out_dir: Path, formats: tuple[str, ...] =
                                 f"run `adbench run` first or pass the run folder")
     if costs_dir is not None:
         df = costs_from_profile(df, costs_dir)
-    return write_report(df, out_dir, formats)
+    return write_report(df, out_dir, formats, **options)
 
 
-def write_report(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...] = ("csv", "md")) -> list[Path]:
-    """Every registered reporter over already-loaded rows."""
+def write_report(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...] = ("csv", "md"),
+                 **options: Any) -> list[Path]:
+    """Every registered reporter over already-loaded rows. Layout ``options`` (``transpose``)
+    go to the reporters whose function takes them by name; the others are called as before."""
     written: list[Path] = []
     for entry in registry.reporters():
-        written.extend(entry.obj(df, out_dir, formats))
+        params = inspect.signature(entry.obj).parameters
+        taken = {k: v for k, v in options.items() if k in params}
+        written.extend(entry.obj(df, out_dir, formats, **taken))
     return written

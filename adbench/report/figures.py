@@ -1,13 +1,21 @@
-"""Paper figures from result rows (matplotlib, PDF + PNG, one colour per method throughout).
+"""Paper figures from result rows (matplotlib; PDF with TrueType fonts + PNG).
 
-* ``latency``: inference time per method (the seed paper's figure 5);
-* ``memory``: peak forward and backward memory of a training step (figure 6), n/a marked;
-* ``pareto``: image AUROC against latency, Pareto front marked;
-* ``heatmap``: image AUROC per category and method;
-* ``roc_<dataset>_<category>`` / ``pro_<…>``: curves per category;
-* ``ratio_sweep``: AUROC against the supervised anomaly ratio;
-* ``qualitative_<method>``: image, ground truth and heat-map overlay with score, for the
-  best- and worst-scored anomalous test images (figures 1 and 4 of the papers).
+Every figure is exactly 3.4 in (one column) or 7 in (two columns) wide, with no text below
+7 pt at that size; each method keeps one Okabe–Ito colour and one marker in every figure,
+and the track shows as the marker style (filled: supervised, open: unsupervised; bars of
+supervised methods are hatched). Legends sit outside the data. Figures
+(docs/gallery.md shows each):
+
+* ``latency``: batch-1 inference time per method, IQR whiskers (the seed paper's figure 5);
+* ``model_size``: inference parameters, ONNX size and peak forward/backward memory, grouped
+  bars on a log axis, n/a marked (figure 6);
+* ``pareto``: image AUROC against latency and against parameters, points labelled, front drawn;
+* ``heatmap_<metric>``: method × category with a mean column and an extended colour bar;
+* ``roc_<dataset>_<category>`` / ``pro_<…>``: curves with the AUC in the legend, PRO to FPR 0.3;
+* ``imbalance_sweep``: image AUROC against the training anomalies actually used;
+* ``qualitative_<dataset>_<category>``: the same test images for every method, one colour
+  scale (and colour bar) per method, ground truth as a contour;
+* ``cd_<metric>_<setting>``: critical-difference diagram (Friedman + Nemenyi).
 """
 
 from __future__ import annotations
@@ -24,224 +32,517 @@ import pandas as pd  # noqa: E402
 
 from .. import registry  # noqa: E402
 from ..metrics.spec import MetricSpec  # noqa: E402
-from .tables import ok_rows  # noqa: E402
+from .ranks import RankResult, critical_difference, rank_blocks  # noqa: E402
+from .tables import _column, eval_resolutions, ok_rows, setting_slug, settings  # noqa: E402
 
 COLUMN_WIDTH_IN = 3.4  # one column of a two-column paper
-plt.rcParams.update({"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 6,
-                     "xtick.labelsize": 7, "ytick.labelsize": 7, "savefig.bbox": "tight", "savefig.dpi": 200})
+PAGE_WIDTH_IN = 7.0  # both columns
+MIN_FONT_PT = 7.0
+#: Okabe & Ito (2008), the colour-blind-safe qualitative palette
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#F0E442")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p")
+#: what fvcore-free quantities the size figure shows, with their colours
+SIZE_PARTS = {"params_inference": ("inference params (M)", "#0072B2"), "onnx_size_mb": ("ONNX file (MiB)", "#E69F00"),
+              "forward_mb": ("forward peak (MiB)", "#009E73"), "backward_mb": ("backward peak (MiB)", "#CC79A7")}
+
+plt.rcParams.update({
+    "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7, "xtick.labelsize": 7,
+    "ytick.labelsize": 7, "figure.titlesize": 8, "legend.title_fontsize": 7,
+    "pdf.fonttype": 42, "ps.fonttype": 42,  # TrueType, never Type 3 (IEEE PDF eXpress)
+    "savefig.dpi": 200, "axes.spines.top": False, "axes.spines.right": False})
 
 
-def method_colours(methods: list[str]) -> dict[str, Any]:
-    """The same colour for a method in every figure of a report (sorted names → tab20)."""
-    cmap = plt.get_cmap("tab20" if len(methods) > 10 else "tab10")
-    return {m: cmap(i % cmap.N) for i, m in enumerate(sorted(methods))}
+class Style:
+    """One colour and marker per method (stable: sorted over every registered method and every
+    method in the rows), one marker fill per track."""
 
+    def __init__(self, methods: list[str]):
+        try:
+            known = set(registry.methods())
+        except Exception:  # a broken plugin must not cost the report its figures
+            known = set()
+        names = sorted(known | set(methods))
+        self.index = {m: i for i, m in enumerate(names)}
 
-def _log_x(ax: Any) -> None:
-    """Log x axis labelled with plain numbers, without crowded minor labels."""
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+    def colour(self, method: str) -> str:
+        return OKABE_ITO[self.index.get(method, 0) % len(OKABE_ITO)]
 
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(ScalarFormatter())
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    def marker(self, method: str) -> str:
+        return MARKERS[self.index.get(method, 0) % len(MARKERS)]
+
+    def point(self, method: str, track: str) -> dict[str, Any]:
+        """scatter/plot keywords: filled for supervised, open for unsupervised."""
+        c = self.colour(method)
+        filled = track == "supervised"
+        return {"color": c, "marker": self.marker(method), "markerfacecolor": c if filled else "white",
+                "markeredgecolor": c}
 
 
 def _save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{name}.pdf", out_dir / f"{name}.png"]
     for p in paths:
-        fig.savefig(p)
+        fig.savefig(p)  # no bbox="tight": the page keeps its 3.4 or 7 in width
     plt.close(fig)
     return paths
 
 
-def _per_method(ok: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+def _log_x(ax: Any) -> None:
+    from matplotlib.ticker import LogFormatterSciNotation, NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(2, 0.4)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _labels(ok: pd.DataFrame) -> pd.Series:
+    """Legend names: the method alone when each method ran in one setting at one evaluation
+    resolution (the marker fill already shows the track), else the tables' label."""
+    one_setting = settings(ok).groupby(ok["method"]).nunique().max() <= 1
+    one_resolution = eval_resolutions(ok).dropna().nunique() <= 1
+    return ok["method"] if one_setting and one_resolution else _column(ok)
+
+
+def _track_of(ok: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(_labels(ok), ok["track"].fillna("unsupervised")))
+
+
+def _method_of(ok: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(_labels(ok), ok["method"]))
+
+
+def _na(ax: Any, x: float, y: float) -> None:
+    ax.text(x, y, " n/a", va="center", ha="left", fontsize=MIN_FONT_PT, color="0.35")
+
+
+# -- costs -----------------------------------------------------------------------------
+def _per_method_costs(ok: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     present = [c for c in cols if c in ok]
-    return ok.groupby("method")[present].mean(numeric_only=True) if present else pd.DataFrame()
+    if not present:
+        return pd.DataFrame()
+    t = ok.groupby("method")[present].median(numeric_only=True)
+    return t.reindex(columns=cols)
 
 
-def latency_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
-    """Median latency per method with IQR whiskers; the axis names device, threads and the
-    source of the figures (run rows or ``adbench profile``)."""
-    t = _per_method(ok, ["latency_ms", "latency_iqr_ms"])
-    if t.empty or "latency_ms" not in t or t["latency_ms"].isna().all():
+def latency_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
+    """Median batch-1 latency per method with IQR whiskers (centred on the median); the axis
+    names device, threads and where the figures come from."""
+    t = _per_method_costs(ok, ["latency_ms", "latency_iqr_ms"])
+    if t.empty or t["latency_ms"].isna().all():
         return []
     t = t.sort_values("latency_ms", na_position="first")
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.25 * len(t) + 0.9))
-    measured = t["latency_ms"].notna()
-    iqr = t.get("latency_iqr_ms", pd.Series(0.0, index=t.index)).fillna(0.0)
-    ax.barh(t.index[measured], t["latency_ms"][measured], xerr=iqr[measured] / 2, capsize=2,
-            color=[colours[m] for m in t.index[measured]], error_kw={"lw": 0.6})
+    supervised = set(ok.loc[ok["track"] == "supervised", "method"])
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.22 * len(t) + 1.1), layout="constrained")
+    y = np.arange(len(t))
+    measured = t["latency_ms"].notna().to_numpy()
+    iqr = t["latency_iqr_ms"].fillna(0.0).to_numpy()
+    for i, m in enumerate(t.index):
+        if measured[i]:
+            ax.barh(i, t["latency_ms"].iloc[i], xerr=iqr[i] / 2, capsize=2, color=style.colour(m),
+                    hatch="///" if m in supervised else None, edgecolor="white", error_kw={"lw": 0.7})
+        else:
+            _na(ax, np.nanmin(t["latency_ms"]), i)
+    ax.set_yticks(y, t.index)
     _log_x(ax)
-    for m in t.index[~measured]:
-        ax.text(t["latency_ms"].min(), m, " n/a", va="center", fontsize=6, color="grey")
-    device = ", ".join(sorted(ok.get("device", pd.Series(["?"])).dropna().astype(str).unique()))
+    device = ", ".join(sorted(ok["device"].dropna().astype(str).unique())) if "device" in ok else "?"
     threads = sorted({int(v) for v in ok.get("costs_torch_threads", pd.Series(dtype=float)).dropna()})
     source = "adbench profile" if ok.get("costs_source", pd.Series(dtype=object)).astype(str).str.startswith(
         "adbench profile").any() else "run rows"
-    ax.set_xlabel(f"latency, batch 1 (ms; median, IQR whiskers)\n{device}, "
-                  f"{'/'.join(map(str, threads)) or '?'} thread(s); from {source}")
+    ax.set_xlabel(f"latency at batch 1 (ms; median, IQR whiskers)\n{device}, "
+                  f"{'/'.join(map(str, threads)) or '?'} thread(s), from {source}")
     return _save(fig, out_dir, "latency")
 
 
-def memory_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
-    """Peak forward and backward memory of one training step, grouped bars on a log axis;
-    a figure that could not be measured is marked n/a, never drawn as 0."""
-    parts = {"forward_mb": "forward pass", "backward_mb": "backward pass"}
-    t = _per_method(ok, list(parts))
+def model_size_figure(ok: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Inference parameters (M), ONNX file size and peak forward/backward memory of a training
+    step (MiB) as grouped bars on one log axis; what was not measured is marked n/a."""
+    t = _per_method_costs(ok, list(SIZE_PARTS))
     if t.empty or t.isna().all().all():
         return []
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.35 * len(t) + 1.0))
-    y = np.arange(len(t))
-    height = 0.8 / len(parts)
-    low = np.nanmin(t.to_numpy()[t.to_numpy() > 0]) if (t.to_numpy() > 0).any() else 1.0
-    for i, (col, label) in enumerate(parts.items()):
-        if col not in t:
-            continue
-        vals = t[col].to_numpy(dtype=float)
-        pos = y + (i - 0.5) * height
-        ok_vals = ~np.isnan(vals)
-        ax.barh(pos[ok_vals], vals[ok_vals], height=height, label=label, color=plt.get_cmap("Set2")(i))
-        for p in pos[~ok_vals]:
-            ax.text(low, p, " n/a", va="center", fontsize=6, color="grey")
-    ax.set_yticks(y, t.index)
-    _log_x(ax)
+    t = t.copy()
+    t["params_inference"] = t["params_inference"] / 1e6
+    t = t.sort_values("params_inference", na_position="first")
+    positive = t.to_numpy()[np.isfinite(t.to_numpy()) & (t.to_numpy() > 0)]
+    low = float(positive.min()) if positive.size else 1.0
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.42 * len(t) + 1.3), layout="constrained")
+    height = 0.8 / len(SIZE_PARTS)
     batches = sorted({int(b) for b in ok.get("memory_batch", pd.Series(dtype=float)).dropna()})
-    ax.set_xlabel(f"peak MiB of one training step (batch {'/'.join(map(str, batches)) or '?'})")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)  # outside the bars
-    return _save(fig, out_dir, "memory")
-
-
-def pareto_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
-    t = _per_method(ok, ["latency_ms", "image_auroc"]).dropna()
-    if len(t) < 1 or "latency_ms" not in t:
-        return []
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 2.4))
-    for m, r in t.iterrows():
-        ax.scatter(r["latency_ms"], r["image_auroc"], color=colours[m], label=m, s=18, zorder=3)
-    front = pareto_front(t["latency_ms"].to_numpy(), t["image_auroc"].to_numpy())
-    ft = t.iloc[front].sort_values("latency_ms")
-    ax.step(ft["latency_ms"], ft["image_auroc"], where="post", color="grey", lw=0.8, ls="--", zorder=2)
-    ax.scatter(ft["latency_ms"], ft["image_auroc"], s=70, facecolors="none", edgecolors="k", lw=0.8,
-               label="Pareto front", zorder=4)
+    for k, (col, (label, colour)) in enumerate(SIZE_PARTS.items()):
+        pos = np.arange(len(t)) + (k - (len(SIZE_PARTS) - 1) / 2) * height
+        vals = t[col].to_numpy(dtype=float)
+        good = np.isfinite(vals) & (vals > 0)
+        if col in ("forward_mb", "backward_mb") and batches:
+            label = label.replace("(MiB)", f"(MiB, batch {'/'.join(map(str, batches))})")
+        ax.barh(pos[good], vals[good], height=height, color=colour, label=label)
+        for p in pos[~good]:
+            _na(ax, low, p)
+    ax.set_yticks(np.arange(len(t)), t.index)
     _log_x(ax)
-    ax.set_xlabel("latency, batch 1 (ms)")
-    ax.set_ylabel("image AUROC (mean)")
-    ax.legend(frameon=False, ncol=2)
-    return _save(fig, out_dir, "pareto")
+    ax.set_xlabel("millions of parameters, or MiB (log scale)")
+    fig.legend(loc="outside upper center", ncol=2, frameon=False)
+    return _save(fig, out_dir, "model_size")
 
 
-def pareto_front(cost: np.ndarray, score: np.ndarray) -> list[int]:
+def pareto_front(cost: Any, score: Any) -> list[int]:
     """Indices not dominated by a point that is both cheaper-or-equal and better-or-equal."""
+    cost, score = np.asarray(cost, float), np.asarray(score, float)
     keep = []
     for i in range(len(cost)):
-        dominated = any((cost[j] <= cost[i] and score[j] >= score[i]) and (cost[j] < cost[i] or score[j] > score[i])
-                        for j in range(len(cost)))
+        dominated = np.any((cost <= cost[i]) & (score >= score[i]) & ((cost < cost[i]) | (score > score[i])))
         if not dominated:
             keep.append(i)
     return keep
 
 
+def pareto_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
+    """Image AUROC (mean over categories, std as error bars) against latency and against
+    inference parameters; each point labelled, the Pareto front drawn as a step line."""
+    if "image_auroc" not in ok:
+        return []
+    ok = ok.assign(label=_labels(ok))
+    acc = ok.groupby(["label", "category", "dataset"])["image_auroc"].mean().groupby("label").agg(["mean", "std"])
+    costs = ok.groupby("label")[[c for c in ("latency_ms", "params_inference") if c in ok]].median(numeric_only=True)
+    t = acc.join(costs)
+    panels = [(c, x) for c, x in (("latency_ms", "latency at batch 1 (ms)"),
+                                  ("params_inference", "inference parameters (M)")) if c in t and t[c].notna().any()]
+    t = t.dropna(subset=["mean"])
+    if not panels or t.empty:
+        return []
+    method, track = _method_of(ok), _track_of(ok)
+    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH_IN, 2.8), layout="constrained", squeeze=False)
+    for ax, (col, xlabel) in zip(axes[0], panels):
+        sub = t.dropna(subset=[col])
+        x = sub[col] / (1e6 if col == "params_inference" else 1.0)
+        for lab in sub.index:
+            kw = style.point(method[lab], track[lab])
+            ax.errorbar(x[lab], sub.at[lab, "mean"], yerr=0 if pd.isna(sub.at[lab, "std"]) else sub.at[lab, "std"],
+                        ms=5, lw=0, elinewidth=0.6, capsize=1.5, zorder=3, **kw)
+            ax.annotate(lab, (x[lab], sub.at[lab, "mean"]), xytext=(3, 3), textcoords="offset points",
+                        fontsize=MIN_FONT_PT, color="0.2")
+        front = sub.iloc[pareto_front(x.to_numpy(), sub["mean"].to_numpy())]
+        fx = x[front.index].sort_values()
+        ax.step(fx, front.loc[fx.index, "mean"], where="post", color="0.5", lw=0.8, ls="--", zorder=2,
+                label="Pareto front")
+        _log_x(ax)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("image AUROC (mean ± std)")
+    axes[0][0].legend(loc="lower right", frameon=False)
+    _track_legend(fig, set(track.values()))
+    return _save(fig, out_dir, "pareto")
+
+
+def _track_legend(fig: plt.Figure, tracks: set[str]) -> None:
+    """A legend for the marker fill: filled = supervised, open = unsupervised."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="o", lw=0, color="0.3", markerfacecolor="0.3" if t == "supervised" else "white",
+                      label=f"{t} (marker {'filled' if t == 'supervised' else 'open'})") for t in sorted(tracks)]
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)
+
+
+# -- accuracy ----------------------------------------------------------------------------
 def heatmap_figure(ok: pd.DataFrame, out_dir: Path, spec: MetricSpec) -> list[Path]:
-    """Category × method of one registered metric (the best end of the colour map is bright)."""
+    """Method × category of one registered metric, plus a mean column; scores in [0, 1] use
+    the colour range 0.5–1 with an extended (arrow) end for anything below, and every cell
+    prints its value."""
     metric = spec.name
     if metric not in ok or ok[metric].isna().all():
         return []
-    t = ok.assign(row=ok["dataset"] + "/" + ok["category"]).pivot_table(index="row", columns="method",
-                                                                          values=metric, aggfunc="mean")
+    ok = ok.assign(label=_labels(ok), col=np.where(ok["dataset"].nunique() > 1, ok["dataset"] + "/", "")
+                   + ok["category"])
+    t = ok.pivot_table(index="label", columns="col", values=metric, aggfunc="mean")
+    t = t.dropna(how="all")
+    t["mean"] = t.mean(axis=1, skipna=False)
     values = t.to_numpy(dtype=float)
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
-    if 0.0 <= lo and hi <= 1.0:  # a score in [0, 1]: the usual 0.5-1 range, widened to show every value
-        lo, hi = min(lo, 0.5), 1.0
-    fig, ax = plt.subplots(figsize=(max(COLUMN_WIDTH_IN, 0.45 * t.shape[1] + 1.5), 0.3 * t.shape[0] + 1.2))
-    im = ax.imshow(values, vmin=lo, vmax=hi if hi > lo else lo + 1e-9, aspect="auto",
-                   cmap="viridis" if spec.higher_is_better else "viridis_r")
-    ax.set_xticks(range(t.shape[1]), t.columns, rotation=45, ha="right")
+    extend = "neither"
+    if 0.0 <= lo and hi <= 1.0:
+        vmin, vmax = 0.5, 1.0
+        extend = "min" if lo < 0.5 else "neither"
+    else:
+        vmin, vmax = lo, hi if hi > lo else lo + 1e-9
+    width = COLUMN_WIDTH_IN if t.shape[1] <= 7 else PAGE_WIDTH_IN
+    fig, ax = plt.subplots(figsize=(width, 0.24 * t.shape[0] + 1.2), layout="constrained")
+    cmap = plt.get_cmap("viridis" if spec.higher_is_better else "viridis_r").copy()
+    im = ax.imshow(values, vmin=vmin, vmax=vmax, aspect="auto", cmap=cmap)
+    ax.set_xticks(range(t.shape[1]), t.columns, rotation=30, ha="right")
     ax.set_yticks(range(t.shape[0]), t.index)
-    for (i, j), v in np.ndenumerate(t.to_numpy()):
+    ax.axvline(t.shape[1] - 1.5, color="white", lw=1.5)  # the mean column stands apart
+    for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v):
-            frac = (v - lo) / (hi - lo or 1.0)  # where the value sits on the colour scale
+            frac = (min(max(v, vmin), vmax) - vmin) / (vmax - vmin or 1.0)
             bright = frac > 0.6 if spec.higher_is_better else frac < 0.4
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=5, color="k" if bright else "w")
-    fig.colorbar(im, ax=ax, label=spec.title)
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=MIN_FONT_PT, color="k" if bright else "w")
+    ax.spines[:].set_visible(False)
+    fig.colorbar(im, ax=ax, label=spec.title, extend=extend, shrink=0.9)
     return _save(fig, out_dir, f"heatmap_{metric}")
 
 
-def curve_figures(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
+def _curve_to(x: np.ndarray, y: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """The curve up to x = limit, interpolated at the limit."""
+    keep = x <= limit
+    xs, ys = x[keep], y[keep]
+    if len(xs) and xs[-1] < limit and (~keep).any():
+        xs, ys = np.append(xs, limit), np.append(ys, np.interp(limit, x, y))
+    return xs, ys
+
+
+def curve_figures(ok: pd.DataFrame, style: Style, out_dir: Path, fpr_limit: float = 0.3) -> list[Path]:
+    """Image ROC and pixel PRO curves per category; each legend entry names the AUC (image
+    AUROC; AU-PRO@0.3), and PRO is drawn only up to its FPR limit."""
     if "curves" not in ok:
         return []
+    ok = ok.assign(label=_labels(ok))
     written = []
     for (dataset, category), sub in ok.groupby(["dataset", "category"]):
-        for kind, key, ylab in (("roc", "image_roc", "TPR"), ("pro", "pro", "PRO")):
-            curves = [(r["method"], r["curves"][key]) for _, r in sub.iterrows()
-                      if isinstance(r.get("curves"), dict) and key in r["curves"]]
+        for kind, key, ylab, metric in (("roc", "image_roc", "true-positive rate", "image_auroc"),
+                                        ("pro", "pro", "per-region overlap", "au_pro")):
+            curves = [r for _, r in sub.iterrows() if isinstance(r.get("curves"), dict) and key in r["curves"]]
             if not curves:
                 continue
-            fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN / 1.6, COLUMN_WIDTH_IN / 1.6))
-            for m, c in curves:
-                ax.plot(c["fpr"], c["tpr" if kind == "roc" else "pro"], color=colours[m], lw=0.9, label=m)
-            if kind == "pro":
-                ax.axvline(0.3, color="grey", lw=0.5, ls=":")
-            ax.set_xlabel("FPR")
+            fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 2.3 + 0.13 * ((len(curves) + 1) // 2)),
+                                   layout="constrained")
+            for r in curves:
+                c = r["curves"][key]
+                x, y = np.asarray(c["fpr"], float), np.asarray(c["tpr" if kind == "roc" else "pro"], float)
+                if kind == "pro":
+                    x, y = _curve_to(x, y, fpr_limit)
+                auc = r.get(metric)
+                kw = style.point(r["method"], r.get("track", "unsupervised"))
+                ax.plot(x, y, lw=0.9, ms=3, markevery=max(1, len(x) // 5),
+                        label=f"{r['label']} ({auc:.3f})" if auc is not None and not pd.isna(auc) else r["label"], **kw)
+            if kind == "roc":
+                ax.plot([0, 1], [0, 1], color="0.7", lw=0.5, ls=":")
+            else:
+                ax.set_xlim(0, fpr_limit)
+            ax.set_ylim(0, 1.01)
+            ax.set_xlabel("false-positive rate" + (" (pixels)" if kind == "pro" else " (images)"))
             ax.set_ylabel(ylab)
-            ax.set_title(f"{category} ({'image ROC' if kind == 'roc' else 'pixel PRO'})")
-            ax.legend(frameon=False, fontsize=5)
+            ax.set_title(f"{dataset}/{category}: " + ("image ROC, legend: AUROC" if kind == "roc"
+                                                       else f"PRO to FPR {fpr_limit:g}, legend: AU-PRO"))
+            fig.legend(loc="outside lower center", ncol=2, frameon=False)
             written += _save(fig, out_dir, f"{kind}_{dataset}_{category}")
     return written
 
 
-def ratio_sweep_figure(ok: pd.DataFrame, colours: dict, out_dir: Path) -> list[Path]:
-    if "anomaly_ratio" not in ok or ok["anomaly_ratio"].isna().all():
+def imbalance_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
+    """Supervised image AUROC against the anomalous training images actually used (mean over
+    categories, std as error bars); settings that drew the same training anomalies in every
+    category are one point, labelled with all their ratios or k."""
+    sup = ok[ok["track"] == "supervised"] if "track" in ok else ok.iloc[0:0]
+    if sup.empty or "n_train_anomalous" not in sup or settings(sup).nunique() < 2:
         return []
-    sub = ok.dropna(subset=["anomaly_ratio"])
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 2.2))
-    for m, g in sub.groupby("method"):
-        t = g.groupby("anomaly_ratio")["image_auroc"].mean()
-        ax.plot(t.index, t.values, marker="o", ms=3, color=colours[m], label=m)
-    ax.set_xscale("log")
-    ax.set_xlabel("anomalous fraction moved into training")
-    ax.set_ylabel("image AUROC (mean)")
-    ax.legend(frameon=False)
-    return _save(fig, out_dir, "ratio_sweep")
+    sup = sup.assign(setting=settings(sup))
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 2.6), layout="constrained")
+    lows, highs = [], []
+    tags: dict[float, set[str]] = {}  # x → the settings drawn there, written once above the data
+    for method, g in sup.groupby("method"):
+        per_cat = g.groupby(["setting", "dataset", "category"]).agg(n=("n_train_anomalous", "mean"),
+                                                                    auroc=("image_auroc", "mean")).reset_index()
+        points: dict[tuple, dict[str, Any]] = {}
+        for setting, s in per_cat.groupby("setting"):
+            drawn = tuple(sorted(zip(s["dataset"], s["category"], s["n"])))  # what training got, per category
+            p = points.setdefault(drawn, {"settings": [], "n": s["n"].mean(), "auroc": s["auroc"]})
+            p["settings"].append(setting.split(", ", 1)[1].replace("ratio ", "r=") if ", " in setting else setting)
+        xs = sorted(points.values(), key=lambda p: p["n"])
+        x = [p["n"] for p in xs]
+        y = [p["auroc"].mean() for p in xs]
+        e = [p["auroc"].std() if len(p["auroc"]) > 1 else 0.0 for p in xs]
+        ax.errorbar(x, y, yerr=e, lw=0.9, ms=4, capsize=2, elinewidth=0.6, label=method,
+                    **style.point(method, "supervised"))
+        for p, xv in zip(xs, x):
+            tags.setdefault(round(float(xv), 6), set()).update(p["settings"])
+        lows += [a - b for a, b in zip(y, e)]
+        highs += [a + b for a, b in zip(y, e)]
+    lo, hi = min(lows), max(highs)
+    pad = max(0.0, 0.25 - (hi - lo)) / 2 + 0.02  # the axis spans at least 0.25 AUROC
+    ax.set_ylim(max(0.0, lo - pad), min(1.0, hi + pad) if hi + pad > lo - pad else lo + 0.25)
+    from matplotlib.transforms import blended_transform_factory
+
+    top = blended_transform_factory(ax.transData, ax.transAxes)
+    for xv, tag in sorted(tags.items()):
+        ax.text(xv, 1.01, "/".join(sorted(tag, key=lambda t: float(t.split("=")[-1]) if "=" in t else 0)),
+                transform=top, ha="center", va="bottom", fontsize=MIN_FONT_PT, color="0.35")
+    ax.set_xlabel("anomalous training images (mean over categories)")
+    ax.set_ylabel("image AUROC (mean ± std)")
+    fig.legend(loc="outside lower center", ncol=3, frameon=False)
+    return _save(fig, out_dir, "imbalance_sweep")
 
 
-def qualitative_figures(ok: pd.DataFrame, out_dir: Path, per_method: int = 4) -> list[Path]:
-    """Image | ground truth | overlay (score) for the best and worst anomalous samples."""
+def qualitative_figures(ok: pd.DataFrame, out_dir: Path, rows_max: int = 5) -> list[Path]:
+    """Per data set, category and track: rows are the same test images for every method
+    (chosen without looking at any method's scores), columns are the image, its ground truth
+    and one map per method; each method column has its own colour scale and colour bar, and
+    the ground truth is drawn as a contour on every map."""
     if "maps_path" not in ok:
         return []
     written = []
-    for method, sub in ok.dropna(subset=["maps_path"]).groupby("method"):
-        samples = []
-        for _, r in sub.iterrows():
+    ok = ok.dropna(subset=["maps_path"]).assign(label=_labels(ok.dropna(subset=["maps_path"])))
+    for (dataset, category, track), sub in ok.groupby(["dataset", "category", "track"]):
+        loaded = {}
+        for _, r in sub.sort_values("label").iterrows():
             path = Path(r["maps_path"])
-            if not path.is_file():
-                continue
-            with np.load(path) as z:
-                anom = np.nonzero(z["labels"] == 1)[0]
-                if len(anom) == 0:
-                    continue
-                order = anom[np.argsort(-z["scores"][anom])]
-                for tag, i in (("best", order[0]), ("worst", order[-1])):
-                    samples.append((f"{r['category']} {tag}", z["images"][i], z["masks"][i],
-                                    z["maps"][i].astype(np.float32), float(z["scores"][i])))
-        samples = samples[: 2 * per_method]
-        if not samples:
+            if path.is_file() and r["label"] not in loaded:
+                with np.load(path) as z:
+                    loaded[r["label"]] = {k: z[k] for k in z.files}
+        if not loaded:
             continue
-        fig, axes = plt.subplots(len(samples), 3, figsize=(COLUMN_WIDTH_IN, 1.1 * len(samples)), squeeze=False)
-        for row, (title, img, mask, amap, score) in zip(axes, samples):
-            rgb = np.transpose(img, (1, 2, 0))
-            row[0].imshow(rgb)
-            row[0].set_ylabel(title, fontsize=5)
-            row[1].imshow(mask, cmap="gray", vmin=0, vmax=1)
-            row[2].imshow(rgb)
-            row[2].imshow(amap, cmap="jet", alpha=0.5)
-            row[2].set_title(f"score {score:.3g}", fontsize=5, pad=1)
-            for a in row:
-                a.set_xticks([])
-                a.set_yticks([])
-        axes[0][0].set_title("image", fontsize=6)
-        axes[0][1].set_title("ground truth", fontsize=6)
-        written += _save(fig, out_dir, f"qualitative_{method}")
+        common = set.intersection(*(set(map(str, z["paths"])) for z in loaded.values()))
+        first = next(iter(loaded.values()))
+        chosen = _grid_images(first, common, rows_max)
+        if not chosen:
+            continue
+        written += _qualitative_grid(loaded, chosen, f"qualitative_{dataset}_{category}"
+                                     + ("" if track == "unsupervised" else f"_{track}"), out_dir)
+    return written
+
+
+def _grid_images(z: dict[str, np.ndarray], common: set[str], rows_max: int) -> list[str]:
+    """Paths of up to ``rows_max`` shared images: one anomalous image per defect type, then a
+    normal one."""
+    paths = [str(p) for p in z["paths"]]
+    defects = [str(d) for d in z["defect_types"]] if "defect_types" in z else ["anomalous"] * len(paths)
+    picked, seen = [], set()
+    for i in np.argsort(paths):
+        p = paths[i]
+        if p in common and z["labels"][i] == 1 and defects[i] not in seen:
+            seen.add(defects[i])
+            picked.append(p)
+    normals = [paths[i] for i in np.argsort(paths) if paths[i] in common and z["labels"][i] == 0]
+    return picked[: rows_max - 1] + normals[:1]
+
+
+def _qualitative_grid(loaded: dict[str, dict[str, np.ndarray]], chosen: list[str], name: str,
+                      out_dir: Path) -> list[Path]:
+    methods = list(loaded)
+    ref = max(loaded.values(), key=lambda z: z["images"].shape[-1])  # the sharpest stored image
+    ref_index = {str(p): i for i, p in enumerate(ref["paths"])}
+    ncols = 2 + len(methods)
+    cell = min(0.62, PAGE_WIDTH_IN / ncols)
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, cell * (len(chosen) + 0.15) + 1.0), layout="constrained")
+    grid = fig.add_gridspec(len(chosen) + 1, ncols, height_ratios=[1.0] * len(chosen) + [0.15])
+    extent = (0, 1, 1, 0)
+    for r, path in enumerate(chosen):
+        i = ref_index[path]
+        rgb = np.transpose(ref["images"][i], (1, 2, 0))
+        mask = ref["masks"][i].astype(float)
+        defect = str(ref["defect_types"][i]) if "defect_types" in ref else ("anomalous" if ref["labels"][i] else "good")
+        for c in range(ncols):
+            ax = fig.add_subplot(grid[r, c])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.spines[:].set_visible(False)
+            if c == 0:
+                ax.imshow(rgb, extent=extent)
+                ax.set_ylabel(defect, fontsize=MIN_FONT_PT)
+            elif c == 1:
+                ax.imshow(mask, cmap="gray", vmin=0, vmax=1, extent=extent)
+            else:
+                z = loaded[methods[c - 2]]
+                j = [str(p) for p in z["paths"]].index(path)
+                maps = z["maps"].astype(np.float32)
+                sel = [[str(p) for p in z["paths"]].index(q) for q in chosen]
+                vmin, vmax = float(maps[sel].min()), float(maps[sel].max())
+                im = ax.imshow(maps[j], cmap="inferno", vmin=vmin, vmax=vmax if vmax > vmin else vmin + 1e-6,
+                               extent=extent)
+                if mask.any():
+                    ax.contour(np.linspace(0, 1, mask.shape[1]), np.linspace(0, 1, mask.shape[0]), mask,
+                               levels=[0.5], colors="#56B4E9", linewidths=0.6)
+                if r == len(chosen) - 1:
+                    bar = fig.colorbar(im, cax=fig.add_subplot(grid[-1, c]), orientation="horizontal")
+                    digits = 2
+                    while f"{vmin:.{digits}g}" == f"{vmax:.{digits}g}" and digits < 8:
+                        digits += 1
+                    bar.set_ticks([vmin, vmax], labels=[f"{vmin:.{digits}g}", f"{vmax:.{digits}g}"])
+                    bar.ax.tick_params(labelsize=MIN_FONT_PT, length=1, rotation=30)
+            if r == 0:
+                title = ["image", "mask"][c] if c < 2 else methods[c - 2]
+                ax.set_title(title, fontsize=MIN_FONT_PT, rotation=35 if c >= 2 else 0,
+                             ha="left" if c >= 2 else "center", loc="left" if c >= 2 else "center")
+    return _save(fig, out_dir, name)
+
+
+def cd_figure(result: RankResult, spec: MetricSpec, setting: str, out_dir: Path) -> list[Path]:
+    """Demšar's critical-difference diagram: average ranks on one axis (1 = best, left), methods
+    joined by a bar when their ranks differ by less than the Nemenyi CD."""
+    ranks = result.avg_ranks.sort_values()
+    k = len(ranks)
+    half = (k + 1) // 2
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 1.3 + 0.17 * half), layout="constrained")
+    margin = (k - 1) * 0.85  # room for the names on both sides of the rank axis
+    ax.set_xlim(1 - margin, k + margin)
+    ax.set_ylim(-(half + 1.2), 1.4)
+    ax.axis("off")
+    ax.hlines(0, 1, k, color="k", lw=0.8)
+    for r in range(1, k + 1):
+        ax.vlines(r, 0, 0.15, color="k", lw=0.8)
+        ax.text(r, 0.3, str(r), ha="center", va="bottom", fontsize=MIN_FONT_PT)
+    for i, (name, rank) in enumerate(ranks.items()):
+        left = i < half
+        level = -(i + 1) if left else -(k - i)
+        end = 1 - 0.08 * (k - 1) if left else k + 0.08 * (k - 1)
+        ax.plot([rank, rank, end], [0, level, level], color="0.25", lw=0.6)
+        ax.text(end, level, f"{name} ({rank:.2f})" if left else f"({rank:.2f}) {name}",
+                ha="right" if left else "left", va="center", fontsize=MIN_FONT_PT)
+    for n, clique in enumerate(result.cliques()):
+        a, b = ranks[clique[0]], ranks[clique[-1]]
+        ax.hlines(-0.35 - 0.22 * n, a - 0.05, b + 0.05, color="#D55E00", lw=2)
+    ax.hlines(1.1, 1, 1 + result.cd, color="k", lw=1)
+    ax.text(1 + result.cd / 2, 1.15, f"CD = {result.cd:.2f}", ha="center", va="bottom", fontsize=MIN_FONT_PT)
+    fig.suptitle(f"{spec.title}, {setting}\nFriedman p = {result.p_value:.3g} over {result.n_blocks} cells; "
+                 f"Nemenyi α = {result.alpha:g}", fontsize=MIN_FONT_PT)
+    ax.set_clip_on(False)
+    return _save(fig, out_dir, f"cd_{spec.name}_{setting_slug(setting)}")
+
+
+#: what each figure shows, by name prefix: the HTML captions and docs/gallery.md
+CAPTIONS = {
+    "latency": "Inference latency at batch 1: median of single forward passes, whiskers span the IQR "
+               "(centred on the median); device, threads and the figures' source on the axis. Hatched bars: "
+               "supervised methods.",
+    "model_size": "Model size and memory on one log axis: inference parameters (millions), ONNX file size and "
+                  "peak forward / backward memory of one training step (MiB); n/a marks a figure that could "
+                  "not be measured.",
+    "pareto": "Image AUROC (mean over categories, error bars: std over categories) against latency and against "
+              "inference parameters; the dashed step line is the Pareto front (no method is both cheaper and "
+              "better). Filled markers: supervised, open: unsupervised.",
+    "heatmap": "Method × category with the mean over categories in the last column; every cell prints its "
+               "value, and an arrow on the colour bar means values below its lower end.",
+    "roc": "Image-level ROC curves of one category; the legend gives each method's image AUROC.",
+    "pro": "Per-region-overlap curves of one category up to the FPR limit of AU-PRO (0.3); the legend gives "
+           "each method's AU-PRO@0.3 (normalised by 0.3).",
+    "imbalance_sweep": "Supervised image AUROC against the number of anomalous training images actually used "
+                       "(mean over categories, std as error bars); settings that drew the same training images "
+                       "are one point, labelled with all their ratios.",
+    "qualitative": "The same test images (one per defect type, and a normal one; chosen without looking at any "
+                   "score) for every method: each method's maps share one colour scale, shown by the bar below "
+                   "its column; the blue contour is the ground truth.",
+    "cd": "Critical-difference diagram (Demšar 2006): average rank over the data set × category cells (1 = "
+          "best); methods joined by a bar do not differ significantly (Friedman test, Nemenyi post-hoc, "
+          "α = 0.05); CD is the critical difference.",
+}
+
+
+def figure_caption(stem: str) -> str:
+    """The caption of a figure file (by its name), for the HTML and the gallery."""
+    for prefix in sorted(CAPTIONS, key=len, reverse=True):
+        if stem == prefix or stem.startswith(prefix + "_"):
+            return CAPTIONS[prefix]
+    return ""
+
+
+#: metrics ranked in critical-difference diagrams
+CD_METRICS = ("image_auroc", "pixel_auroc")
+
+
+def cd_figures(ok: pd.DataFrame, out_dir: Path) -> list[Path]:
+    written = []
+    for spec in registry.metrics():
+        if spec.name not in CD_METRICS:
+            continue
+        for setting, blocks in rank_blocks(ok, spec).items():
+            written += cd_figure(critical_difference(blocks, spec.higher_is_better), spec, setting, out_dir)
     return written
 
 
@@ -250,14 +551,17 @@ def write_figures(df: pd.DataFrame, out_dir: Path) -> list[Path]:
     ok = ok_rows(df)
     if ok.empty:
         return []
-    colours = method_colours(list(ok["method"].unique()))
+    if "track" not in ok:
+        ok = ok.assign(track="unsupervised")
+    style = Style(list(ok["method"].unique()))
     written: list[Path] = []
-    written += latency_figure(ok, colours, out_dir)
-    written += memory_figure(ok, colours, out_dir)
-    written += pareto_figure(ok, colours, out_dir)
+    written += latency_figure(ok, style, out_dir)
+    written += model_size_figure(ok, out_dir)
+    written += pareto_figure(ok, style, out_dir)
     for spec in registry.metrics():  # one heatmap per registered metric, a plugin's included
         written += heatmap_figure(ok, out_dir, spec)
-    written += curve_figures(ok, colours, out_dir)
-    written += ratio_sweep_figure(ok, colours, out_dir)
+    written += curve_figures(ok, style, out_dir)
+    written += imbalance_figure(ok, style, out_dir)
     written += qualitative_figures(ok, out_dir)
+    written += cd_figures(ok, out_dir)
     return written

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from .detail_tables import CI_METRICS, PER_DEFECT_METRICS, ci_caption, ci_display, ci_table, per_defect_table
+from .figures import figure_caption
+from .ranks import critical_difference, rank_blocks
 from .tables import (cost_display, cost_table, costs_caption, failures_table, method_notes, metric_caption,
-                     metric_names, metric_specs, metric_table, metric_title, missing_notes, resolution_groups,
-                     resolution_notes, summary_table)
+                     metric_names, metric_specs, metric_table, metric_title, missing_notes, ok_rows,
+                     resolution_notes, settings, summary_table, table_groups)
 
 PROVENANCE = ["adbench_version", "torch_version", "torch_build", "python_version", "git_sha", "host", "device",
               "cpu_model", "gpu_name", "torch_threads", "profile", "seed", "track"]
@@ -26,7 +29,7 @@ table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}th,td{border-b
 padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}.best{font-weight:bold}
 figure{display:inline-block;margin:0 1em 1em 0;vertical-align:top}figure img{max-width:520px}
 figcaption{font-size:12px;color:#555}.err{color:#a00;font-family:monospace;font-size:12px;text-align:left}
-.note{font-size:12px;color:#555}"""
+.note{font-size:12px;color:#555}nav ol{columns:2;font-size:14px}h2{border-top:1px solid #ccc;padding-top:.4em}"""
 
 SCRIPT = """window.addEventListener('load',()=>{const imgs=[...document.images];
 document.body.dataset.imagesTotal=imgs.length;
@@ -51,63 +54,147 @@ def _table_html(table: pd.DataFrame, bold_best: bool = True, digits: int = 3, ax
     return styler.to_html()
 
 
+class _Page:
+    """Sections with anchors, collected for the table of contents."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.toc: list[tuple[str, str]] = []
+
+    def section(self, title: str, level: int = 2) -> None:
+        anchor = f"s{len(self.toc) + 1}"
+        if level == 2:
+            self.toc.append((anchor, title))
+        self.parts.append(f"<h{level} id='{anchor}'>{html.escape(title)}</h{level}>")
+
+    def note(self, text: str) -> None:
+        self.parts.append(f"<p class='note'>{html.escape(text)}</p>")
+
+    def add(self, raw: str) -> None:
+        self.parts.append(raw)
+
+
+def _summary_by_setting(df: pd.DataFrame, page: _Page) -> None:
+    """The summary, one table per training setting, so "best" is bolded only within a track."""
+    ok = ok_rows(df)
+    lower = tuple(spec.name for spec in metric_specs() if not spec.higher_is_better)
+    found = sorted(set(settings(ok))) if len(ok) else []
+    for setting in found:
+        rows = df[settings(df) == setting] if len(found) > 1 else df
+        summary = summary_table(rows)
+        if summary.empty:
+            continue
+        metric_cols = [c for c in metric_names() if c in summary.columns]
+        if len(found) > 1:
+            page.add(f"<h3>{html.escape(setting)}</h3>")
+        page.add(_table_html(summary[metric_cols], axis=0, lower_is_better=lower))
+
+
 def write_html(df: pd.DataFrame, figures: list[Path], out_dir: Path) -> Path:
+    """``index.html``: provenance, metric definitions, summary per setting, every metric table,
+    confidence intervals, per-defect tables, rankings, costs, captioned figures (each linked to
+    its PDF) and failures, with a table of contents."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>adbench report</title>"
-             f"<style>{CSS}</style></head><body><h1>adbench report</h1>",
-             f"<p class='note'>Built {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC} from "
-             f"{len(df)} result rows.</p>"]
-    parts.append("<h2>Provenance</h2><table>")
+    page = _Page()
+    page.section("Provenance")
+    page.note(f"Built {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC} from {len(df)} result rows.")
+    page.add("<table>")
     for key in PROVENANCE:
         if key in df:
             values = ", ".join(sorted({str(v) for v in df[key].dropna()}))
-            parts.append(f"<tr><td>{key}</td><td>{html.escape(values)}</td></tr>")
+            page.add(f"<tr><td>{key}</td><td>{html.escape(values)}</td></tr>")
     if "plugin_distribution" in df:
         plugins = sorted({f"{m}: {d} {v}" for m, d, v in zip(df["method"], df["plugin_distribution"],
                                                                df.get("plugin_version", [""] * len(df)))})
-        parts.append(f"<tr><td>methods</td><td>{html.escape('; '.join(plugins))}</td></tr>")
-    parts.append("</table>")
-    summary = summary_table(df)
-    metric_cols = [c for c in metric_names() if c in summary.columns]
-    lower = tuple(spec.name for spec in metric_specs() if not spec.higher_is_better)
-    parts += ["<h2>Summary</h2>", _table_html(summary[metric_cols], axis=0, lower_is_better=lower)]
-    parts += [f"<p class='note'>{html.escape(note)}</p>" for note in resolution_notes(df)]
-    if "seeds" in summary and (summary["seeds"] > 1).any():
-        parts.append("<p class='note'>Mean over categories, then over seeds; std over seeds in the tables' "
-                     "seeds.csv.</p>")
+        page.add(f"<tr><td>methods</td><td>{html.escape('; '.join(plugins))}</td></tr>")
+    page.add("</table>")
+
+    page.section("Metric definitions")
+    page.add("<ul>" + "".join(f"<li>{html.escape(metric_caption(spec))}</li>" for spec in metric_specs()) + "</ul>")
+    for note in resolution_notes(df):
+        page.note(note)
+
+    page.section("Summary")
+    _summary_by_setting(df, page)
+    page.note("Mean over categories (then over seeds where several were run); the best value of each metric "
+              "is bold within each training setting only.")
+
     for spec in metric_specs():
-        for resolution, rows in resolution_groups(df, spec):
+        for _name, resolution, setting, rows in table_groups(df, spec):
             table = metric_table(rows, spec.name)
             if table.empty:
                 continue
-            parts += [f"<h2>{html.escape(metric_title(spec, resolution))}</h2>",
-                      _table_html(table, minimize=not spec.higher_is_better)]
-            notes = [metric_caption(spec, resolution), *method_notes(rows, spec.name), *missing_notes(rows, table)]
-            parts += [f"<p class='note'>{html.escape(n)}</p>" for n in notes]
+            page.section(metric_title(spec, resolution) + (f", {setting}" if setting else ""))
+            page.add(_table_html(table, minimize=not spec.higher_is_better))
+            for n in [metric_caption(spec, resolution), *method_notes(rows, spec.name), *missing_notes(rows, table)]:
+                page.note(n)
+
+    ci = ci_table(df)
+    if not ci.empty:
+        page.section("Confidence intervals")
+        for metric, title in CI_METRICS.items():
+            t = ci_display(ci, metric)
+            if not t.empty:
+                page.add(f"<h3>{html.escape(title)}: value [95 % interval]</h3>")
+                page.add(_table_html(t, bold_best=False))
+        page.note(ci_caption(df))
+
+    tables = [(title, per_defect_table(df, metric)) for metric, title in PER_DEFECT_METRICS.items()]
+    if any(not t.empty for _, t in tables):
+        page.section("Per defect type")
+        for title, t in tables:
+            if not t.empty:
+                page.add(f"<h3>{html.escape(title)}</h3>")
+                page.add(_table_html(t))
+        page.note("Each defect type's test images against all normal test images of the category; best per row "
+                  "in bold (a row can mix tracks only when the run did: the column names the setting).")
+
+    ranked = [(spec, setting, critical_difference(blocks, spec.higher_is_better))
+              for spec in metric_specs() if spec.name in ("image_auroc", "pixel_auroc")
+              for setting, blocks in rank_blocks(df, spec).items()]
+    if ranked:
+        page.section("Rankings")
+        for spec, setting, res in ranked:
+            t = res.avg_ranks.sort_values().rename("average rank").to_frame()
+            page.add(f"<h3>{html.escape(spec.title)}, {html.escape(setting)}</h3>")
+            page.add(_table_html(t, bold_best=False, digits=2))
+            page.note(f"Friedman χ² = {res.statistic:.3f}, p = {res.p_value:.3g} over {res.n_blocks} data set × "
+                      f"category cells; Nemenyi critical difference at α = {res.alpha:g}: {res.cd:.3f} (ranks "
+                      f"closer than this are not significantly different).")
+
     costs = cost_table(df)
     if not costs.empty:
         shown, notes = cost_display(costs)
-        parts += ["<h2>Costs</h2>", _table_html(shown.set_index(["method", "device"]), bold_best=False),
-                  f"<p class='note'>{html.escape(costs_caption(df))}</p>"]
-        parts += [f"<p class='note'>{html.escape(n)}</p>" for n in notes]
+        page.section("Costs")
+        page.add(_table_html(shown.set_index(["method", "device"]), bold_best=False))
+        page.note(costs_caption(df))
+        for n in notes:
+            page.note(n)
+
     pngs = [p for p in figures if p.suffix == ".png"]
     if pngs:
-        parts.append("<h2>Figures</h2>")
+        page.section("Figures")
         for p in pngs:
             data = base64.b64encode(p.read_bytes()).decode()
-            parts.append(f"<figure><img alt='{p.stem}' src='data:image/png;base64,{data}'>"
-                         f"<figcaption>{p.stem} (<a href='figures/{p.stem}.pdf'>PDF</a>)</figcaption></figure>")
+            page.add(f"<figure><img alt='{p.stem}' src='data:image/png;base64,{data}'>"
+                     f"<figcaption><b>{html.escape(p.stem)}</b> (<a href='figures/{p.stem}.pdf'>PDF</a>). "
+                     f"{html.escape(figure_caption(p.stem))}</figcaption></figure>")
+
     fails = failures_table(df)
-    parts.append(f"<h2>Failures ({len(fails)})</h2>")
+    page.section(f"Failures ({len(fails)})")
     if fails.empty:
-        parts.append("<p>none</p>")
+        page.add("<p>none</p>")
     else:
-        parts.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in fails.columns) + "</tr>")
+        page.add("<table><tr>" + "".join(f"<th>{c}</th>" for c in fails.columns) + "</tr>")
         for _, r in fails.iterrows():
-            parts.append("<tr>" + "".join(f"<td class='{'err' if c == 'error' else ''}'>{html.escape(str(v))}</td>"
-                                          for c, v in r.items()) + "</tr>")
-        parts.append("</table>")
-    parts.append(f"<script>{SCRIPT}</script></body></html>")
+            page.add("<tr>" + "".join(f"<td class='{'err' if c == 'error' else ''}'>{html.escape(str(v))}</td>"
+                                      for c, v in r.items()) + "</tr>")
+        page.add("</table>")
+    toc = "<nav><h2>Contents</h2><ol>" + "".join(f"<li><a href='#{a}'>{html.escape(t)}</a></li>"
+                                                 for a, t in page.toc) + "</ol></nav>"
+    doc = [f"<!doctype html><html><head><meta charset='utf-8'><title>adbench report</title>"
+           f"<style>{CSS}</style></head><body><h1>adbench report</h1>", toc, *page.parts,
+           f"<script>{SCRIPT}</script></body></html>"]
     path = out_dir / "index.html"
-    path.write_text("\n".join(parts))
+    path.write_text("\n".join(doc))
     return path

@@ -10,7 +10,7 @@ import pandas as pd
 from .. import registry
 from ..costs.fields import COST_COLUMNS, COST_ERRORS
 from ..metrics.spec import MetricSpec
-
+from .latex import LatexTable, latex_text, render
 
 
 def metric_specs() -> list[MetricSpec]:
@@ -52,12 +52,48 @@ def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
     return ok if "seed" in ok else ok.assign(seed=0)
 
 
+def settings(df: pd.DataFrame) -> pd.Series:
+    """Each row's training setting: its track and, on the supervised track, how many anomalies
+    went into training ("supervised, k=5", "supervised, ratio 0.05"). Rows of different
+    settings are never averaged together, and no table mixes them when a run has several."""
+    k = df["k_anomalies"] if "k_anomalies" in df else pd.Series(None, index=df.index, dtype=object)
+    r = df["anomaly_ratio"] if "anomaly_ratio" in df else pd.Series(None, index=df.index, dtype=object)
+
+    def one(track: object, k: object, r: object) -> str:
+        track = str(track) if isinstance(track, str) else "unsupervised"
+        if track != "supervised":
+            return track
+        if r is not None and not pd.isna(r):
+            return f"supervised, ratio {float(r):g}"
+        if k is not None and not pd.isna(k):
+            return f"supervised, k={int(k)}"
+        return "supervised"
+
+    track = df["track"] if "track" in df else pd.Series("unsupervised", index=df.index)
+    return pd.Series([one(t, a, b) for t, a, b in zip(track, k, r)], index=df.index, dtype=object)
+
+
+def setting_slug(setting: str) -> str:
+    """A setting as a file-name part: ``supervised-k5``, ``supervised-ratio0.05``."""
+    return setting.replace(", k=", "-k").replace(", ratio ", "-ratio").replace(" ", "")
+
+
+def _short_setting(setting: str, detailed: bool) -> str:
+    short = setting[:3]
+    if detailed and "," in setting:
+        short += " " + setting.split(", ", 1)[1].replace("ratio ", "r=")
+    return short
+
+
 def _column(df: pd.DataFrame) -> pd.Series:
-    """Method label; the track is added when one run mixes tracks, and the evaluation
-    resolution when rows scored at different resolutions meet (they are never averaged)."""
+    """Method label; the setting is added when one run mixes settings (track, and the amount
+    of supervision when several supervised settings meet, so ratios are never averaged), and
+    the evaluation resolution when rows scored at different resolutions meet."""
     label = df["method"]
-    if df["track"].nunique() > 1:
-        label = label + " (" + df["track"].str[:3] + ")"
+    setting = settings(df)
+    if setting.nunique() > 1:
+        detailed = setting[setting.str.startswith("supervised")].nunique() > 1
+        label = label + " (" + setting.map(lambda v: _short_setting(v, detailed)) + ")"
     res = eval_resolutions(df)
     if res.dropna().nunique() > 1:
         label = label + res.map(lambda r: f" @{r}" if isinstance(r, str) else "")
@@ -97,6 +133,23 @@ def resolution_groups(df: pd.DataFrame, spec: MetricSpec) -> list[tuple[str | No
     if len(found) <= 1:
         return [(found[0] if found else None, df)]
     return [(r, df[(res == r) | res.isna()]) for r in found]
+
+
+def table_groups(df: pd.DataFrame, spec: MetricSpec) -> list[tuple[str, str | None, str | None, pd.DataFrame]]:
+    """``(file name, resolution, setting, rows)`` per table of one metric: split by evaluation
+    resolution (pixel metrics) and, when the rows hold several, by training setting."""
+    out = []
+    res_groups = resolution_groups(df, spec)
+    for resolution, rows in res_groups:
+        name = spec.name if len(res_groups) == 1 else f"{spec.name}-{resolution}"
+        setting = settings(rows) if len(rows) else pd.Series(dtype=object)
+        found = sorted(set(setting))
+        if len(found) <= 1:
+            out.append((name, resolution, found[0] if found else None, rows))
+            continue
+        for value in found:
+            out.append((f"{name}-{setting_slug(value)}", resolution, value, rows[setting == value]))
+    return out
 
 
 def _seed_values(df: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -309,50 +362,60 @@ def costs_caption(df: pd.DataFrame) -> str:
             f"training-only parts). fvcore counts one multiply-add as one flop (GMACs).")
 
 
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+def _tex_label(name: str) -> str:
+    return "tab:" + "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in name)
 
 
-def latex_text(text: str) -> str:
-    """Plain text made safe inside LaTeX (names and definitions in captions)."""
-    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
+def metric_latex(stats: dict[str, pd.DataFrame], spec: MetricSpec, caption: str, name: str,
+                 transpose: bool = False) -> str:
+    """One metric at one resolution and setting as a paper table: methods as rows, the
+    categories and their mean as columns (``transpose``: categories as rows); the best value
+    of each category in bold; cells "mean ± std" where seeds were repeated."""
+    mean, std, n = stats["mean"], stats["std"], stats["n"]
+    several = bool((n.fillna(0) > 1).to_numpy().any())
+    datasets = sorted({str(r).split("/", 1)[0] for r in mean.index})
+    label = (lambda r: str(r).split("/", 1)[1]) if len(datasets) == 1 else str
+    text = with_spread(mean, std, n) if several else mean.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")
+    best_value = mean.max(axis=1) if spec.higher_is_better else mean.min(axis=1)
+    best = mean.eq(best_value, axis=0) & mean.notna()
+    if not transpose:  # methods as rows
+        header = ["method"] + [label(r) for r in mean.index]
+        rows = [[str(m)] + [text.at[r, m] for r in mean.index] for m in mean.columns]
+        bold = [[False] + [bool(best.at[r, m]) for r in mean.index] for m in mean.columns]
+        where = (f"Rows: methods; columns: the categories of {', '.join(datasets)} and their mean. "
+                 "Best value per category in bold.")
+    else:
+        header = ["category"] + [str(m) for m in mean.columns]
+        rows = [[label(r)] + [text.at[r, m] for m in mean.columns] for r in mean.index]
+        bold = [[False] + [bool(best.at[r, m]) for m in mean.columns] for r in mean.index]
+        where = (f"Rows: the categories of {', '.join(datasets)} and their mean; columns: methods. "
+                 "Best value per category in bold.")
+    spread = (" Mean $\\pm$ std over seeds; a mean averages the categories seed by seed." if several
+              else " One seed per cell.")
+    table = LatexTable(header, rows, bold, caption=latex_text(caption + " " + where) + spread,
+                       label=_tex_label(name), key_title="Categories", abbreviate=not transpose)
+    return render(table)
 
 
-def to_latex(table: pd.DataFrame, caption: str, digits: int = 3, shown: pd.DataFrame | None = None,
-             higher_is_better: bool = True) -> str:
-    """booktabs table; the best value in each row is bold. ``shown`` are the cells as text
-    (e.g. "mean ± std") when they are not the numbers themselves."""
-    best = (table.apply(lambda r: r == (r.max() if higher_is_better else r.min()), axis=1)
-            if not table.empty else table)
-    body = table if shown is None else shown.apply(lambda c: c.str.replace(" ± ", r" $\pm$ ", regex=False))
-    body = body.copy()
-    body.columns = [latex_text(str(c)) for c in body.columns]  # method names such as pyramidal_ae
-    body.index = pd.Index([latex_text(str(i)) for i in body.index], name=table.index.name)
-    if not table.empty:
-        best = best.set_axis(body.columns, axis=1).set_axis(body.index, axis=0)
-    styler = body.style.format(precision=digits, na_rep="--")
-    styler = styler.apply(lambda _: np.where(best, "font-weight: bold", ""), axis=None)
-    return styler.to_latex(hrules=True, caption=caption, convert_css=True,
-                           position_float="centering")
+def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...] = ("csv", "md"),
+                        transpose: bool = False) -> list[Path]:
+    """One file per metric, table group (:func:`table_groups`) and format under ``out_dir``;
+    returns what was written. With several seeds the Markdown and LaTeX cells read
+    "mean ± std" and ``seeds.csv`` holds mean, std and n of every metric and cell."""
+    from .detail_tables import write_detail_tables
 
-
-def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...] = ("csv", "md")) -> list[Path]:
-    """One file per metric and format under ``out_dir``; returns what was written. With
-    several seeds the Markdown and LaTeX cells read "mean ± std" and ``seeds.csv`` holds
-    mean, std and n of every metric and cell."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for spec in metric_specs():
-        groups = resolution_groups(df, spec)
-        for resolution, rows in groups:
-            name = spec.name if len(groups) == 1 else f"{spec.name}-{resolution}"
-            written += _write_metric_table(rows, spec, resolution, name, out_dir, formats)
+        for name, resolution, setting, rows in table_groups(df, spec):
+            written += _write_metric_table(rows, spec, resolution, setting, name, out_dir, formats, transpose)
     written += _write_summary_tables(df, out_dir, formats)
     seeds = seed_summary(df)
     if "csv" in formats and not seeds.empty and (seeds["n"] > 1).any():
         written.append(out_dir / "seeds.csv")
         seeds.to_csv(written[-1], index=False)
     written += _write_cost_tables(df, out_dir, formats)
+    written += write_detail_tables(df, out_dir, formats)
     fails = failures_table(df)
     if not fails.empty:
         written.append(out_dir / "failures.md")
@@ -360,10 +423,10 @@ def write_metric_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...
     return written
 
 
-def _write_metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | None, name: str, out_dir: Path,
-                        formats: tuple[str, ...]) -> list[Path]:
-    """``<name>.csv/.md/.tex`` of one metric (at one evaluation resolution)."""
-    metric, title = spec.name, metric_title(spec, resolution)
+def _write_metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | None, setting: str | None, name: str,
+                        out_dir: Path, formats: tuple[str, ...], transpose: bool) -> list[Path]:
+    """``<name>.csv/.md/.tex`` of one metric (at one evaluation resolution, in one setting)."""
+    metric, title = spec.name, metric_title(spec, resolution) + (f", {setting}" if setting else "")
     written: list[Path] = []
     stats = metric_stats(df, metric)
     if not stats:
@@ -371,7 +434,7 @@ def _write_metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | No
     table = stats["mean"]
     several = bool((stats["n"].fillna(0) > 1).to_numpy().any())
     shown = with_spread(stats["mean"], stats["std"], stats["n"]) if several else None
-    caption = metric_caption(spec, resolution)
+    caption = metric_caption(spec, resolution) + (f" Setting: {setting}." if setting else "")
     if "csv" in formats:
         written.append(out_dir / f"{name}.csv")
         table.to_csv(written[-1], float_format="%.6f")
@@ -389,8 +452,8 @@ def _write_metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | No
         written[-1].write_text(f"## {title}\n\n{md}\n\n{body}\n")
     if "tex" in formats:
         written.append(out_dir / f"{name}.tex")
-        tex_caption = latex_text(caption) + (" Mean $\\pm$ std over seeds." if several else "")
-        written[-1].write_text(to_latex(table, tex_caption, shown=shown, higher_is_better=spec.higher_is_better))
+        notes = " ".join(method_notes(df, metric))
+        written[-1].write_text(metric_latex(stats, spec, caption + (f" {notes}" if notes else ""), name, transpose))
     return written
 
 
@@ -417,12 +480,10 @@ def _write_summary_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, .
                                + "\n\n" + "".join(f"- {n}\n" for n in notes))
     if "tex" in formats:
         written.append(out_dir / "summary.tex")
-        body = shown[[spec.name for spec in specs]].rename(columns={spec.name: spec.title for spec in specs})
-        body = body.apply(lambda c: c.str.replace(" ± ", r" $\pm$ ", regex=False))
-        body.index = [latex_text(str(i)) for i in body.index]
-        body.columns = [latex_text(str(c)) for c in body.columns]
+        header = ["method"] + [spec.title for spec in specs]
+        rows = [[str(m)] + [str(shown.at[m, spec.name]) for spec in specs] for m in shown.index]
         caption = latex_text(" ".join([how] + [metric_caption(spec) for spec in specs]))
-        written[-1].write_text(body.style.to_latex(hrules=True, caption=caption, position_float="centering"))
+        written[-1].write_text(render(LatexTable(header, rows, caption=caption, label="tab:summary")))
     return written
 
 
@@ -433,6 +494,14 @@ def _bold_shown(table: pd.DataFrame, shown: pd.DataFrame, higher_is_better: bool
     for c in table.columns:
         out[c] = [f"**{s}**" if v == b else s for s, v, b in zip(shown[c], table[c], best)]
     return out.to_markdown(colalign=["left"] + ["right"] * len(out.columns), disable_numparse=True)
+
+
+#: the cost tables' column titles, shortened for LaTeX (the caption defines each figure)
+COST_TEX_COLUMNS = {COST_COLUMNS["params_inference"]: "params (M)", COST_COLUMNS["params_total"]: "total (M)",
+                    COST_COLUMNS["gmacs"]: "GMACs", COST_COLUMNS["latency_ms"]: "ms", COST_COLUMNS["latency_iqr_ms"]:
+                    "IQR ms", COST_COLUMNS["forward_mb"]: "fwd MiB", COST_COLUMNS["backward_mb"]: "bwd MiB",
+                    COST_COLUMNS["memory_batch"]: "batch", COST_COLUMNS["model_size_mb"]: "model MiB",
+                    COST_COLUMNS["onnx_size_mb"]: "ONNX MiB"}
 
 
 def _write_cost_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
@@ -453,8 +522,14 @@ def _write_cost_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]
     if "tex" in formats:
         written.append(out_dir / "costs.tex")
         tex_caption = caption + "".join(f" {n}" for n in notes if not n.startswith("n/a"))
-        body = shown.map(lambda v: latex_text(str(v)))
-        body.columns = [latex_text(str(c)) for c in body.columns]
-        written[-1].write_text(body.style.hide(axis="index").to_latex(
-            hrules=True, caption=latex_text(tex_caption), position_float="centering"))
+        devices = sorted(set(shown["device"]))
+        body = shown.drop(columns=["device"]) if len(devices) == 1 else shown
+        if len(devices) == 1:
+            tex_caption += f" Device: {devices[0]}."
+        tex_caption += (" Columns: params = inference parameters, total = all parameters, ms / IQR ms = latency "
+                        "median / IQR, fwd / bwd MiB = peak memory of the forward / backward pass at the "
+                        "memory batch, model / ONNX MiB = weights in PyTorch / the ONNX file.")
+        header = [COST_TEX_COLUMNS.get(str(c), str(c)) for c in body.columns]
+        rows = [[str(v) for v in r] for r in body.itertuples(index=False)]
+        written[-1].write_text(render(LatexTable(header, rows, caption=latex_text(tex_caption), label="tab:costs")))
     return written
