@@ -148,8 +148,8 @@ def latency_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
     threads = sorted({int(v) for v in ok.get("costs_torch_threads", pd.Series(dtype=float)).dropna()})
     source = "adbench profile" if ok.get("costs_source", pd.Series(dtype=object)).astype(str).str.startswith(
         "adbench profile").any() else "run rows"
-    ax.set_xlabel(f"latency at batch 1 (ms; median, IQR whiskers)\n{device}, "
-                  f"{'/'.join(map(str, threads)) or '?'} thread(s), from {source}")
+    ax.set_xlabel(f"latency at batch 1 (ms): median, IQR whiskers\n{device}, "
+                  f"{'/'.join(map(str, threads)) or '?'} thread(s), {source}")
     return _save(fig, out_dir, "latency")
 
 
