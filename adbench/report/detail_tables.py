@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .tables import _column, ok_rows, setting_slug, settings, to_markdown
+from .tables import _column, ok_rows, setting_groups, setting_slug, settings, to_markdown
 
 #: the per-defect values a row carries, and their titles
 PER_DEFECT_METRICS = {"image_auroc": "Image AUROC", "pixel_auroc": "Pixel AUROC"}
@@ -85,10 +85,9 @@ def ci_caption(df: pd.DataFrame) -> str:
 def write_detail_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
     """``per_defect_<metric>[-<setting>].csv/.md`` and ``ci.csv`` / ``ci.md``."""
     written: list[Path] = []
-    ok = ok_rows(df)
-    found = sorted(set(settings(ok))) if len(ok) else []
-    groups = [(None, df)] if len(found) <= 1 else [(v, df[settings(df) == v]) for v in found]
+    groups = setting_groups(df)
     for setting, rows in groups:
+        setting = setting if len(groups) > 1 else None  # one setting: the plain file names
         for metric, title in PER_DEFECT_METRICS.items():
             t = per_defect_table(rows, metric)
             if t.empty:

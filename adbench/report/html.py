@@ -18,8 +18,8 @@ from .detail_tables import CI_METRICS, PER_DEFECT_METRICS, ci_caption, ci_displa
 from .figures import figure_caption
 from .ranks import critical_difference, rank_blocks
 from .tables import (cost_display, cost_table, costs_caption, failures_table, method_notes, metric_caption,
-                     metric_names, metric_specs, metric_table, metric_title, missing_notes, ok_rows,
-                     resolution_notes, settings, summary_table, table_groups)
+                     metric_names, metric_specs, metric_table, metric_title, missing_notes,
+                     resolution_notes, setting_groups, summary_table, table_groups)
 
 PROVENANCE = ["adbench_version", "torch_version", "torch_build", "python_version", "git_sha", "host", "device",
               "cpu_model", "gpu_name", "torch_threads", "profile", "seed", "track"]
@@ -76,16 +76,14 @@ class _Page:
 
 def _summary_by_setting(df: pd.DataFrame, page: _Page) -> None:
     """The summary, one table per training setting, so "best" is bolded only within a track."""
-    ok = ok_rows(df)
     lower = tuple(spec.name for spec in metric_specs() if not spec.higher_is_better)
-    found = sorted(set(settings(ok))) if len(ok) else []
-    for setting in found:
-        rows = df[settings(df) == setting] if len(found) > 1 else df
+    groups = setting_groups(df)
+    for setting, rows in groups:
         summary = summary_table(rows)
         if summary.empty:
             continue
         metric_cols = [c for c in metric_names() if c in summary.columns]
-        if len(found) > 1:
+        if len(groups) > 1:
             page.add(f"<h3>{html.escape(setting)}</h3>")
         page.add(_table_html(summary[metric_cols], axis=0, lower_is_better=lower))
 

@@ -142,14 +142,20 @@ def table_groups(df: pd.DataFrame, spec: MetricSpec) -> list[tuple[str, str | No
     res_groups = resolution_groups(df, spec)
     for resolution, rows in res_groups:
         name = spec.name if len(res_groups) == 1 else f"{spec.name}-{resolution}"
-        setting = settings(rows) if len(rows) else pd.Series(dtype=object)
-        found = sorted(set(setting))
-        if len(found) <= 1:
-            out.append((name, resolution, found[0] if found else None, rows))
-            continue
-        for value in found:
-            out.append((f"{name}-{setting_slug(value)}", resolution, value, rows[setting == value]))
+        groups = setting_groups(rows)
+        for value, part in groups:
+            out.append((f"{name}-{setting_slug(value)}" if len(groups) > 1 else name, resolution, value, part))
     return out
+
+
+def setting_groups(df: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
+    """``(setting, rows)`` per training setting found in ``df``, sorted; one group holding
+    every row when there is at most one (its setting, or None for no rows)."""
+    setting = settings(df) if len(df) else pd.Series(dtype=object)
+    found = sorted(set(setting))
+    if len(found) <= 1:
+        return [(found[0] if found else None, df)]
+    return [(value, df[setting == value]) for value in found]
 
 
 def _seed_values(df: pd.DataFrame, metric: str) -> pd.DataFrame:
