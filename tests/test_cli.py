@@ -96,7 +96,7 @@ def test_interrupted_run_resumes_without_losing_rows(tmp_path: Path, test_plugin
 def test_report_command_rebuilds_tables(tmp_path: Path):
     out = tmp_path / "run"
     assert run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "plate"]).returncode == 0
-    res = run_cli(["report", str(out), "--out", str(tmp_path / "rep")])
+    res = run_cli(["report", str(out), "--out", str(tmp_path / "rep"), "--format", "md,tex"])
     assert res.returncode == 0, res.stderr
     md = (tmp_path / "rep" / "image_auroc.md").read_text()
     assert "convae" in md and "synthetic/plate" in md

@@ -102,7 +102,7 @@ def test_shards_partition_the_cells_and_merge_in_report(tmp_path: Path, test_plu
         assert res.returncode == 0, res.stderr
     ka, kb = set(_rows(a)), set(_rows(b))
     assert len(ka) == 2 and len(kb) == 2 and not ka & kb
-    res = run_cli(["report", str(a), str(b), "--out", str(tmp_path / "merged")], site=test_plugin_site, env=ENV)
+    res = run_cli(["report", str(a), str(b), "--out", str(tmp_path / "merged"), "--format", "csv"], site=test_plugin_site, env=ENV)
     assert res.returncode == 0, res.stderr
     table = (tmp_path / "merged" / "image_auroc.csv").read_text()
     assert all(f"synthetic/{c}" in table for c in ("weave", "grain", "disc", "plate"))

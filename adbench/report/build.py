@@ -14,11 +14,11 @@ from ..results.store import load_rows
 
 def write_figures_and_html(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
     """Figures (PDF + PNG) under ``out_dir/figures`` and, with format ``html``, ``index.html``."""
+    if not {"png", "pdf", "html", "fig"} & set(formats):
+        return []  # before the imports: matplotlib alone takes a second to load
     from .figures import write_figures
     from .html import write_html
 
-    if not {"png", "pdf", "html", "fig"} & set(formats):
-        return []
     written = write_figures(df, out_dir / "figures")
     if "html" in formats:
         written.append(write_html(df, written, out_dir))
