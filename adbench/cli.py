@@ -221,7 +221,7 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     """
     from .executors.base import ExecutorOptionError
     from .protocol.session import DEFAULT_EXECUTOR, BenchmarkRequest, RequestError, run_benchmark
-    from .report.tables import summary_display
+    from .report.tables import summary_display, summary_how
 
     executor = executor or DEFAULT_EXECUTOR
     flags = _selected_flags(executor, executor_flags)
@@ -254,6 +254,7 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     if not summary.table.empty:
         shown = summary_display(summary.table)
         click.echo(shown.to_markdown(colalign=["left"] + ["right"] * shown.shape[1], disable_numparse=True))
+        click.echo(summary_how(summary.table))
     click.echo(f"\nrows: {summary.out / 'cells'}\ntables: {summary.out / 'tables'} ({len(summary.written)} files)")
     if not summary.failed.empty:
         for _, r in summary.failed.iterrows():
@@ -526,6 +527,71 @@ def data_download(name: str, target: Path, url: str | None, sha256: str | None, 
         bar.close()
     click.echo(f"extracted into {target}; set root = \"{target}\" in [{name}] of datasets.toml "
                f"(or the environment variable it names) and run `adbench data check {name}`")
+
+
+# -- weights ---------------------------------------------------------------------------
+@cli.group()
+def weights() -> None:
+    """Published pretrained weights: what each profile needs, and fetching them."""
+
+
+def _needed_weights(methods: tuple[str, ...], profile: str) -> dict[str, tuple[Any, list[str]]]:
+    """Weights name → (Weights, the methods whose ``profile`` loads it), for METHODS or all."""
+    available = registry.methods()
+    names = sorted(available.names()) if not methods or "all" in methods else list(methods)
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        _fail(f"unknown method {unknown[0]!r}; installed: {', '.join(sorted(available.names()))}")
+    needed: dict[str, tuple[Any, list[str]]] = {}
+    for name in names:
+        cls = available.get(name).obj
+        if profile not in cls.profiles:
+            continue
+        for w in cls.required_weights(cls.config_for(profile)):
+            needed.setdefault(w.name, (w, []))[1].append(name)
+    return needed
+
+
+@weights.command("list")
+@click.argument("methods", nargs=-1)
+@click.option("--profile", "-p", default="paper", show_default=True, type=click.Choice(PROFILES))
+def weights_list(methods: tuple[str, ...], profile: str) -> None:
+    """The weights files that METHODS (default: all) load at --profile, and whether each is
+    in the local cache (with its sha256). Reads only the caches."""
+    from .weights import sha256_of
+
+    needed = _needed_weights(methods, profile)
+    if not needed:
+        click.echo(f"no method selected loads pretrained weights at profile {profile!r}")
+        return
+    missing = 0
+    for name, (w, users) in needed.items():
+        path = w.cached()
+        state = f"cached {path} sha256 {sha256_of(path)}" if path else f"MISSING (expected at {w.location()})"
+        missing += path is None
+        click.echo(f"{name}  [{', '.join(users)}]\n  {state}")
+    if missing:
+        click.echo(f"{missing} missing: `adbench weights download {' '.join(methods) or 'all'} --profile {profile}` "
+                   f"on a machine with internet, or run with `--set pretrained=false`")
+
+
+@weights.command("download")
+@click.argument("methods", nargs=-1)
+@click.option("--profile", "-p", default="paper", show_default=True, type=click.Choice(PROFILES))
+def weights_download(methods: tuple[str, ...], profile: str) -> None:
+    """Fetch the weights METHODS (default: all) load at --profile into the libraries' own
+    caches (torch hub, Hugging Face hub), through torchvision's and smp's weight APIs. The
+    only adbench command that reaches the network for weights."""
+    from .weights import sha256_of
+
+    for name, (w, _users) in _needed_weights(methods, profile).items():
+        path = w.cached()
+        if path is None:
+            try:
+                path = w.download()
+            except Exception as exc:  # network, proxy, disk: one line, what failed and where it goes
+                _fail(f"could not download {name} ({exc}); fetch it elsewhere and copy it to {w.location()}")
+        click.echo(f"{name}: {path} sha256 {sha256_of(path)}")
 
 
 @cli.command("new-plugin")

@@ -19,3 +19,8 @@ class UnknownDataset(DatasetError, ValueError):
         super().__init__(f"unknown data set {name!r}; configured in datasets.toml: {', '.join(configured)} "
                          f"(see `adbench list datasets`)")
         self.name = name
+
+
+class WeightsMissing(RuntimeError):
+    """A profile needs a pretrained weights file that is not in the local cache; the message
+    names the file, where it goes, and both fixes (download it, or ``--set pretrained=false``)."""

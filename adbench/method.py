@@ -22,6 +22,10 @@ if TYPE_CHECKING:  # torch loads when a method is built, not when plugins are li
 
 PROFILES: tuple[str, ...] = ("smoke", "quick", "paper")
 TRACKS: tuple[str, ...] = ("unsupervised", "supervised")
+#: how closely a method's ``paper`` profile follows its publication (docs/architecture.md,
+#: "Fidelity"): the publication or the authors' code; a reading of choices the publication
+#: leaves open (marked † in reports); another network standing in (‡)
+FIDELITY: tuple[str, ...] = ("faithful", "reading", "substitute")
 
 
 class AnomalyOutput(NamedTuple):
@@ -201,6 +205,8 @@ class Method:
     #: notes the report prints under a metric's table, keyed by metric name (e.g. what the
     #: method's paper calls that metric); recorded in every row of the method
     notes: ClassVar[dict[str, str]] = {}
+    #: one of :data:`FIDELITY`; recorded in every row, and reports mark readings and substitutes
+    fidelity: ClassVar[str] = "faithful"
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
     #: the typed config the profiles are checked against and built into
     config_class: ClassVar[type[MethodConfig]] = MethodConfig
@@ -233,6 +239,13 @@ class Method:
     def input_size(self) -> int:
         """Square input side in pixels; the data are resized to it once, before ``fit``."""
         return self.cfg.image_size
+
+    @classmethod
+    def required_weights(cls, cfg: MethodConfig) -> list[Any]:
+        """The published pretrained weights (:class:`adbench.weights.Weights`) that building
+        this configuration loads; none by default. The runner checks that each is cached
+        before it loads any data, and ``adbench weights download`` fetches them."""
+        return []
 
     # -- the contract ----------------------------------------------------------------
     def build_model(self) -> nn.Module:

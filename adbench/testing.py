@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from . import registry
-from .method import PROFILES, AnomalyOutput, Method, MethodConfig, RunContext, TrainData
+from .method import FIDELITY, PROFILES, AnomalyOutput, Method, MethodConfig, RunContext, TrainData
 
 
 def tiny_synthetic_split(root: Path, size: int, track: str = "unsupervised", category: str = "grain",
@@ -92,6 +92,10 @@ class MethodContractTests:
             assert method_cls.config_for(name).image_size > 0, f"profile {name} needs a positive image_size"
         assert method_cls.track in method_cls.tracks
         assert method_cls.description, "a one-line description for `adbench list methods`"
+        assert method_cls.fidelity in FIDELITY, f"fidelity must be one of {FIDELITY}"
+        for name in method_cls.profiles:  # every declared weights file has a name and a place in a cache
+            for w in method_cls.required_weights(method_cls.config_for(name)):
+                assert w.name and w.location().name, f"profile {name}: weights {w!r} need a name and a file"
 
     def test_fit_report(self, fitted) -> None:
         _, report = fitted

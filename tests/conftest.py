@@ -13,6 +13,10 @@ import pytest
 
 # One synthetic-data cache for the whole session, outside the user's home.
 os.environ.setdefault("ADBENCH_CACHE", tempfile.mkdtemp(prefix="adbench-test-cache-"))
+# Empty weight caches, and no hub traffic: a test that needs a weights file builds a fake one.
+os.environ["TORCH_HOME"] = tempfile.mkdtemp(prefix="adbench-test-torch-")
+os.environ["HF_HUB_CACHE"] = tempfile.mkdtemp(prefix="adbench-test-hf-")
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -28,6 +28,7 @@ def paper_report(tmp_path_factory) -> dict:
     res = run_cli(["run", "all", "--profile", "smoke", "--category", CATEGORIES, "--out", str(run)])
     assert res.returncode == 0, res.stderr[-3000:]
     fonts: dict[str, float] = {}
+    overlaps: dict[str, list[str]] = {}
     original = figures._save
 
     def recording_save(fig, out_dir, name):
@@ -35,6 +36,9 @@ def paper_report(tmp_path_factory) -> dict:
         sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
                  if t.get_visible() and t.get_text().strip()]
         fonts[name] = min(sizes) if sizes else 99.0
+        legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None)]
+        overlaps[name] = [leg.get_texts()[0].get_text() for leg in legends for ax in fig.axes
+                          if leg.get_window_extent().overlaps(ax.get_window_extent())]
         return original(fig, out_dir, name)
 
     mp = pytest.MonkeyPatch()
@@ -44,7 +48,7 @@ def paper_report(tmp_path_factory) -> dict:
         written = build_report([run], out, ("csv", "md", "tex", "html"))
     finally:
         mp.undo()
-    return {"run": run, "out": out, "written": written, "fonts": fonts}
+    return {"run": run, "out": out, "written": written, "fonts": fonts, "legend_overlaps": overlaps}
 
 
 def test_every_tex_compiles_together_without_errors_or_overfull_boxes(paper_report, tmp_path):
@@ -54,7 +58,9 @@ def test_every_tex_compiles_together_without_errors_or_overfull_boxes(paper_repo
     assert {"image_auroc-unsupervised.tex", "image_auroc-supervised-k5.tex", "au_pro-unsupervised.tex",
             "summary.tex", "costs.tex"} <= names
     body = (out / "image_auroc-unsupervised.tex").read_text()
-    assert "pyramidal\\_ae &" in body and "unet\\_ronneberger &" in body  # real names, escaped, as rows
+    # real names, escaped, as rows; a reading carries its dagger
+    assert "pyramidal\\_ae\\textdagger{} &" in body and "unet\\_ronneberger &" in body
+    assert "unet2\\textdaggerdbl{} &" in body and "\\textdaggerdbl{} a substitute" in body
     assert "\\label{tab:image-auroc-unsupervised}" in body and "\\toprule" in body
     assert "exact, divided by 0.3" in (out / "au_pro-unsupervised.tex").read_text()
     assert "native resolution" in (out / "pixel_auroc-unsupervised.tex").read_text()
@@ -86,6 +92,55 @@ def test_figures_are_truetype_at_column_or_page_width_with_text_of_at_least_7pt(
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
         width_in = float(re.search(r"Page size:\s+([\d.]+) x", info).group(1)) / 72
         assert min(abs(width_in - 3.4), abs(width_in - 7.0)) < 0.01, f"{pdf.name} is {width_in:.2f} in wide"
+
+
+def test_readings_and_substitutes_are_marked_with_a_footnote(paper_report):
+    """#20: fidelity travels with the numbers, from each row to every table and figure."""
+    import pandas as pd
+
+    from adbench.results.store import load_rows
+
+    rows = load_rows([paper_report["run"]])
+    fidelity = rows.groupby("method")["fidelity"].first()
+    assert fidelity["pyramidal_ae"] == fidelity["capsnet2021"] == "reading"
+    assert fidelity["unet"] == fidelity["unetpp"] == fidelity["unet2"] == "substitute"
+    assert fidelity["vtadl"] == fidelity["piade"] == fidelity["convae"] == "faithful"
+    out = paper_report["out"]
+    md = (out / "image_auroc-unsupervised.md").read_text()
+    assert "pyramidal_ae†" in md and "unetpp‡" in md
+    assert re.search(r"\bvtadl\b(?![†‡])", md) and not re.search(r"vtadl[†‡]", md)  # faithful: no mark
+    assert "† a reading" in md and "‡ a substitute" in md
+    summary = pd.read_csv(out / "summary.csv", index_col="method")
+    assert "pyramidal_ae† (uns)" in summary.index and "capsnet2021† (sup)" in summary.index
+    assert "† a reading" in (out / "summary.md").read_text()
+    assert "† a reading" in (out / "index.html").read_text()
+
+
+def test_legends_sit_outside_every_axes(paper_report):
+    assert "pareto" in paper_report["legend_overlaps"]
+    inside = {name: texts for name, texts in paper_report["legend_overlaps"].items() if texts}
+    assert not inside, f"legends over the data: {inside}"
+
+
+def test_summary_gives_mean_and_std_over_categories(paper_report):
+    import pandas as pd
+
+    from adbench.results.store import load_rows
+
+    summary = pd.read_csv(paper_report["out"] / "summary.csv", index_col="method")
+    rows = load_rows([paper_report["run"]])
+    convae = rows[(rows["method"] == "convae") & (rows["status"] == "ok")].set_index("category")["image_auroc"]
+    label = "convae (uns)"  # a run of both tracks labels each method with its track
+    assert summary.at[label, "categories"] == 2
+    assert summary.at[label, "image_auroc"] == pytest.approx(convae.mean(), abs=1e-6)
+    assert summary.at[label, "image_auroc_std_categories"] == pytest.approx(convae.std(ddof=1), abs=1e-6)
+    md = (paper_report["out"] / "summary.md").read_text()
+    shown = f"{convae.mean():.3f} ({convae.std(ddof=1):.3f})"
+    assert re.search(rf"^\| {re.escape(label)} .*{re.escape(shown)}", md, re.M), md
+    assert "in parentheses the std over categories" in md
+    assert "in parentheses the std over categories" in (paper_report["out"] / "summary.tex").read_text()
+    html = (paper_report["out"] / "index.html").read_text()
+    assert shown in html
 
 
 def test_report_holds_per_defect_tables_intervals_cd_diagram_and_qualitative_grid(paper_report):

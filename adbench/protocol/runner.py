@@ -16,7 +16,7 @@ import time
 import traceback
 from typing import Any
 
-from .. import interrupts, registry
+from .. import interrupts, registry, weights
 from ..config import dataset_spec
 from ..costs.fields import PROFILE_ENV_KEYS, PROFILE_KEYS
 from ..data.adapters import DatasetAdapter
@@ -106,6 +106,7 @@ def base_row(cell: Cell, device: str) -> dict[str, Any]:
         "cell_key": cell.key, **cell.definition(),
         "status": "running", "error": None, "traceback": None,
         "method_paper": entry.obj.paper or None if entry else None,
+        "fidelity": entry.obj.fidelity if entry else None,
         "method_notes": dict(entry.obj.notes) if entry else {},
         "plugin": entry.plugin if entry else None,
         "plugin_distribution": entry.distribution if entry else None,
@@ -126,6 +127,8 @@ def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore
         raise ValueError(f"method {cell.method!r} does not support track {cell.track!r} "
                          f"(it supports: {', '.join(method_cls.tracks)})")
     cfg = method_cls.config_for(cell.profile, dict(cell.overrides))
+    for needed in method_cls.required_weights(cfg):  # before any data: a missing file fails fast
+        weights.require(needed, cell.method)
     adapter = registry.adapter_for(dataset_spec(spec.catalogue, cell.dataset))
     split = build_split(adapter, cell)
     split_path = store.run_dir / "splits" / f"{cell.dataset}-{cell.category}-{cell.key}.json"
@@ -140,7 +143,9 @@ def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore
     seed_everything(cell.seed)
     ctx = RunContext(device=device, seed=cell.seed, profile=cell.profile, track=cell.track)
     method = method_cls(cfg, ctx)
+    weights.start_recording()
     method.build()  # right after the seed: initial weights depend on the seed alone
+    loaded = weights.recorded()
     train = TrainData(train_t.float_images(), train_t.labels, train_t.masks, train_t.defect_types)
     fit = method.fit(train)
     model = method.model()
@@ -162,7 +167,7 @@ def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore
         "n_train_anomalous": int(train_t.labels.sum()),
         "split_file": str(split_path.relative_to(store.run_dir)),
         "fit_epochs": fit.epochs, "fit_steps": fit.steps, "fit_wall_s": fit.wall_s,
-        "fit_losses": fit.losses, "fit_notes": fit.notes,
+        "fit_losses": fit.losses, "fit_notes": fit.notes, "pretrained_weights": loaded,
         "load_wall_s": load_s, "predict_wall_s": pred.wall_s,
         "decode_notes": {k: train_t.decode_notes.get(k, 0) + test_t.decode_notes.get(k, 0)
                          for k in {**train_t.decode_notes, **test_t.decode_notes}},

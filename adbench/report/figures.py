@@ -33,7 +33,7 @@ import pandas as pd  # noqa: E402
 from .. import registry  # noqa: E402
 from ..metrics.spec import MetricSpec  # noqa: E402
 from .ranks import RankResult, critical_difference, rank_blocks  # noqa: E402
-from .tables import _column, eval_resolutions, ok_rows, setting_slug, settings  # noqa: E402
+from .tables import _column, eval_resolutions, method_labels, ok_rows, setting_slug, settings  # noqa: E402
 
 COLUMN_WIDTH_IN = 3.4  # one column of a two-column paper
 PAGE_WIDTH_IN = 7.0  # both columns
@@ -100,15 +100,13 @@ def _labels(ok: pd.DataFrame) -> pd.Series:
     resolution (the marker fill already shows the track), else the tables' label."""
     one_setting = settings(ok).groupby(ok["method"]).nunique().max() <= 1
     one_resolution = eval_resolutions(ok).dropna().nunique() <= 1
-    return ok["method"] if one_setting and one_resolution else _column(ok)
+    return method_labels(ok) if one_setting and one_resolution else _column(ok)
 
 
-def _track_of(ok: pd.DataFrame) -> dict[str, str]:
-    return dict(zip(_labels(ok), ok["track"].fillna("unsupervised")))
-
-
-def _method_of(ok: pd.DataFrame) -> dict[str, str]:
-    return dict(zip(_labels(ok), ok["method"]))
+def _method_and_track(ok: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """Each legend name's method (its colour and marker) and track (its marker fill)."""
+    labels = _labels(ok)
+    return dict(zip(labels, ok["method"])), dict(zip(labels, ok["track"].fillna("unsupervised")))
 
 
 def _na(ax: Any, x: float, y: float) -> None:
@@ -208,7 +206,7 @@ def pareto_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
     t = t.dropna(subset=["mean"])
     if not panels or t.empty:
         return []
-    method, track = _method_of(ok), _track_of(ok)
+    method, track = _method_and_track(ok)
     fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH_IN, 2.8), layout="constrained", squeeze=False)
     for ax, (col, xlabel) in zip(axes[0], panels):
         sub = t.dropna(subset=[col])
@@ -221,22 +219,23 @@ def pareto_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
                         fontsize=MIN_FONT_PT, color="0.2")
         front = sub.iloc[pareto_front(x.to_numpy(), sub["mean"].to_numpy())]
         fx = x[front.index].sort_values()
-        ax.step(fx, front.loc[fx.index, "mean"], where="post", color="0.5", lw=0.8, ls="--", zorder=2,
-                label="Pareto front")
+        (line,) = ax.step(fx, front.loc[fx.index, "mean"], where="post", color="0.5", lw=0.8, ls="--", zorder=2,
+                          label="Pareto front")
         _log_x(ax)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("image AUROC (mean ± std)")
-    axes[0][0].legend(loc="lower right", frameon=False)
-    _track_legend(fig, set(track.values()))
+        ax.set_ylabel("image AUROC (mean ± std over categories)")
+    _track_legend(fig, set(track.values()), extra=[line])
     return _save(fig, out_dir, "pareto")
 
 
-def _track_legend(fig: plt.Figure, tracks: set[str]) -> None:
-    """A legend for the marker fill: filled = supervised, open = unsupervised."""
+def _track_legend(fig: plt.Figure, tracks: set[str], extra: list[Any] = ()) -> None:
+    """A legend below the axes, outside the data: the marker fill (filled = supervised,
+    open = unsupervised) and any ``extra`` handles (such as the Pareto front)."""
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], marker="o", lw=0, color="0.3", markerfacecolor="0.3" if t == "supervised" else "white",
                       label=f"{t} (marker {'filled' if t == 'supervised' else 'open'})") for t in sorted(tracks)]
+    handles += list(extra)
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)
 

@@ -17,9 +17,10 @@ import pandas as pd
 from .detail_tables import CI_METRICS, PER_DEFECT_METRICS, ci_caption, ci_display, ci_table, per_defect_table
 from .figures import figure_caption
 from .ranks import critical_difference, rank_blocks
-from .tables import (cost_display, cost_table, costs_caption, failures_table, method_notes, metric_caption,
-                     metric_names, metric_specs, metric_table, metric_title, missing_notes,
-                     resolution_notes, setting_groups, summary_table, table_groups)
+from .tables import (cost_display, cost_table, costs_caption, failures_table, fidelity_notes, method_notes,
+                     metric_caption, metric_names, metric_specs, metric_table, metric_title, missing_notes,
+                     ok_rows, resolution_notes, setting_groups, summary_display, summary_how, summary_table,
+                     table_groups)
 
 PROVENANCE = ["adbench_version", "torch_version", "torch_build", "python_version", "git_sha", "host", "device",
               "cpu_model", "gpu_name", "torch_threads", "profile", "seed", "track"]
@@ -37,20 +38,26 @@ document.body.dataset.imagesOk=imgs.filter(i=>i.complete&&i.naturalWidth>0).leng
 
 
 def _table_html(table: pd.DataFrame, bold_best: bool = True, digits: int = 3, axis: int = 1,
-                lower_is_better: tuple[str, ...] = (), minimize: bool = False) -> str:
+                lower_is_better: tuple[str, ...] = (), minimize: bool = False,
+                shown: pd.DataFrame | None = None) -> str:
     """HTML table; with ``bold_best`` the best value per row (``axis=1``, methods in columns)
     or per column (``axis=0``, methods in rows) is bold; columns in ``lower_is_better`` (with
-    ``axis=0``) bold their minimum."""
+    ``axis=0``) bold their minimum. ``shown`` (same shape, text) replaces the printed cells,
+    while "best" is still read from the numbers of ``table``."""
     if table.empty:
         return "<p>–</p>"
-    styler = table.style.format(precision=digits, na_rep="–")
+    styler = (table.style.format(precision=digits, na_rep="–") if shown is None
+              else shown.style)
     if bold_best:
-        higher = [c for c in table.columns if c not in lower_is_better] if axis == 0 else None
-        best = styler.highlight_min if minimize else styler.highlight_max
-        styler = best(axis=axis, props="font-weight:bold", subset=higher)
-        if axis == 0 and lower_is_better:
-            styler = styler.highlight_min(axis=0, props="font-weight:bold",
-                                          subset=[c for c in table.columns if c in lower_is_better])
+        numbers = table.apply(pd.to_numeric, errors="coerce")
+        if axis == 1:
+            best = numbers.min(axis=1) if minimize else numbers.max(axis=1)
+            mask = numbers.eq(best, axis=0)
+        else:
+            lows = [c for c in numbers.columns if minimize or c in lower_is_better]
+            best = pd.Series({c: numbers[c].min() if c in lows else numbers[c].max() for c in numbers.columns})
+            mask = numbers.eq(best, axis=1)
+        styler = styler.apply(lambda _: mask.replace({True: "font-weight:bold", False: ""}), axis=None)
     return styler.to_html()
 
 
@@ -85,7 +92,9 @@ def _summary_by_setting(df: pd.DataFrame, page: _Page) -> None:
         metric_cols = [c for c in metric_names() if c in summary.columns]
         if len(groups) > 1:
             page.add(f"<h3>{html.escape(setting)}</h3>")
-        page.add(_table_html(summary[metric_cols], axis=0, lower_is_better=lower))
+        page.add(_table_html(summary[metric_cols], axis=0, lower_is_better=lower,
+                             shown=summary_display(summary)[metric_cols]))
+        page.note(summary_how(summary))
 
 
 def write_html(df: pd.DataFrame, figures: list[Path], out_dir: Path) -> Path:
@@ -114,8 +123,9 @@ def write_html(df: pd.DataFrame, figures: list[Path], out_dir: Path) -> Path:
 
     page.section("Summary")
     _summary_by_setting(df, page)
-    page.note("Mean over categories (then over seeds where several were run); the best value of each metric "
-              "is bold within each training setting only.")
+    page.note("The best value of each metric is bold within each training setting only.")
+    for note in fidelity_notes(ok_rows(df)):
+        page.note(note)
 
     for spec in metric_specs():
         for _name, resolution, setting, rows in table_groups(df, spec):

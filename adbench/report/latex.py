@@ -20,7 +20,8 @@ TEXT_PT = 469.0
 COLUMN_PAD_PT = 12.0
 
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                "†": r"\textdagger{}", "‡": r"\textdaggerdbl{}"}
 
 # Computer Modern Roman 10 pt advance widths (pt), rounded up; bold is about 10 % wider.
 _WIDE = {**dict.fromkeys("mwMW", 9.2), **dict.fromkeys("ABCDEFGHKNOPQRSTUVXYZ", 7.8),

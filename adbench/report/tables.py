@@ -46,6 +46,30 @@ def method_notes(df: pd.DataFrame, metric: str) -> list[str]:
     return [f"{m}: {n}" for m, n in sorted(found.items())]
 
 
+#: the mark a method's fidelity (``Method.fidelity``, in its rows) puts after its name in every
+#: table and figure, and the footnote that explains it
+FIDELITY_MARKS = {
+    "reading": ("†", "a reading: the publication leaves choices open and adbench made them (the plugin's README "
+                     "lists each)"),
+    "substitute": ("‡", "a substitute: another network stands in for the published method (the plugin's README "
+                        "says which)"),
+}
+
+
+def method_labels(df: pd.DataFrame) -> pd.Series:
+    """Each row's method name with its fidelity mark (``pyramidal_ae†``, ``unet‡``)."""
+    if "fidelity" not in df:
+        return df["method"]
+    marks = df["fidelity"].map(lambda f: FIDELITY_MARKS[f][0] if isinstance(f, str) and f in FIDELITY_MARKS else "")
+    return df["method"] + marks
+
+
+def fidelity_notes(df: pd.DataFrame) -> list[str]:
+    """The footnotes of the fidelity marks that ``df``'s methods carry."""
+    present = set(df["fidelity"].dropna()) if "fidelity" in df else set()
+    return [f"{mark} {text}." for level, (mark, text) in FIDELITY_MARKS.items() if level in present]
+
+
 def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
     """The successful rows (a row written without a seed counts as seed 0)."""
     ok = df[df["status"] == "ok"] if "status" in df else df.iloc[0:0]
@@ -89,7 +113,7 @@ def _column(df: pd.DataFrame) -> pd.Series:
     """Method label; the setting is added when one run mixes settings (track, and the amount
     of supervision when several supervised settings meet, so ratios are never averaged), and
     the evaluation resolution when rows scored at different resolutions meet."""
-    label = df["method"]
+    label = method_labels(df)
     setting = settings(df)
     if setting.nunique() > 1:
         detailed = setting[setting.str.startswith("supervised")].nunique() > 1
@@ -223,7 +247,9 @@ def with_spread(mean: pd.DataFrame, std: pd.DataFrame, n: pd.DataFrame, digits: 
 
 def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     """Method × metric, mean over categories then over seeds: the console summary. With more
-    than one seed, ``<metric>_std`` holds the std over seeds of the category mean."""
+    than one seed, ``<metric>_std`` holds the std over seeds of the category mean; with more
+    than one category, ``<metric>_std_categories`` the sample std over the data set/category
+    cells of their seed means (how much a method's score depends on the category)."""
     ok = ok_rows(df)
     cols = [m for m in metric_names() if m in ok and not ok[m].isna().all()]
     if ok.empty or not cols:
@@ -235,6 +261,12 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
         std = per_seed.groupby("column").std()
         for c in cols:
             table[f"{c}_std"] = std[c]
+    per_category = ok.groupby(["column", "dataset", "category"])[cols].mean()
+    if per_category.groupby("column").size().max() > 1:
+        std = per_category.groupby("column").std()
+        for c in cols:
+            table[f"{c}_std_categories"] = std[c]
+    table["categories"] = per_category.groupby("column").size()
     table["seeds"] = ok.groupby("column")["seed"].nunique()
     table["cells"] = ok.groupby("column").size()
     table.index.name = "method"
@@ -242,16 +274,27 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_display(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """The summary as text: "mean ± std" per metric when seeds were repeated, "–" for none."""
+    """The summary as text: "mean ± std over seeds" per metric when seeds were repeated, then the
+    std over categories in parentheses when there were several; "–" for none."""
     metrics = [c for c in summary.columns if c in metric_names()]
     out = pd.DataFrame(index=summary.index)
+    none = pd.Series(None, index=summary.index, dtype=float)
     for c in metrics:
-        std = summary.get(f"{c}_std", pd.Series(None, index=summary.index, dtype=float))
-        out[c] = [mean_std(m, s, digits) for m, s in zip(summary[c], std)]
-    for c in ("seeds", "cells"):
+        std, spread = summary.get(f"{c}_std", none), summary.get(f"{c}_std_categories", none)
+        out[c] = [mean_std(m, s, digits) + ("" if pd.isna(m) or pd.isna(sc) else f" ({sc:.{digits}f})")
+                  for m, s, sc in zip(summary[c], std, spread)]
+    for c in ("categories", "seeds", "cells"):
         if c in summary:
             out[c] = summary[c]
     return out
+
+
+def summary_how(summary: pd.DataFrame) -> str:
+    """How the summary's cells were computed, for its caption."""
+    several = "seeds" in summary and bool((summary["seeds"] > 1).any())
+    spread = any(c.endswith("_std_categories") for c in summary.columns)
+    return ("Mean over categories" + (", then mean ± std over seeds" if several else "")
+            + ("; in parentheses the std over categories." if spread else "."))
 
 
 def failures_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -450,7 +493,7 @@ def _write_metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | No
                  "Best value per row in bold; rows `dataset/category`; "
                  + ("mean ± std over seeds (n per cell in seeds.csv); a data set's mean row averages its "
                     "categories seed by seed." if several else "one seed per cell.")]
-        notes += method_notes(df, metric)
+        notes += method_notes(df, metric) + fidelity_notes(df)
         notes += [f"– {n}" for n in missing_notes(df, table)]
         body = "\n".join(f"{i + 1}. {n}" for i, n in enumerate(notes))
         md = (to_markdown(table, bold_best=True, higher_is_better=spec.higher_is_better) if shown is None
@@ -458,7 +501,7 @@ def _write_metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | No
         written[-1].write_text(f"## {title}\n\n{md}\n\n{body}\n")
     if "tex" in formats:
         written.append(out_dir / f"{name}.tex")
-        notes = " ".join(method_notes(df, metric))
+        notes = " ".join(method_notes(df, metric) + fidelity_notes(df))
         written[-1].write_text(metric_latex(stats, spec, caption + (f" {notes}" if notes else ""), name, transpose))
     return written
 
@@ -471,9 +514,8 @@ def _write_summary_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, .
         return []
     specs = [spec for spec in metric_specs() if spec.name in summary.columns]
     shown = summary_display(summary)
-    several = "seeds" in summary and bool((summary["seeds"] > 1).any())
-    how = "Mean over categories" + (", then mean ± std over seeds." if several else ".")
-    how += "".join(f" {note}" for note in resolution_notes(df))
+    how = summary_how(summary)
+    how += "".join(f" {note}" for note in resolution_notes(df) + fidelity_notes(ok_rows(df)))
     written: list[Path] = []
     if "csv" in formats:
         written.append(out_dir / "summary.csv")
