@@ -43,6 +43,7 @@ class CapsNetAD(Method):
 class CapsNet2021(CapsNetAD):
     name = "capsnet2021"
     description = "CapsNet journal variant (2021, IJPRAI): class-weighted margin loss + balanced batches [assumed]"
+    fidelity = "reading"  # no text of the journal version was available (README)
     paper = ("Piciarelli, Mishra, Foresti, 'Supervised anomaly detection with highly imbalanced datasets "
              "using capsule networks', IJPRAI 2021 (text unavailable; reading documented in README)")
     profiles = {k: dict(v) for k, v in CapsNetAD.profiles.items()}

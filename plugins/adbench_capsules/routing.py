@@ -19,13 +19,19 @@ class DynamicRouting(nn.Module):
     (``û_{j|i} = W_ij u_i``); coupling coefficients ``c_ij = softmax_j(b_ij)`` start uniform
     and are updated by agreement ``b_ij += û_{j|i} · v_j`` for ``iterations`` rounds.
     ``forward`` returns the output capsules; ``last_coupling`` keeps the final ``c``.
+
+    ``detach_intermediate``: the iterations before the last route a detached ``û``, so the
+    gradient flows only through the final iteration (Guo's CapsNet-Pytorch ``DigitCaps``,
+    which the VT-ADL and PIADE authors' code uses); off, every iteration is differentiated.
     """
 
-    def __init__(self, n_in: int, d_in: int, n_out: int, d_out: int, iterations: int = 3, init_std: float = 0.01):
+    def __init__(self, n_in: int, d_in: int, n_out: int, d_out: int, iterations: int = 3, init_std: float = 0.01,
+                 detach_intermediate: bool = False):
         super().__init__()
         if iterations < 1:
             raise ValueError("routing needs at least one iteration")
         self.iterations = iterations
+        self.detach_intermediate = detach_intermediate
         self.weight = nn.Parameter(init_std * torch.randn(n_in, n_out, d_out, d_in))
         self.last_coupling: torch.Tensor | None = None
 
@@ -34,10 +40,12 @@ class DynamicRouting(nn.Module):
         logits = torch.zeros(u_hat.shape[:3], dtype=u_hat.dtype, device=u_hat.device)
         v = u_hat.mean(1)
         for it in range(self.iterations):
+            last = it == self.iterations - 1
+            routed = u_hat.detach() if self.detach_intermediate and not last else u_hat
             c = torch.softmax(logits, dim=2)
-            v = squash((c.unsqueeze(-1) * u_hat).sum(dim=1))  # (B, n_out, d_out)
-            if it < self.iterations - 1:
-                logits = logits + (u_hat * v.unsqueeze(1)).sum(-1)
+            v = squash((c.unsqueeze(-1) * routed).sum(dim=1))  # (B, n_out, d_out)
+            if not last:
+                logits = logits + (routed * v.unsqueeze(1)).sum(-1)
             self.last_coupling = c.detach()
         return v
 

@@ -7,11 +7,27 @@ from typing import Any
 from adbench import FitReport, Method, TrainData
 
 _LOSS = dict(w_mse=1.0, w_ssim=1.0, w_perceptual=1.0)
+#: input and perceptual-loss conventions: [−1, 1] inputs and ImageNet-normalised VGG inputs
+#: (what ``quick``/``smoke`` were tuned with), or the PIADE authors' raw [0, 1] values
+_ADBENCH_IO = dict(input_range="pm1", perceptual_normalize=True)
+_AUTHORS_IO = dict(input_range="01", perceptual_normalize=False)
+#: PIADE's network as adbench builds it at ``quick``/``smoke``, and as the authors' code does
+_PIADE_ADBENCH = dict(squash_input=True, detach_routing=False, fc_batchnorm=False, authors_layers=False)
+_PIADE_AUTHORS = dict(squash_input=False, detach_routing=True, fc_batchnorm=True, authors_layers=True)
 
 
 class _ReconstructionMethod(Method):
     track = "unsupervised"
     tracks = ("unsupervised",)
+
+    @classmethod
+    def required_weights(cls, cfg: Any) -> list[Any]:
+        """With ``pretrained``: the perceptual loss's ImageNet VGG11 (both papers use it)."""
+        from adbench.weights import torchvision_weights
+
+        from .perceptual import VGG11
+
+        return [torchvision_weights(VGG11)] if cfg["pretrained"] else []
 
     def build_model(self):
         from adbench.layers import MapScorer
@@ -19,9 +35,10 @@ class _ReconstructionMethod(Method):
         from .perceptual import PerceptualNet
         from .pipeline import ReconstructionScorer
 
-        perceptual = PerceptualNet(prefer_pretrained=self.cfg["perceptual_pretrained"], seed=0)
+        perceptual = PerceptualNet(pretrained=self.cfg["pretrained"], seed=0,
+                                   normalize=self.cfg["perceptual_normalize"])
         return ReconstructionScorer(self.build_net(), MapScorer(self.cfg["sigma"], self.cfg["topk"]),
-                                           perceptual, self.cfg["score"])
+                                    perceptual, self.cfg["score"], self.cfg["input_range"])
 
     def build_net(self):
         raise NotImplementedError
@@ -35,17 +52,18 @@ class _ReconstructionMethod(Method):
 class PyramidalAEMethod(_ReconstructionMethod):
     name = "pyramidal_ae"
     description = "Deep pyramidal stacked autoencoder with perceptual loss (Mishra et al. 2020a) [architecture inferred]"
+    fidelity = "reading"
     paper = "Mishra, Piciarelli, Foresti, ICPR 2020 Workshops, LNCS, doi:10.1007/978-3-030-68799-1_51"
     profiles = {
         "smoke": dict(_LOSS, image_size=32, levels=3, width=8, latent=8, code=16, grid=4, lr=2e-3, weight_decay=0.0,
                       batch_size=16, epochs=2, sigma=1.0, topk=0.01, score="map_topk",
-                      perceptual_pretrained=False, augment=False),
+                      pretrained=False, augment=False, **_ADBENCH_IO),
         "quick": dict(_LOSS, image_size=64, levels=4, width=32, latent=16, code=32, grid=8, lr=2e-3,
                       weight_decay=0.0, batch_size=16, epochs=40, sigma=2.0, topk=0.01,
-                      score="map_topk", perceptual_pretrained=True, augment=False),
+                      score="map_topk", pretrained=False, augment=False, **_ADBENCH_IO),
         "paper": dict(_LOSS, image_size=128, levels=4, width=64, latent=32, code=64, grid=8, lr=1e-3,
                       weight_decay=1e-3, batch_size=60, epochs=400, sigma=4.0, topk=0.01,
-                      score="mse_ssim_perceptual", perceptual_pretrained=True, augment=False),
+                      score="mse_ssim_perceptual", pretrained=True, augment=False, **_AUTHORS_IO),
     }
 
     def build_net(self):
@@ -62,20 +80,32 @@ class PIADEMethod(_ReconstructionMethod):
     profiles = {
         "smoke": dict(_LOSS, image_size=32, depth=18, iterations=3, caps_dim=16, fc=[32, 64], dec_channels=[8, 8, 8],
                       lr=1e-3, weight_decay=0.0, batch_size=16, epochs=2, sigma=1.0, topk=0.01,
-                      score="map_topk", perceptual_pretrained=False, augment=False),
+                      score="map_topk", pretrained=False, augment=False, **_ADBENCH_IO, **_PIADE_ADBENCH),
         "quick": dict(_LOSS, image_size=64, depth=18, iterations=3, caps_dim=64, fc=[128, 512],
                       dec_channels=[64, 32, 32], lr=1e-3, weight_decay=0.0, batch_size=16, epochs=20,
-                      sigma=2.0, topk=0.01, score="map_topk", perceptual_pretrained=True,
-                      augment=False),
+                      sigma=2.0, topk=0.01, score="map_topk", pretrained=False,
+                      augment=False, **_ADBENCH_IO, **_PIADE_ADBENCH),
         "paper": dict(_LOSS, image_size=120, depth=50, iterations=3, caps_dim=64, fc=[128, 512],
                       dec_channels=[16, 32, 32], lr=1e-3, weight_decay=1e-3, batch_size=60, epochs=400,
                       sigma=4.0, topk=0.01, score="mse_ssim_perceptual",
-                      perceptual_pretrained=True, augment=False),
+                      pretrained=True, augment=False, **_AUTHORS_IO, **_PIADE_AUTHORS),
     }
+
+    @classmethod
+    def required_weights(cls, cfg: Any) -> list[Any]:
+        """With ``pretrained``: the perceptual VGG11 and the ImageNet ResNet backbone."""
+        from adbench.weights import torchvision_weights
+
+        from .nets import RESNET_WEIGHTS
+
+        extra = [torchvision_weights(RESNET_WEIGHTS[cfg["depth"]])] if cfg["pretrained"] else []
+        return super().required_weights(cfg) + extra
 
     def build_net(self):
         from .nets import PIADENet
 
         c = self.cfg
         return PIADENet(self.input_size, c["depth"], c["iterations"], 2, c["caps_dim"], tuple(c["fc"]),
-                        tuple(c["dec_channels"]))
+                        tuple(c["dec_channels"]), pretrained=c["pretrained"], squash_input=c["squash_input"],
+                        detach_routing=c["detach_routing"], fc_batchnorm=c["fc_batchnorm"],
+                        authors_layers=c["authors_layers"])

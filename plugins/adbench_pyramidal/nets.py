@@ -61,31 +61,44 @@ class PyramidalAE(nn.Module):
 
 # -- PIADE ------------------------------------------------------------------------------
 class SqueezeExcite(nn.Module):
-    def __init__(self, channels: int, reduction: int = 16):
+    """Squeeze-and-excitation; ``bias=False`` is the authors' ``senet.SELayer``."""
+
+    def __init__(self, channels: int, reduction: int = 16, bias: bool = True):
         super().__init__()
         hidden = max(1, channels // reduction)
-        self.fc = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, channels),
-                                nn.Sigmoid())
+        self.fc = nn.Sequential(nn.Linear(channels, hidden, bias=bias), nn.ReLU(inplace=True),
+                                nn.Linear(hidden, channels, bias=bias), nn.Sigmoid())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         w = self.fc(x.mean(dim=(2, 3)))
         return x * w[:, :, None, None]
 
 
-class SEResNet(nn.Module):
-    """torchvision ResNet (random init: no downloads) with a squeeze-and-excitation block
-    after the stem and after each stage."""
+#: torchvision's ImageNet weights of each ResNet depth (what ``pretrained=True`` meant in the
+#: torchvision the PIADE authors used: the V1 files)
+RESNET_WEIGHTS = {18: "ResNet18_Weights.IMAGENET1K_V1", 34: "ResNet34_Weights.IMAGENET1K_V1",
+                  50: "ResNet50_Weights.IMAGENET1K_V1"}
 
-    def __init__(self, depth: int = 50):
+
+class SEResNet(nn.Module):
+    """torchvision ResNet with a squeeze-and-excitation block after the stem and after each
+    stage. ``pretrained``: the ResNet's ImageNet weights from the local cache
+    (:mod:`adbench.weights`; never downloaded here); the SE blocks start from random weights."""
+
+    def __init__(self, depth: int = 50, pretrained: bool = False, se_bias: bool = True):
         super().__init__()
         import torchvision
 
+        from adbench import weights
+
         net = getattr(torchvision.models, f"resnet{depth}")(weights=None)
+        if pretrained:
+            net.load_state_dict(weights.load_state_dict(weights.torchvision_weights(RESNET_WEIGHTS[depth])))
         stem_c = net.conv1.out_channels
-        self.stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, SqueezeExcite(stem_c))
+        self.stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, SqueezeExcite(stem_c, bias=se_bias))
         stages = [net.layer1, net.layer2, net.layer3, net.layer4]
         self.stages = nn.ModuleList(
-            nn.Sequential(stage, SqueezeExcite(_out_channels(stage)))
+            nn.Sequential(stage, SqueezeExcite(_out_channels(stage), bias=se_bias))
             for stage in stages)
         self.out_channels = _out_channels(net.layer4)
 
@@ -101,37 +114,68 @@ def _out_channels(stage: nn.Sequential) -> int:
     return (block.conv3 if hasattr(block, "conv3") else block.conv2).out_channels
 
 
+#: (kernel, stride, padding) of the authors' ``decoder2`` (autoencoder.py): 8→15→29→60→120
+PAPER_DECODER = [(3, 2, 1), (3, 2, 1), (4, 2, 0), (4, 2, 1)]
+
+
+def _fc(sizes: list[int], batchnorm: bool) -> nn.Sequential:
+    """Linear layers with ReLU after each; ``batchnorm`` puts a BatchNorm1d before every ReLU
+    but the last (the authors' ``decoder1``)."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if batchnorm and i < len(sizes) - 2:
+            layers.append(nn.BatchNorm1d(b))
+        layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
 class PIADENet(nn.Module):
     """SE-ResNet → pyramid pooling (1×1 pools, 1×1 convs to C/{1,2,4,8}) → 8-d capsules →
     routing to 2 vectors of 64 dims, the longest kept → FC decoder joined with the backbone
-    features → transposed convolutions back to the image, Tanh."""
+    features → transposed convolutions back to the image, Tanh.
+
+    At 120 px with a ResNet-50 the decoder is the authors' (``PAPER_DECODER``); other sizes
+    use 4/2/1 steps. ``authors_layers``: bias-free SE and pooling convolutions and the pooling
+    BatchNorm's momentum 0.95, as in the authors' ``capsmod.py`` and ``senet.py``."""
 
     def __init__(self, image_size: int, depth: int = 50, iterations: int = 3, out_caps: int = 2, caps_dim: int = 64,
-                 fc: tuple[int, int] = (128, 512), dec_channels: tuple[int, ...] = (16, 32, 32)):
+                 fc: tuple[int, int] = (128, 512), dec_channels: tuple[int, ...] = (16, 32, 32), *,
+                 pretrained: bool = False, squash_input: bool = True, detach_routing: bool = False,
+                 fc_batchnorm: bool = False, authors_layers: bool = False):
         super().__init__()
-        self.backbone = SEResNet(depth)
+        self.backbone = SEResNet(depth, pretrained=pretrained, se_bias=not authors_layers)
         c = self.backbone.out_channels
         self.side = max(1, -(-image_size // 32))  # ResNet output side: 4 at 120 px, as published
+        momentum = 0.95 if authors_layers else 0.1
         self.branches = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(c, c // r, 1), nn.BatchNorm2d(c // r), nn.ReLU(inplace=True)) for r in (1, 2, 4, 8))
+            nn.Sequential(nn.Conv2d(c, c // r, 1, bias=not authors_layers), nn.BatchNorm2d(c // r, momentum=momentum),
+                          nn.ReLU(inplace=True)) for r in (1, 2, 4, 8))
         n_values = sum(c // r for r in (1, 2, 4, 8))
         self.n_caps = n_values // 8
-        self.routing = DynamicRouting(self.n_caps, 8, out_caps, caps_dim, iterations)
+        self.squash_input = squash_input
+        self.routing = DynamicRouting(self.n_caps, 8, out_caps, caps_dim, iterations,
+                                      detach_intermediate=detach_routing)
         dec_c = c // 4  # the FC decoder's map has a quarter of the backbone's channels (512 for ResNet-50)
-        self.fc = nn.Sequential(nn.Linear(caps_dim, fc[0]), nn.ReLU(inplace=True), nn.Linear(fc[0], fc[1]),
-                                nn.ReLU(inplace=True), nn.Linear(fc[1], dec_c * self.side * self.side),
-                                nn.ReLU(inplace=True))
+        self.fc = _fc([caps_dim, fc[0], fc[1], dec_c * self.side * self.side], fc_batchnorm)
         self.dec_c = dec_c
         joined = (dec_c + c) // 4  # reshaped to twice the side: 640×8×8 for ResNet-50 at 120 px
         ups: list[nn.Module] = []
         cin, side = joined, 2 * self.side
         chans = list(dec_channels)
-        i = 0
-        while side * 2 < image_size:
-            cout = chans[min(i, len(chans) - 1)]
-            ups += [nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
-            cin, side, i = cout, side * 2, i + 1
-        ups += [nn.ConvTranspose2d(cin, 3, 4, 2, 1), nn.Tanh()]
+        if image_size == 120 and side == 8 and len(chans) == len(PAPER_DECODER) - 1:
+            for (k, s, p), cout in zip(PAPER_DECODER, chans):
+                ups += [nn.ConvTranspose2d(cin, cout, k, s, p), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+                cin = cout
+            k, s, p = PAPER_DECODER[-1]
+            ups += [nn.ConvTranspose2d(cin, 3, k, s, p), nn.Tanh()]
+        else:
+            i = 0
+            while side * 2 < image_size:
+                cout = chans[min(i, len(chans) - 1)]
+                ups += [nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+                cin, side, i = cout, side * 2, i + 1
+            ups += [nn.ConvTranspose2d(cin, 3, 4, 2, 1), nn.Tanh()]
         self.decoder = nn.Sequential(*ups)
         self.image_size = image_size
 
@@ -140,7 +184,8 @@ class PIADENet(nn.Module):
         if feats.shape[-1] != self.side:
             feats = F.adaptive_avg_pool2d(feats, self.side)
         pooled = torch.cat([b(F.adaptive_avg_pool2d(feats, 1)) for b in self.branches], dim=1).flatten(1)
-        v = self.routing(squash(pooled.view(pooled.shape[0], self.n_caps, 8)))
+        u = pooled.view(pooled.shape[0], self.n_caps, 8)
+        v = self.routing(squash(u) if self.squash_input else u)
         lengths = v.norm(dim=-1)
         keep = F.one_hot(lengths.argmax(dim=1), v.shape[1]).to(v.dtype)  # mask: the longest vector
         z = (v * keep.unsqueeze(-1)).sum(1)

@@ -30,9 +30,9 @@ def fit_reconstruction(model: Any, train: TrainData, cfg: dict[str, Any], ctx: R
         recon = model.net(x)
         loss = cfg["w_mse"] * ((recon - x) ** 2).mean()
         if cfg["w_ssim"]:
-            loss = loss - cfg["w_ssim"] * ssim(x, recon).mean()
+            loss = loss - cfg["w_ssim"] * ssim(x, recon, data_range=model.data_range).mean()
         if cfg["w_perceptual"]:
-            loss = loss + cfg["w_perceptual"] * perceptual_distance(model.perceptual, img, (recon + 1) / 2).mean()
+            loss = loss + cfg["w_perceptual"] * perceptual_distance(model.perceptual, img, model.as_image(recon)).mean()
         return loss
 
     report = train_epochs(step, opt, len(normal), epochs=cfg["epochs"], batch_size=cfg["batch_size"], gen=gen)

@@ -27,6 +27,14 @@ class SegmentationMethod(Method):
     track = "unsupervised"
     tracks = ("unsupervised", "supervised")
     paper = ""
+    #: the ImageNet weights ``pretrained`` loads (None: the publication trains from scratch)
+    imagenet: str | None = None
+
+    @classmethod
+    def required_weights(cls, cfg: Any) -> list[Any]:
+        from adbench.weights import torchvision_weights
+
+        return [torchvision_weights(cls.imagenet)] if cls.imagenet and cfg["pretrained"] else []
 
     def build_model(self):
         from adbench.layers import MapScorer, Normalize
@@ -46,22 +54,36 @@ class SegmentationMethod(Method):
 
 def _smp_profiles(quick_epochs: int) -> dict[str, dict[str, Any]]:
     return _profiles(
-        dict(image_size=32, encoder="resnet18", decoder_channels=[32, 16, 8, 8, 8]),
-        dict(image_size=64, encoder="resnet18", decoder_channels=[64, 32, 16, 16, 16], epochs=quick_epochs),
-        dict(image_size=256, encoder="resnet34", decoder_channels=[256, 128, 64, 32, 16]),
+        dict(image_size=32, encoder="resnet18", decoder_channels=[32, 16, 8, 8, 8], pretrained=False),
+        dict(image_size=64, encoder="resnet18", decoder_channels=[64, 32, 16, 16, 16], epochs=quick_epochs,
+             pretrained=False),
+        dict(image_size=256, encoder="resnet34", decoder_channels=[256, 128, 64, 32, 16], pretrained=True),
     )
 
 
 class _SMPMethod(SegmentationMethod):
-    """A segmentation-models-pytorch architecture, random encoder weights (no downloads)."""
+    """A segmentation-models-pytorch architecture. ``pretrained``: smp's ImageNet encoder
+    weights, read from the local Hugging Face cache (``adbench weights download``)."""
 
     architecture = ""
+    fidelity = "substitute"
+
+    @classmethod
+    def required_weights(cls, cfg: Any) -> list[Any]:
+        from adbench.weights import smp_encoder_weights
+
+        return [smp_encoder_weights(cfg["encoder"])] if cfg["pretrained"] else []
 
     def build_net(self):
         import segmentation_models_pytorch as smp
 
-        return getattr(smp, self.architecture)(self.cfg["encoder"], encoder_weights=None, classes=1,
-                                                decoder_channels=list(self.cfg["decoder_channels"]))
+        from adbench import weights
+
+        net = getattr(smp, self.architecture)(self.cfg["encoder"], encoder_weights=None, classes=1,
+                                              decoder_channels=list(self.cfg["decoder_channels"]))
+        for w in self.required_weights(self.cfg):
+            net.encoder.load_state_dict(weights.load_state_dict(w, self.name))
+        return net
 
 
 class UNetSMP(_SMPMethod):
@@ -84,55 +106,74 @@ class UNetRonneberger(SegmentationMethod):
     name = "unet_ronneberger"
     description = "Original U-Net (64 base channels, ~31 M parameters at paper)"
     paper = "Ronneberger, Fischer, Brox, MICCAI 2015"
-    profiles = _profiles(dict(image_size=32, base=4), dict(image_size=64, base=16, epochs=36),
-                         dict(image_size=256, base=64))
+    profiles = _profiles(dict(image_size=32, base=4, batchnorm=True), dict(image_size=64, base=16, epochs=36, batchnorm=True),
+                         dict(image_size=256, base=64, batchnorm=False))
 
     def build_net(self):
         from .nets import UNet
 
-        return UNet(self.cfg["base"], classes=1)
+        return UNet(self.cfg["base"], classes=1, batchnorm=self.cfg["batchnorm"])
 
 
 class RefinedUNetV2(SegmentationMethod):
     name = "unet2"
     description = "Refined UNet v2 network (dropout on deep stages, 16-ch head); CRF not included"
     paper = "Jiao et al., Refined UNet V2, 2020"
-    profiles = _profiles(dict(image_size=32, base=4), dict(image_size=64, base=16, epochs=32),
-                         dict(image_size=256, base=64))
+    fidelity = "substitute"  # the network without its dense CRF stands in for the whole method
+    profiles = _profiles(dict(image_size=32, base=4, batchnorm=True, elementwise_dropout=False),
+                         dict(image_size=64, base=16, epochs=32, batchnorm=True, elementwise_dropout=False),
+                         dict(image_size=256, base=64, batchnorm=False, elementwise_dropout=True))
 
     def build_net(self):
         from .nets import UNet
 
-        return UNet(self.cfg["base"], classes=1, refined=True)
+        return UNet(self.cfg["base"], classes=1, refined=True, batchnorm=self.cfg["batchnorm"],
+                    elementwise_dropout=self.cfg["elementwise_dropout"])
 
 
 class FCN32sMethod(SegmentationMethod):
     name = "fcn32s"
     description = "FCN-32s (VGG16 backbone recipe from torchvision, one 32x up-sampling)"
     paper = "Long, Shelhamer, Darrell, CVPR 2015"
+    imagenet = "VGG16_Weights.IMAGENET1K_V1"
+    _ADBENCH = dict(reference_padding=False, learn_upscore=True, pretrained=False)
     profiles = _profiles(
-        dict(image_size=64, width_div=8, fc=128, batch_norm=True),
-        dict(image_size=128, width_div=8, fc=128, batch_norm=True, lr=5e-4, epochs=30),
-        dict(image_size=256, width_div=1, fc=4096, batch_norm=False, lr=1e-4),
+        dict(image_size=64, width_div=8, fc=128, batch_norm=True, **_ADBENCH),
+        dict(image_size=128, width_div=8, fc=128, batch_norm=True, lr=5e-4, epochs=30, **_ADBENCH),
+        dict(image_size=256, width_div=1, fc=4096, batch_norm=False, lr=1e-4, reference_padding=True,
+             learn_upscore=False, pretrained=True),
     )
 
     def build_net(self):
+        from adbench import weights
+
         from .nets import FCN32s
 
-        return FCN32s(1, self.cfg["width_div"], self.cfg["fc"], self.cfg["batch_norm"])
+        c = self.cfg
+        net = FCN32s(1, c["width_div"], c["fc"], c["batch_norm"], c["reference_padding"], c["learn_upscore"])
+        for w in self.required_weights(c):
+            net.load_vgg16(weights.load_state_dict(w, self.name))
+        return net
 
 
 class SegNetMethod(SegmentationMethod):
     name = "segnet"
     description = "SegNet (VGG16 encoder, decoder unpools with max-pooling indices)"
     paper = "Badrinarayanan, Kendall, Cipolla, TPAMI 2017"
-    profiles = _profiles(dict(image_size=32, width_div=16), dict(image_size=64, width_div=4, epochs=40),
-                         dict(image_size=256, width_div=1))
+    imagenet = "VGG16_BN_Weights.IMAGENET1K_V1"
+    profiles = _profiles(dict(image_size=32, width_div=16, pretrained=False),
+                         dict(image_size=64, width_div=4, epochs=40, pretrained=False),
+                         dict(image_size=256, width_div=1, pretrained=True))
 
     def build_net(self):
+        from adbench import weights
+
         from .nets import SegNet
 
-        return SegNet(1, self.cfg["width_div"])
+        net = SegNet(1, self.cfg["width_div"])
+        for w in self.required_weights(self.cfg):
+            net.load_vgg16_bn(weights.load_state_dict(w, self.name))
+        return net
 
 
 METHODS = (UNetSMP, UNetPlusPlus, UNetRonneberger, RefinedUNetV2, FCN32sMethod, SegNetMethod)

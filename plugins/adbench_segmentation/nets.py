@@ -26,11 +26,13 @@ def kaiming_init(module: nn.Module) -> nn.Module:
     return module
 
 
-def _conv_block(cin: int, cout: int, dropout: float = 0.0) -> nn.Sequential:
-    layers = [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-              nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+def _conv_block(cin: int, cout: int, dropout: float = 0.0, batchnorm: bool = True,
+                elementwise_dropout: bool = False) -> nn.Sequential:
+    norm = (lambda c: [nn.BatchNorm2d(c)]) if batchnorm else (lambda c: [])
+    layers = [nn.Conv2d(cin, cout, 3, padding=1), *norm(cout), nn.ReLU(inplace=True),
+              nn.Conv2d(cout, cout, 3, padding=1), *norm(cout), nn.ReLU(inplace=True)]
     if dropout:
-        layers.append(nn.Dropout2d(dropout))
+        layers.append(nn.Dropout(dropout) if elementwise_dropout else nn.Dropout2d(dropout))
     return nn.Sequential(*layers)
 
 
@@ -39,17 +41,20 @@ class UNet(nn.Module):
 
     ``base=64`` gives the original 64…1024 widths (≈31.0 M parameters for one class).
     ``refined=True`` is Refined UNet v2's network: dropout 0.5 on the two deepest stages and
-    an extra 3×3 convolution to 16 channels before the 1×1 head.
+    an extra 3×3 convolution to 16 channels before the 1×1 head. ``batchnorm``: BatchNorm after
+    every convolution (neither publication has it); ``elementwise_dropout``: ``Dropout`` (the
+    Refined UNet v2 authors' Keras ``Dropout``) instead of channel-wise ``Dropout2d``.
     """
 
-    def __init__(self, base: int = 64, classes: int = 1, refined: bool = False):
+    def __init__(self, base: int = 64, classes: int = 1, refined: bool = False, batchnorm: bool = True,
+                 elementwise_dropout: bool = False):
         super().__init__()
         w = [base * 2**i for i in range(5)]
         drop = [0.0, 0.0, 0.0, 0.5, 0.5] if refined else [0.0] * 5
-        self.downs = nn.ModuleList([_conv_block(3, w[0], drop[0])] +
-                                   [_conv_block(w[i - 1], w[i], drop[i]) for i in range(1, 5)])
+        block = lambda cin, cout, p=0.0: _conv_block(cin, cout, p, batchnorm, elementwise_dropout)  # noqa: E731
+        self.downs = nn.ModuleList([block(3, w[0], drop[0])] + [block(w[i - 1], w[i], drop[i]) for i in range(1, 5)])
         self.ups = nn.ModuleList([nn.ConvTranspose2d(w[i], w[i - 1], 2, stride=2) for i in range(4, 0, -1)])
-        self.dec = nn.ModuleList([_conv_block(2 * w[i - 1], w[i - 1]) for i in range(4, 0, -1)])
+        self.dec = nn.ModuleList([block(2 * w[i - 1], w[i - 1]) for i in range(4, 0, -1)])
         head: list[nn.Module] = []
         if refined:
             head += [nn.Conv2d(w[0], 16, 3, padding=1), nn.ReLU(inplace=True)]
@@ -79,25 +84,63 @@ def _bilinear_kernel(channels: int, size: int) -> torch.Tensor:
     return weight
 
 
+#: the Caffe reference's crop offset of FCN-32s's upscored map (fcn.berkeleyvision.org, voc-fcn32s)
+FCN32_CROP = 19
+
+
 class FCN32s(nn.Module):
     """Long et al. 2015: VGG16 features, fc6/fc7 as convolutions (7×7×4096, 1×1×4096), a 1×1
-    score layer and one stride-32 transposed convolution (64×64 kernel, bilinear init)."""
+    score layer and one stride-32 transposed convolution (64×64 kernel, bilinear init).
 
-    def __init__(self, classes: int = 1, width_div: int = 1, fc: int = 4096, batch_norm: bool = False):
+    ``reference_padding``: the Caffe reference's layout (conv1_1 padded by 100, ceil-mode
+    pooling, an unpadded fc6, the upscored map cropped at offset 19); otherwise fc6 is padded
+    by 3 and the transposed convolution by 16, which gives the input size directly.
+    ``learn_upscore``: train the bilinear upsampling (the reference keeps it fixed)."""
+
+    def __init__(self, classes: int = 1, width_div: int = 1, fc: int = 4096, batch_norm: bool = False,
+                 reference_padding: bool = False, learn_upscore: bool = True):
         super().__init__()
         cfg = [c if c == "M" else c // width_div for c in VGG16_CFG]
         self.features = make_layers(cfg, batch_norm=batch_norm)
+        self.reference_padding = reference_padding
+        if reference_padding:
+            self.features[0].padding = (100, 100)
+            for m in self.features:
+                if isinstance(m, nn.MaxPool2d):
+                    m.ceil_mode = True
         top = cfg[-2]
-        self.fc6 = nn.Sequential(nn.Conv2d(top, fc, 7, padding=3), nn.ReLU(inplace=True), nn.Dropout2d(0.5))
+        self.fc6 = nn.Sequential(nn.Conv2d(top, fc, 7, padding=0 if reference_padding else 3), nn.ReLU(inplace=True),
+                                 nn.Dropout2d(0.5))
         self.fc7 = nn.Sequential(nn.Conv2d(fc, fc, 1), nn.ReLU(inplace=True), nn.Dropout2d(0.5))
         self.score = nn.Conv2d(fc, classes, 1)
-        self.upscore = nn.ConvTranspose2d(classes, classes, 64, stride=32, padding=16, bias=False)
+        self.upscore = nn.ConvTranspose2d(classes, classes, 64, stride=32, padding=0 if reference_padding else 16,
+                                          bias=False)
         kaiming_init(self)
         with torch.no_grad():
             self.upscore.weight.copy_(_bilinear_kernel(classes, 64))
+        self.upscore.weight.requires_grad_(learn_upscore)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.upscore(self.score(self.fc7(self.fc6(self.features(x)))))
+        out = self.upscore(self.score(self.fc7(self.fc6(self.features(x)))))
+        if self.reference_padding:
+            h, w = int(x.shape[-2]), int(x.shape[-1])
+            out = out[:, :, FCN32_CROP : FCN32_CROP + h, FCN32_CROP : FCN32_CROP + w]
+        return out
+
+    def load_vgg16(self, state: dict[str, torch.Tensor]) -> None:
+        """torchvision's ImageNet VGG16: its 13 convolutions, and its first two classifier
+        layers reshaped into fc6 (7×7) and fc7 (1×1), as the reference initialises FCN-32s."""
+        fc6, fc7 = self.fc6[0], self.fc7[0]
+        if fc6.out_channels != 4096 or self.features[0].out_channels != 64 or \
+                any(isinstance(m, nn.BatchNorm2d) for m in self.features):
+            raise ValueError("pretrained VGG16 weights need the full network: width_div=1, fc=4096, batch_norm=false")
+        self.features.load_state_dict({k.removeprefix("features."): v for k, v in state.items()
+                                       if k.startswith("features.")})
+        with torch.no_grad():
+            fc6.weight.copy_(state["classifier.0.weight"].view_as(fc6.weight))
+            fc6.bias.copy_(state["classifier.0.bias"])
+            fc7.weight.copy_(state["classifier.3.weight"].view_as(fc7.weight))
+            fc7.bias.copy_(state["classifier.3.bias"])
 
 
 def _unpool2x(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
@@ -161,6 +204,21 @@ class SegNet(nn.Module):
                 layers = layers[:-3] + [nn.Conv2d(c, classes, 3, padding=1)]
             self.dec.append(nn.Sequential(*layers))
         kaiming_init(self)
+
+    def load_vgg16_bn(self, state: dict[str, torch.Tensor]) -> None:
+        """torchvision's ImageNet VGG16-BN into the encoder: its 13 conv+BN pairs in order
+        (SegNet initialises its encoder from VGG16)."""
+        from torchvision.models import vgg16_bn
+
+        reference = vgg16_bn(weights=None).features
+        reference.load_state_dict({k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")})
+        ours = [m for m in self.enc.modules() if isinstance(m, (nn.Conv2d, nn.BatchNorm2d))]
+        theirs = [m for m in reference if isinstance(m, (nn.Conv2d, nn.BatchNorm2d))]
+        if [tuple(p.shape for p in m.parameters()) for m in ours] != \
+                [tuple(p.shape for p in m.parameters()) for m in theirs]:
+            raise ValueError("pretrained VGG16-BN weights need the full encoder: width_div=1")
+        for mine, src in zip(ours, theirs):
+            mine.load_state_dict(src.state_dict())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # input sides must be multiples of 32, so every pooled size doubles back exactly

@@ -21,8 +21,8 @@ def vtadl_loss(model: Any, images: torch.Tensor, cfg: dict[str, Any], gen: torch
     if cfg["noise_sd"]:
         h = h + cfg["noise_sd"] * torch.randn(h.shape, generator=gen).to(h.device)
     recon = model.decode(h)
-    target = images * 2 - 1  # the decoder ends in Tanh
-    loss = cfg["w_mse"] * ((recon - target) ** 2).mean() - cfg["w_ssim"] * ssim(recon, target).mean()
+    target = model.target(images)
+    loss = cfg["w_mse"] * ((recon - target) ** 2).mean() - cfg["w_ssim"] * ssim(recon, target, data_range=model.data_range).mean()
     mdn = patch_nll(cfg["mdn_loss"], h, model.mdn(h)).sum(1).mean()  # summed over patches
     return loss + cfg["w_mdn"] * mdn
 

@@ -45,3 +45,43 @@ def test_margin_loss_matches_hand_computation():
     assert margin_loss(lengths, targets).item() == pytest.approx(expected)
     w = torch.tensor([1.0, 3.0])
     assert margin_loss(lengths, targets, class_weights=w).item() == pytest.approx((0.02 + 3 * 0.165) / 2)
+
+
+def test_detached_routing_gives_the_same_capsules_but_gradient_only_through_the_last_iteration():
+    """Guo's DigitCaps (the VT-ADL and PIADE authors' routing): same forward values; the
+    agreement updates of the earlier iterations carry no gradient."""
+    torch.manual_seed(0)
+    full = DynamicRouting(n_in=12, d_in=8, n_out=2, d_out=4, iterations=3)
+    detached = DynamicRouting(n_in=12, d_in=8, n_out=2, d_out=4, iterations=3, detach_intermediate=True)
+    detached.load_state_dict(full.state_dict())
+    u = torch.randn(3, 12, 8)
+    assert torch.equal(full(u), detached(u))
+    grads = []
+    for layer in (full, detached):
+        layer.zero_grad()
+        layer(u).norm(dim=-1).sum().backward()
+        grads.append(layer.weight.grad.clone())
+    assert not torch.allclose(grads[0], grads[1])
+    one = DynamicRouting(n_in=12, d_in=8, n_out=2, d_out=4, iterations=1, detach_intermediate=True)
+    ref = DynamicRouting(n_in=12, d_in=8, n_out=2, d_out=4, iterations=1)
+    ref.load_state_dict(one.state_dict())
+    for layer in (one, ref):
+        layer(u).sum().backward()
+    assert torch.equal(one.weight.grad, ref.weight.grad)  # one iteration: nothing to detach
+
+
+@pytest.mark.parametrize("name", ["capsnet", "capsnet2021"])
+def test_paper_parameter_count_is_sabours_capsnet_with_two_16d_capsules(name):
+    """No count is published for the 2-capsule variant: Sabour et al.'s CapsNet layers (9×9 conv
+    256, primary capsules 32×8 by a 9×9 stride-2 conv, 1152×2 routing matrices 16×8, decoder
+    512-1024-image from the 16-d normal capsule), counted here for a 3-channel 28×28 input."""
+    from adbench import RunContext, registry
+
+    cls = registry.methods().get(name).obj
+    with torch.device("meta"):
+        model = cls(cls.config_for("paper"), RunContext()).build_model()
+    conv = 3 * 256 * 81 + 256
+    primary = 256 * 256 * 81 + 256
+    routing = 1152 * 2 * 16 * 8
+    decoder = (16 * 512 + 512) + (512 * 1024 + 1024) + (1024 * 3 * 28 * 28 + 3 * 28 * 28)
+    assert sum(p.numel() for p in model.parameters()) == pytest.approx(conv + primary + routing + decoder, rel=0.005)

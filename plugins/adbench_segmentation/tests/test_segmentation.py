@@ -36,13 +36,71 @@ class TestSegNet(MethodContractTests):
 
 
 def _paper_net(name: str):
+    """The ``paper`` network with random weights, on the meta device (no memory, no file)."""
     cls = registry.methods().get(name).obj
-    return cls(cls.config_for("paper"), RunContext()).model().net
+    overrides = {"pretrained": False} if "pretrained" in cls.profiles["paper"] else {}
+    with torch.device("meta"):
+        return cls(cls.config_for("paper", overrides), RunContext()).build_model().net
 
 
-@pytest.mark.parametrize("name, reference", [("unet_ronneberger", 31.0e6), ("unet2", 31.0e6), ("segnet", 29.4e6)])
-def test_parameter_counts_within_5_percent(name, reference):
-    assert count_parameters(_paper_net(name))["params"] == pytest.approx(reference, rel=0.05)
+def _conv(cin: int, cout: int, k: int, bias: bool = True) -> int:
+    return cin * cout * k * k + (cout if bias else 0)
+
+
+def _unet_count(classes: int, refined: bool) -> int:
+    """The U-Net of Ronneberger et al. 2015, Fig. 1 (64…1024 channels, no BatchNorm), counted from
+    its layers; Refined UNet v2 (authors' repository) adds a 3×3 conv to 16 channels before the head."""
+    w = [64, 128, 256, 512, 1024]
+    enc = _conv(3, 64, 3) + _conv(64, 64, 3) + sum(_conv(w[i - 1], w[i], 3) + _conv(w[i], w[i], 3) for i in range(1, 5))
+    dec = sum(_conv(w[i], w[i - 1], 2) + _conv(2 * w[i - 1], w[i - 1], 3) + _conv(w[i - 1], w[i - 1], 3)
+              for i in range(4, 0, -1))
+    head = _conv(64, 16, 3) + _conv(16, classes, 1) if refined else _conv(64, classes, 1)
+    return enc + dec + head
+
+
+def _vgg16_convs() -> int:
+    cfg = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+    return sum(_conv(a, b, 3) for a, b in zip([3] + cfg, cfg))
+
+
+@pytest.mark.parametrize("name, published", [
+    ("unet_ronneberger", _unet_count(1, refined=False)),  # 31,031,745 (31.03 M with 2 classes, as often cited)
+    ("unet2", _unet_count(1, refined=True)),  # about 31.0 M (authors' repository)
+    # SegNet: VGG16's 13 conv+BN layers mirrored; 29.4-29.5 M as published
+    ("segnet", 2 * _vgg16_convs() + 2 * 2 * sum([64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512])),
+    # FCN-32s (Caffe reference): VGG16 convs, fc6 7x7x4096, fc7, 1x1 score, fixed 64x64 upscore; 134 M
+    ("fcn32s", _vgg16_convs() + _conv(512, 4096, 7) + _conv(4096, 4096, 1) + _conv(4096, 1, 1) + 64 * 64),
+])
+def test_paper_parameter_counts_match_the_published_networks_within_half_a_percent(name, published):
+    assert count_parameters(_paper_net(name))["params"] == pytest.approx(published, rel=0.005)
+
+
+def test_paper_baselines_follow_the_reference_layers():
+    unet2 = _paper_net("unet2")
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in unet2.modules())
+    assert any(type(m) is torch.nn.Dropout for m in unet2.modules())
+    assert not any(isinstance(m, torch.nn.Dropout2d) for m in unet2.modules())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in _paper_net("unet_ronneberger").modules())
+    fcn = _paper_net("fcn32s")
+    assert fcn.features[0].padding == (100, 100) and fcn.fc6[0].padding == (0, 0)
+    assert not fcn.upscore.weight.requires_grad
+
+
+def test_fcn32s_reference_padding_crops_back_to_the_input():
+    from adbench_segmentation.nets import FCN32s
+
+    net = FCN32s(1, width_div=16, fc=32, reference_padding=True, learn_upscore=False).eval()
+    for side in (64, 128, 256):
+        with torch.no_grad():
+            assert net(torch.rand(1, 3, side, side)).shape == (1, 1, side, side)
+
+
+def test_smp_paper_profiles_start_from_imagenet_encoders_and_are_substitutes():
+    for name in ("unet", "unetpp"):
+        cls = registry.methods().get(name).obj
+        assert cls.fidelity == "substitute"
+        assert [w.name for w in cls.required_weights(cls.config_for("paper"))] == ["smp:resnet34.imagenet"]
+        assert cls.required_weights(cls.config_for("quick")) == []
 
 
 def test_fcn32s_vgg16_21_classes_and_anomaly_head():
@@ -50,7 +108,7 @@ def test_fcn32s_vgg16_21_classes_and_anomaly_head():
 
     n21 = count_parameters(FCN32s(classes=21))["params"]
     assert n21 == pytest.approx(134e6, rel=0.05)
-    n1 = count_parameters(_paper_net("fcn32s"))["params"]
+    n1 = count_parameters(FCN32s(classes=1))["params"]
     # the anomaly head (1 class) differs only in the score and up-sampling layers
     assert n21 - n1 == (4096 * 20 + 20) + (21 * 21 - 1) * 64 * 64
 
