@@ -29,11 +29,12 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         import pluggy
 
+        from .errors import WeightsMissing
         from .registry import DuplicateNameError
 
         try:
             return super().invoke(ctx)
-        except (DuplicateNameError, DatasetError) as exc:
+        except (DuplicateNameError, DatasetError, WeightsMissing) as exc:
             raise click.ClickException(str(exc)) from exc
         except pluggy.PluginValidationError as exc:
             raise click.ClickException(

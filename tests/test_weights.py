@@ -155,3 +155,15 @@ def test_run_with_cached_files_records_them_with_their_sha256(tmp_path):
     listing = run_cli(["weights", "list", "piade"], env=env)  # paper: VGG11 cached, ResNet-50 missing
     assert f"cached {files[1]} sha256 {_sha(files[1])}" in listing.stdout
     assert "MISSING" in listing.stdout and "resnet50" in listing.stdout
+
+
+def test_cost_profiles_need_no_weights_file(tmp_path, monkeypatch):
+    """Costs do not depend on weight values: a ``pretrained`` configuration is profiled on fresh
+    seed-0 weights, so `adbench profile` works on a machine without the files."""
+    from adbench import registry
+    from adbench.costs.measure import _pipeline
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cls = registry.methods().get("piade").obj
+    model, source = _pipeline(cls, cls.config_for("smoke", {"pretrained": True}), None, "smoke")
+    assert source.startswith("random init") and model.perceptual.backbone == "vgg11_features4_random_frozen"

@@ -124,6 +124,8 @@ def measure_method(method_cls: Any, cfg: dict[str, Any], *, device: str = "cpu",
 def _pipeline(method_cls: Any, cfg: dict[str, Any], fitted: nn.Module | None, profile: str) -> tuple[nn.Module, str]:
     from ..method import RunContext
 
+    if cfg.get("pretrained"):  # costs do not depend on weight values: no weights file is needed to profile
+        cfg = method_cls.config_class({**cfg, "pretrained": False})
     state = torch.random.get_rng_state()
     try:
         torch.manual_seed(0)
