@@ -160,22 +160,21 @@ class PIADENet(nn.Module):
         self.fc = _fc([caps_dim, fc[0], fc[1], dec_c * self.side * self.side], fc_batchnorm)
         self.dec_c = dec_c
         joined = (dec_c + c) // 4  # reshaped to twice the side: 640×8×8 for ResNet-50 at 120 px
-        ups: list[nn.Module] = []
-        cin, side = joined, 2 * self.side
-        chans = list(dec_channels)
+        chans, side = list(dec_channels), 2 * self.side
         if image_size == 120 and side == 8 and len(chans) == len(PAPER_DECODER) - 1:
-            for (k, s, p), cout in zip(PAPER_DECODER, chans):
-                ups += [nn.ConvTranspose2d(cin, cout, k, s, p), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
-                cin = cout
-            k, s, p = PAPER_DECODER[-1]
-            ups += [nn.ConvTranspose2d(cin, 3, k, s, p), nn.Tanh()]
-        else:
-            i = 0
-            while side * 2 < image_size:
-                cout = chans[min(i, len(chans) - 1)]
-                ups += [nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
-                cin, side, i = cout, side * 2, i + 1
-            ups += [nn.ConvTranspose2d(cin, 3, 4, 2, 1), nn.Tanh()]
+            plan = PAPER_DECODER
+        else:  # stride-2 steps until one more reaches the image size
+            steps = 0
+            while side * 2 ** (steps + 1) < image_size:
+                steps += 1
+            plan = [(4, 2, 1)] * (steps + 1)
+        widths = [chans[min(i, len(chans) - 1)] for i in range(len(plan) - 1)] + [3]
+        ups: list[nn.Module] = []
+        cin = joined
+        for i, ((k, s, p), cout) in enumerate(zip(plan, widths)):
+            ups.append(nn.ConvTranspose2d(cin, cout, k, s, p))
+            ups += [nn.Tanh()] if i == len(plan) - 1 else [nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+            cin = cout
         self.decoder = nn.Sequential(*ups)
         self.image_size = image_size
 
