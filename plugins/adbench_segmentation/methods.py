@@ -106,7 +106,8 @@ class UNetRonneberger(SegmentationMethod):
     name = "unet_ronneberger"
     description = "Original U-Net (64 base channels, ~31 M parameters at paper)"
     paper = "Ronneberger, Fischer, Brox, MICCAI 2015"
-    profiles = _profiles(dict(image_size=32, base=4, batchnorm=True), dict(image_size=64, base=16, epochs=36, batchnorm=True),
+    profiles = _profiles(dict(image_size=32, base=4, batchnorm=True),
+                         dict(image_size=64, base=16, epochs=36, batchnorm=True),
                          dict(image_size=256, base=64, batchnorm=False))
 
     def build_net(self):
