@@ -222,7 +222,7 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     """
     from .executors.base import ExecutorOptionError
     from .protocol.session import DEFAULT_EXECUTOR, BenchmarkRequest, RequestError, run_benchmark
-    from .report.tables import summary_display, summary_how
+    from .report.tables import fidelity_notes, ok_rows, summary_display, summary_how
 
     executor = executor or DEFAULT_EXECUTOR
     flags = _selected_flags(executor, executor_flags)
@@ -255,7 +255,7 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     if not summary.table.empty:
         shown = summary_display(summary.table)
         click.echo(shown.to_markdown(colalign=["left"] + ["right"] * shown.shape[1], disable_numparse=True))
-        click.echo(summary_how(summary.table))
+        click.echo(" ".join([summary_how(summary.table), *fidelity_notes(ok_rows(summary.rows))]))
     click.echo(f"\nrows: {summary.out / 'cells'}\ntables: {summary.out / 'tables'} ({len(summary.written)} files)")
     if not summary.failed.empty:
         for _, r in summary.failed.iterrows():

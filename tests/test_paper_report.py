@@ -48,7 +48,8 @@ def paper_report(tmp_path_factory) -> dict:
         written = build_report([run], out, ("csv", "md", "tex", "html"))
     finally:
         mp.undo()
-    return {"run": run, "out": out, "written": written, "fonts": fonts, "legend_overlaps": overlaps}
+    return {"run": run, "out": out, "written": written, "fonts": fonts, "legend_overlaps": overlaps,
+            "stdout": res.stdout}
 
 
 def test_every_tex_compiles_together_without_errors_or_overfull_boxes(paper_report, tmp_path):
@@ -114,6 +115,8 @@ def test_readings_and_substitutes_are_marked_with_a_footnote(paper_report):
     assert "pyramidal_ae† (uns)" in summary.index and "capsnet2021† (sup)" in summary.index
     assert "† a reading" in (out / "summary.md").read_text()
     assert "† a reading" in (out / "index.html").read_text()
+    console = paper_report["stdout"]  # the run's own summary
+    assert "pyramidal_ae† (uns)" in console and "† a reading" in console and "‡ a substitute" in console
 
 
 def test_legends_sit_outside_every_axes(paper_report):

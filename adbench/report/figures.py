@@ -223,7 +223,7 @@ def pareto_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
                           label="Pareto front")
         _log_x(ax)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("image AUROC (mean ± std over categories)")
+        ax.set_ylabel("image AUROC\n(mean ± std over categories)")  # one line does not fit 2.8 in
     _track_legend(fig, set(track.values()), extra=[line])
     return _save(fig, out_dir, "pareto")
 
