@@ -104,7 +104,7 @@ def _check_types(path: Path | None, name: str, table: dict[str, Any]) -> None:
             raise DatasetError(f"{path}: [{name}] {key} = {table[key]!r} is invalid: it must be {expected}")
 
 
-BUILTIN_SYNTHETIC = {"adapter": "synthetic", "categories": ["weave", "grain", "disc", "plate"], "image_size": 128}
+BUILTIN_SYNTHETIC = {"adapter": "synthetic", "categories": ["fabric", "wood", "metal", "pill"], "image_size": 128}
 _KNOWN_KEYS = {"adapter", "root", "categories", "image_size", "url", "sha256", "md5"}
 
 

@@ -23,7 +23,7 @@ from . import registry
 from .method import FIDELITY, PROFILES, AnomalyOutput, Method, MethodConfig, RunContext, TrainData
 
 
-def tiny_synthetic_split(root: Path, size: int, track: str = "unsupervised", category: str = "grain",
+def tiny_synthetic_split(root: Path, size: int, track: str = "unsupervised", category: str = "wood",
                          seed: int = 0) -> tuple[TrainData, Any]:
     """A few images of one synthetic category at ``size`` px: (train data, test tensors)."""
     from .data import synthetic

@@ -115,7 +115,7 @@ def test_native_evaluation_share_of_a_quick_cell(tmp_path):
     here 20 good + 3 × 21 defective, all 1024²), convae at ``quick``, scored at native and at
     input resolution."""
     catalogue = tmp_path / "datasets.toml"
-    catalogue.write_text('[big]\nadapter = "synthetic"\nroot = "%s"\ncategories = ["weave"]\nimage_size = 1024\n'
+    catalogue.write_text('[big]\nadapter = "synthetic"\nroot = "%s"\ncategories = ["fabric"]\nimage_size = 1024\n'
                          'n_train = 209\nn_test_good = 20\nn_per_defect = 21\n' % (tmp_path / "big"))
     walls = {}
     for resolution in ("native", "input"):

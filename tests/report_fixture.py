@@ -9,13 +9,13 @@ import numpy as np
 from adbench.results.store import ResultStore
 
 ROWS = [
-    dict(method="alpha", category="disc", image_auroc=0.91, pixel_auroc=0.95, au_pro=0.80, latency_ms=2.0,
+    dict(method="alpha", category="pill", image_auroc=0.91, pixel_auroc=0.95, au_pro=0.80, latency_ms=2.0,
          params_inference=1_000_000, params_total=1_200_000, gmacs=0.5, forward_mb=3.0, backward_mb=4.0, model_size_mb=4.0, onnx_size_mb=4.1),
-    dict(method="alpha", category="weave", image_auroc=0.99, pixel_auroc=0.97, au_pro=0.90, latency_ms=2.2,
+    dict(method="alpha", category="fabric", image_auroc=0.99, pixel_auroc=0.97, au_pro=0.90, latency_ms=2.2,
          params_inference=1_000_000, params_total=1_200_000, gmacs=0.5, forward_mb=3.0, backward_mb=4.0, model_size_mb=4.0, onnx_size_mb=4.1),
-    dict(method="beta", category="disc", image_auroc=0.95, pixel_auroc=0.90, au_pro=0.70, latency_ms=8.0,
+    dict(method="beta", category="pill", image_auroc=0.95, pixel_auroc=0.90, au_pro=0.70, latency_ms=8.0,
          params_inference=5_000_000, params_total=5_000_000, gmacs=2.0, forward_mb=9.0, backward_mb=20.0, model_size_mb=19.0, onnx_size_mb=19.5),
-    dict(method="beta", category="weave", status="error", error="RuntimeError: out of memory"),
+    dict(method="beta", category="fabric", status="error", error="RuntimeError: out of memory"),
 ]
 
 

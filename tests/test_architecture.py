@@ -70,7 +70,7 @@ def plugin_run(extras_site: Path, tmp_path_factory: pytest.TempPathFactory) -> t
     cfg = tmp / "executors.toml"
     cfg.write_text('[executor.recorder]\nrepeat = 3\ntag = "from the file"\nloud = true\n')
     out = tmp / "run"
-    res = run_cli(["run", "convae", "--profile", "smoke", "--category", "weave", "--out", str(out),
+    res = run_cli(["run", "convae", "--profile", "smoke", "--category", "fabric", "--out", str(out),
                    "--executor", "recorder", "--executor-config", str(cfg), "--tag", "from the flag",
                    "--executor-opt", "repeat=5"], site=extras_site)
     assert res.returncode == 0, res.stderr
@@ -139,7 +139,7 @@ def test_run_benchmark_runs_without_click(tmp_path):
     code = f"""
 import sys
 from adbench import run_benchmark
-s = run_benchmark(methods=["convae"], profile="smoke", categories=["weave"], out={str(tmp_path / 'run')!r},
+s = run_benchmark(methods=["convae"], profile="smoke", categories=["fabric"], out={str(tmp_path / 'run')!r},
                   device="cpu", log=lambda m: None)
 assert s.ok and len(s.rows) == 1 and s.rows["status"].tolist() == ["ok"], s.rows
 assert 0.0 <= s.table.loc["convae", "image_auroc"] <= 1.0

@@ -28,7 +28,7 @@ def test_help_is_useful():
 
 def test_run_all_smoke_writes_rows_and_tables(tmp_path: Path):
     out = tmp_path / "run"
-    res = run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "weave,disc"])
+    res = run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "fabric,pill"])
     assert res.returncode == 0, res.stderr
     rows = _rows(out)
     assert len(rows) == 2 and all(r["status"] == "ok" for r in rows)
@@ -44,13 +44,13 @@ def test_run_all_smoke_writes_rows_and_tables(tmp_path: Path):
         assert r["forward_mb"] > 0 and r["backward_mb"] > 0 and r["memory_batch"] == 16
         assert 0 <= r["image_auroc"] <= 1 and r["plugin_distribution"] == "adbench"
     table = (out / "tables" / "image_auroc.csv").read_text()
-    assert "synthetic/weave" in table and "synthetic/mean" in table
+    assert "synthetic/fabric" in table and "synthetic/mean" in table
     assert str(out / "tables") in res.stdout
     # rerun: everything is skipped
-    res = run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "weave,disc"])
+    res = run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "fabric,pill"])
     assert "2 already done, 0 to run" in res.stderr
     before = {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
-    res = run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "weave", "--force"])
+    res = run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "fabric", "--force"])
     after = {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
     assert sum(before[k] != after[k] for k in before) == 1
 
@@ -58,14 +58,14 @@ def test_run_all_smoke_writes_rows_and_tables(tmp_path: Path):
 def test_crashing_method_writes_error_row_and_run_goes_on(tmp_path: Path, test_plugin_site: Path):
     out = tmp_path / "run"
     res = run_cli(["run", "crashy", "nanscores", "sleepy", "--profile", "smoke", "--out", str(out),
-                   "--category", "grain", "--set", "image_size=32"], site=test_plugin_site,
+                   "--category", "wood", "--set", "image_size=32"], site=test_plugin_site,
                   env={"ADBENCH_LOAD_PLUGINS": "testplugins"})
     assert res.returncode == 1
     rows = {r["method"]: r for r in _rows(out)}
     assert rows["crashy"]["status"] == "error" and "deliberate failure" in rows["crashy"]["error"]
     assert "Traceback" in rows["crashy"]["traceback"]
     assert rows["nanscores"]["status"] == "error"
-    assert "nanscores" in rows["nanscores"]["error"] and "grain/test" in rows["nanscores"]["error"]
+    assert "nanscores" in rows["nanscores"]["error"] and "wood/test" in rows["nanscores"]["error"]
     assert rows["sleepy"]["status"] == "ok"
     assert "FAILED crashy" in res.stderr
     assert (out / "tables" / "failures.md").exists()
@@ -95,11 +95,11 @@ def test_interrupted_run_resumes_without_losing_rows(tmp_path: Path, test_plugin
 
 def test_report_command_rebuilds_tables(tmp_path: Path):
     out = tmp_path / "run"
-    assert run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "plate"]).returncode == 0
+    assert run_cli(["run", "convae", "--profile", "smoke", "--out", str(out), "--category", "metal"]).returncode == 0
     res = run_cli(["report", str(out), "--out", str(tmp_path / "rep"), "--format", "md,tex"])
     assert res.returncode == 0, res.stderr
     md = (tmp_path / "rep" / "image_auroc.md").read_text()
-    assert "convae" in md and "synthetic/plate" in md
+    assert "convae" in md and "synthetic/metal" in md
     assert (tmp_path / "rep" / "image_auroc.tex").read_text().count("\\toprule") == 1
 
 
@@ -116,7 +116,7 @@ def test_unknown_method_lists_the_known_ones():
 def test_unconfigured_dataset_has_a_how_to_message(tmp_path: Path):
     res = run_cli(["run", "convae", "--dataset", "mvtec_ad", "--profile", "smoke"], env={"MVTEC_AD_ROOT": ""})
     assert res.returncode != 0 and "MVTEC_AD_ROOT" in res.stderr
-    res = run_cli(["run", "convae", "--dataset", "all", "--profile", "smoke", "--category", "weave",
+    res = run_cli(["run", "convae", "--dataset", "all", "--profile", "smoke", "--category", "fabric",
                    "--out", str(tmp_path / "r")], env={"MVTEC_AD_ROOT": ""})
     assert "skipping" in res.stderr and "MVTEC_AD_ROOT" in res.stderr
 
@@ -124,15 +124,15 @@ def test_unconfigured_dataset_has_a_how_to_message(tmp_path: Path):
 def test_data_check_synthetic():
     res = run_cli(["data", "check", "synthetic"])
     assert res.returncode == 0, res.stderr
-    assert "weave: train 60, test 56 (crack 10, good 16, hole 10, scratch 10, stain 10)" in res.stdout
+    assert "fabric: train 60, test 80 (contamination 10, crack 10, good 30, hole 10, scratch 10, stain 10)" in res.stdout
 
 
 def test_set_applies_where_the_key_exists_and_rejects_typos(tmp_path: Path, test_plugin_site: Path):
     env = {"ADBENCH_LOAD_PLUGINS": "testplugins"}
-    res = run_cli(["run", "sleepy", "crashy", "--profile", "smoke", "--category", "disc", "--set", "sleeep=1",
+    res = run_cli(["run", "sleepy", "crashy", "--profile", "smoke", "--category", "pill", "--set", "sleeep=1",
                    "--out", str(tmp_path)], site=test_plugin_site, env=env)
     assert res.returncode == 2 and "--set" in res.stderr and "sleeep" in res.stderr
-    run_cli(["run", "sleepy", "crashy", "--profile", "smoke", "--category", "disc", "--set", "sleep=0",
+    run_cli(["run", "sleepy", "crashy", "--profile", "smoke", "--category", "pill", "--set", "sleep=0",
              "--out", str(tmp_path)], site=test_plugin_site, env=env)
     rows = {r["method"]: r for r in _rows(tmp_path)}
     assert rows["sleepy"]["overrides"] == {"sleep": "0"} and rows["sleepy"]["config"]["sleep"] == 0.0

@@ -27,25 +27,25 @@ def test_workers_fault_isolation(tmp_path: Path, test_plugin_site: Path):
     """An exception, NaN scores and a SIGKILLed worker each give an error row; others are kept."""
     out = tmp_path / "run"
     res = run_cli(["run", "crashy", "nanscores", "killme", "sleepy", "--profile", "smoke", "--category",
-                   "grain,disc", "--workers", "2", "--set", "sleep=0", "--out", str(out)],
+                   "wood,pill", "--workers", "2", "--set", "sleep=0", "--out", str(out)],
                   site=test_plugin_site, env=ENV)
     assert res.returncode == 1
     rows = list(_rows(out).values())
     assert len(rows) == 8
     by = {(r["method"], r["category"]): r for r in rows}
-    assert all(by[("sleepy", c)]["status"] == "ok" for c in ("grain", "disc"))
-    assert "deliberate failure" in by[("crashy", "grain")]["error"]
-    assert "non-finite score" in by[("nanscores", "disc")]["error"]
-    assert "worker process died (exit code -9)" in by[("killme", "grain")]["error"]
+    assert all(by[("sleepy", c)]["status"] == "ok" for c in ("wood", "pill"))
+    assert "deliberate failure" in by[("crashy", "wood")]["error"]
+    assert "non-finite score" in by[("nanscores", "pill")]["error"]
+    assert "worker process died (exit code -9)" in by[("killme", "wood")]["error"]
     # a resumed run retries the failed cells only
-    res = run_cli(["run", "sleepy", "killme", "--profile", "smoke", "--category", "grain,disc", "--set",
+    res = run_cli(["run", "sleepy", "killme", "--profile", "smoke", "--category", "wood,pill", "--set",
                    "sleep=0", "--out", str(out), "--workers", "2"], site=test_plugin_site, env=ENV)
     assert "4 cells, 2 already done, 2 to run" in res.stderr
 
 
 def test_cell_timeout_fails_a_hung_cell_and_moves_on(tmp_path: Path, test_plugin_site: Path):
     out = tmp_path / "run"
-    res = run_cli(["run", "sleepy", "--profile", "smoke", "--category", "grain", "--set", "sleep=120",
+    res = run_cli(["run", "sleepy", "--profile", "smoke", "--category", "wood", "--set", "sleep=120",
                    "--cell-timeout", "8", "--out", str(out)], site=test_plugin_site, env=ENV, timeout=120)
     (row,) = _rows(out).values()
     assert row["status"] == "error" and "--cell-timeout 8" in row["error"]
@@ -105,14 +105,14 @@ def test_shards_partition_the_cells_and_merge_in_report(tmp_path: Path, test_plu
     res = run_cli(["report", str(a), str(b), "--out", str(tmp_path / "merged"), "--format", "csv"], site=test_plugin_site, env=ENV)
     assert res.returncode == 0, res.stderr
     table = (tmp_path / "merged" / "image_auroc.csv").read_text()
-    assert all(f"synthetic/{c}" in table for c in ("weave", "grain", "disc", "plate"))
+    assert all(f"synthetic/{c}" in table for c in ("fabric", "wood", "pill", "metal"))
 
 
 def test_submitit_local_executor_collects_rows(tmp_path: Path, test_plugin_site: Path):
     cfg = tmp_path / "slurm.toml"
     cfg.write_text('[executor.submitit]\ncluster = "local"\ntime = 10\ncpus = 1\nmem = 2\n')
     out = tmp_path / "run"
-    res = run_cli(["run", "sleepy", "--profile", "smoke", "--category", "weave,plate", "--set", "sleep=0",
+    res = run_cli(["run", "sleepy", "--profile", "smoke", "--category", "fabric,metal", "--set", "sleep=0",
                    "--executor", "submitit", "--executor-config", str(cfg), "--out", str(out)],
                   site=test_plugin_site, env=ENV, timeout=300)
     assert res.returncode == 0, res.stderr
@@ -219,7 +219,7 @@ def test_each_worker_sees_its_own_gpu(tmp_path: Path, test_plugin_site: Path, mo
     monkeypatch.setenv("ADBENCH_LOAD_PLUGINS", ENV["ADBENCH_LOAD_PLUGINS"])
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     cells = [Cell("sleepy", "synthetic", c, "unsupervised", 0, "smoke", overrides=(("sleep", "0.2"),))
-             for c in ("grain", "disc", "weave", "plate")]
+             for c in ("wood", "pill", "fabric", "metal")]
     rows = PoolExecutor(workers=2, gpus=["0", "1"]).run(cells, RunSpec(tmp_path / "run", "cpu", load_catalogue()))
     assert len(rows) == 4 and all(r["status"] == "ok" for r in rows), [r.get("error") for r in rows]
     assert {r["fit_notes"]["cuda_visible_devices"] for r in rows} == {"0", "1"}

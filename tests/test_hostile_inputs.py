@@ -33,7 +33,7 @@ from adbench.results.store import load_row
 def finished(tmp_path_factory) -> Path:
     """A run folder holding one finished (``ok``) row of the cell the run cases select."""
     run = tmp_path_factory.mktemp("finished")
-    cell = Cell("convae", "synthetic", "weave", profile="smoke")
+    cell = Cell("convae", "synthetic", "fabric", profile="smoke")
     (run / "cells").mkdir()
     row = {"cell_key": cell.key, **cell.definition(), "status": "ok", "error": None, "image_auroc": 0.9,
            "started_at": "2026-01-01T00:00:00+00:00", "device": "cpu"}
@@ -176,7 +176,7 @@ CASES = [
     # run: a selection that names nothing real (exit 1, says what exists)
     Bad("method-unknown", _run("nosuchmethod"), 1, ("nosuchmethod",)),
     Bad("dataset-unknown", _run("convae", "--dataset", "nosuch"), 1, ("'nosuch'",)),
-    Bad("category-unknown", _run("convae", "--category", "nosuch"), 1, ("nosuch", "weave")),
+    Bad("category-unknown", _run("convae", "--category", "nosuch"), 1, ("nosuch", "fabric")),
     Bad("track-unsupported-selects-nothing", _run("convae", "--track", "supervised"), 1,
         ("nothing to run", "supervised")),
     Bad("executor-unknown", _run("convae", "--executor", "nosuch"), 1, ("nosuch",)),
@@ -405,7 +405,7 @@ def test_a_16_bit_data_set_runs_with_real_values_and_records_the_scaling(tmp_pat
 
 def test_system_exit_and_keyboard_interrupt_in_a_plugin_fail_only_their_cells(tmp_path, test_plugin_site):
     out = tmp_path / "run"
-    res = run_cli(["run", "exiter", "interrupter", "sleepy", "--profile", "smoke", "--category", "grain",
+    res = run_cli(["run", "exiter", "interrupter", "sleepy", "--profile", "smoke", "--category", "wood",
                    "--set", "image_size=32", "--out", str(out)], site=test_plugin_site,
                   env={"ADBENCH_LOAD_PLUGINS": "testplugins"})
     assert res.returncode == 1 and "Traceback" not in res.stderr
@@ -424,7 +424,7 @@ def test_system_exit_and_keyboard_interrupt_in_a_plugin_fail_only_their_cells(tm
 def test_maps_and_scores_outside_the_contract_are_errors_naming_the_method(tmp_path, test_plugin_site, method,
                                                                            says):
     out = tmp_path / "run"
-    res = run_cli(["run", method, "--profile", "smoke", "--category", "grain", "--out", str(out)],
+    res = run_cli(["run", method, "--profile", "smoke", "--category", "wood", "--out", str(out)],
                   site=test_plugin_site, env={"ADBENCH_LOAD_PLUGINS": "testplugins"})
     assert res.returncode == 1
     (row,) = [load_row(p) for p in (out / "cells").glob("*.json")]
@@ -433,7 +433,7 @@ def test_maps_and_scores_outside_the_contract_are_errors_naming_the_method(tmp_p
 
 def test_a_corrupt_row_is_skipped_with_a_warning_and_its_cell_runs_again(tmp_path):
     out = tmp_path / "run"
-    args = ["run", "convae", "--profile", "smoke", "--category", "weave", "--out", str(out)]
+    args = ["run", "convae", "--profile", "smoke", "--category", "fabric", "--out", str(out)]
     assert run_cli(args).returncode == 0
     (path,) = list((out / "cells").glob("*.json"))
     path.write_text('{"cell_key": "truncated')

@@ -155,7 +155,7 @@ def test_native_resolution_counts_the_small_defects_that_vanish_at_the_input_siz
 
 def test_save_maps_keeps_every_native_map_as_float16(tmp_path):
     out = tmp_path / "run"
-    res = run_cli(["run", "convae", "--profile", "smoke", "--category", "weave", "--save-maps", "--out", str(out)])
+    res = run_cli(["run", "convae", "--profile", "smoke", "--category", "fabric", "--save-maps", "--out", str(out)])
     assert res.returncode == 0, res.stderr
     (row,) = [load_row(p) for p in (out / "cells").glob("*.json")]
     with np.load(out / row["native_maps_file"]) as z:

@@ -16,7 +16,7 @@ from adbench.report import figures
 from adbench.report.build import build_report
 from conftest import run_cli
 
-CATEGORIES = "weave,disc"
+CATEGORIES = "fabric,pill"
 
 
 @pytest.fixture(scope="module")
@@ -149,20 +149,20 @@ def test_summary_gives_mean_and_std_over_categories(paper_report):
 def test_report_holds_per_defect_tables_intervals_cd_diagram_and_qualitative_grid(paper_report):
     out = paper_report["out"]
     per_defect = (out / "per_defect_image_auroc-unsupervised.md").read_text()
-    assert "synthetic/weave/" in per_defect and "pyramidal_ae" in per_defect
+    assert "synthetic/fabric/" in per_defect and "pyramidal_ae" in per_defect
     assert (out / "per_defect_pixel_auroc-unsupervised.csv").is_file()
     ci = (out / "ci.csv").read_text().splitlines()
     assert ci[0] == "method,setting,dataset,category,seed,metric,value,ci_low,ci_high"
     assert any(",pixel_auroc," in line for line in ci) and any(",image_auroc," in line for line in ci)
     figs = out / "figures"
-    for name in ("cd_image_auroc_unsupervised", "qualitative_synthetic_weave", "qualitative_synthetic_disc",
+    for name in ("cd_image_auroc_unsupervised", "qualitative_synthetic_fabric", "qualitative_synthetic_pill",
                  "model_size", "pareto", "heatmap_pixel_auroc", "heatmap_au_pro", "latency"):
         assert (figs / f"{name}.pdf").stat().st_size > 1000, name
     html = (out / "index.html").read_text()
     assert "<nav><h2>Contents</h2>" in html and "Confidence intervals" in html and "Per defect type" in html
     assert "Rankings" in html and "Friedman" in html and "Nemenyi" in html
     assert "divided by 0.3" in html and "native resolution" in html
-    assert "<figcaption><b>qualitative_synthetic_weave</b> (<a href='figures/qualitative_synthetic_weave.pdf'>" in html
+    assert "<figcaption><b>qualitative_synthetic_fabric</b> (<a href='figures/qualitative_synthetic_fabric.pdf'>" in html
     assert "the blue contour is the ground truth" in html
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
                          text=True).stdout.strip()
@@ -194,4 +194,4 @@ def test_transpose_puts_categories_in_rows(paper_report, tmp_path):
     res = run_cli(["report", str(paper_report["run"]), "--format", "tex", "--transpose", "--out", str(tmp_path)])
     assert res.returncode == 0, res.stderr
     tex = (tmp_path / "image_auroc-unsupervised.tex").read_text()
-    assert re.search(r"^weave & ", tex, re.M) and re.search(r"^category & ", tex, re.M)
+    assert re.search(r"^fabric & ", tex, re.M) and re.search(r"^category & ", tex, re.M)

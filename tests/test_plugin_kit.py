@@ -35,7 +35,7 @@ def test_example_plugin_package_end_to_end(tmp_path: Path):
     line = next(l for l in res.stdout.splitlines() if l.startswith("padim_rp"))
     assert "adbench-plugin-example 0.1.0" in line or "adbench_plugin_example 0.1.0" in line
     out = tmp_path / "run"
-    res = run_cli(["run", "padim_rp", "--profile", "smoke", "--category", "disc", "--out", str(out)], site=site)
+    res = run_cli(["run", "padim_rp", "--profile", "smoke", "--category", "pill", "--out", str(out)], site=site)
     assert res.returncode == 0, res.stderr
     (row,) = [load_row(p) for p in (out / "cells").glob("*.json")]
     assert row["status"] == "ok" and row["plugin_distribution"] in ("adbench-plugin-example", "adbench_plugin_example")

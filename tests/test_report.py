@@ -32,8 +32,8 @@ def test_tables_match_golden_files(report, name):
 
 def test_missing_cell_has_a_dash_and_the_reason_in_a_footnote(report):
     md = (report / "image_auroc.md").read_text()
-    assert "–" in md and "beta on synthetic/weave: RuntimeError: out of memory" in md
-    assert "**0.950**" in md  # best value of the disc row in bold
+    assert "–" in md and "beta on synthetic/fabric: RuntimeError: out of memory" in md
+    assert "**0.950**" in md  # best value of the pill row in bold
 
 
 def test_latex_is_booktabs_and_compiles_where_pdflatex_exists(report, tmp_path):
@@ -50,8 +50,8 @@ def test_latex_is_booktabs_and_compiles_where_pdflatex_exists(report, tmp_path):
 
 def test_every_figure_is_written_and_non_empty(report):
     figs = report / "figures"
-    expected = ["latency", "model_size", "pareto", "heatmap_image_auroc", "roc_synthetic_disc", "pro_synthetic_disc",
-                "qualitative_synthetic_disc"]
+    expected = ["latency", "model_size", "pareto", "heatmap_image_auroc", "roc_synthetic_pill", "pro_synthetic_pill",
+                "qualitative_synthetic_pill"]
     for name in expected:
         for ext in ("pdf", "png"):
             assert (figs / f"{name}.{ext}").stat().st_size > 1000, name
@@ -64,8 +64,8 @@ def test_imbalance_sweep_one_table_per_ratio_no_averaging_and_equal_splits_merge
     from adbench.results.store import ResultStore, load_rows
 
     store = ResultStore(tmp_path)
-    cells = [(0.01, "disc", 1, 0.6), (0.05, "disc", 1, 0.6), (0.1, "disc", 3, 0.8),
-             (0.01, "weave", 1, 0.7), (0.05, "weave", 1, 0.7), (0.1, "weave", 2, 0.9)]
+    cells = [(0.01, "pill", 1, 0.6), (0.05, "pill", 1, 0.6), (0.1, "pill", 3, 0.8),
+             (0.01, "fabric", 1, 0.7), (0.05, "fabric", 1, 0.7), (0.1, "fabric", 2, 0.9)]
     for i, (ratio, cat, n, auroc) in enumerate(cells):
         store.write({"cell_key": f"r{i}", "method": "capsnet", "dataset": "synthetic", "category": cat,
                      "track": "supervised", "status": "ok", "anomaly_ratio": ratio, "image_auroc": auroc,
@@ -129,7 +129,7 @@ def test_report_cli_merges_run_folders_and_builds_with_failures(tmp_path):
     b = tmp_path / "b"
     from adbench.results.store import ResultStore
 
-    ResultStore(b).write({"cell_key": "other", "method": "gamma", "dataset": "synthetic", "category": "disc",
+    ResultStore(b).write({"cell_key": "other", "method": "gamma", "dataset": "synthetic", "category": "pill",
                           "track": "unsupervised", "status": "ok", "image_auroc": 0.5, "seed": 0})
     res = run_cli(["report", str(a), str(b), "--out", str(tmp_path / "merged"), "--format", "csv,md"])
     assert res.returncode == 0, res.stderr

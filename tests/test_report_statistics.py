@@ -106,8 +106,8 @@ def _table(columns: list[str], cell: str = "0.912") -> LatexTable:
 
 
 def test_layout_picks_column_page_abbreviations_then_panels():
-    assert render(_table(["disc", "weave"])).startswith("\\begin{table}\n")
-    assert render(_table(["disc", "weave", "grain", "plate", "mean"])).startswith("\\begin{table*}")
+    assert render(_table(["pill", "fabric"])).startswith("\\begin{table}\n")
+    assert render(_table(["pill", "fabric", "wood", "metal", "mean"])).startswith("\\begin{table*}")
     wide = render(_table(MVTEC + ["mean"]))
     assert "Categories:" not in wide  # key_title default is "Columns"
     assert "met = metal\\_nut" in wide and "\\textbackslash" not in wide
@@ -121,7 +121,7 @@ def test_layout_picks_column_page_abbreviations_then_panels():
 def test_layouts_compile_without_overfull_boxes(tmp_path):
     if shutil.which("pdflatex") is None:
         pytest.skip("pdflatex is not installed (.ci/run installs texlive)")
-    tables = [_table(["disc", "weave"]), _table(MVTEC + ["mean"]), _table(MVTEC + ["mean"], cell="0.912 ± 0.013")]
+    tables = [_table(["pill", "fabric"]), _table(MVTEC + ["mean"]), _table(MVTEC + ["mean"], cell="0.912 ± 0.013")]
     (tmp_path / "t.tex").write_text("\\documentclass[twocolumn]{article}\\usepackage{booktabs}\\begin{document}\n"
                                     + "\n\\clearpage\n".join(render(t) for t in tables) + "\\end{document}\n")
     subprocess.run(["pdflatex", "-interaction=nonstopmode", "t.tex"], cwd=tmp_path, capture_output=True, timeout=120)

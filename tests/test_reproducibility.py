@@ -39,7 +39,7 @@ def test_every_profile_is_an_epoch_budget_without_a_clock(name):
 def test_same_command_same_numbers_while_the_cpu_is_busy(tmp_path: Path):
     """The same cells twice: once on a quiet machine, once beside two processes that burn
     both cores. Every metric and every loss must be identical."""
-    args = ["run", "convae", "unet2", "segnet", "--profile", "smoke", "--category", "weave"]
+    args = ["run", "convae", "unet2", "segnet", "--profile", "smoke", "--category", "fabric"]
     quiet = run_cli([*args, "--out", str(tmp_path / "quiet")])
     assert quiet.returncode == 0, quiet.stderr
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
@@ -71,7 +71,7 @@ def test_a_cell_past_its_time_limit_is_an_error_row_not_a_shorter_training(tmp_p
     from adbench.protocol.cells import Cell, RunSpec
     from adbench.protocol.runner import run_cell
 
-    cell = Cell("convae", "synthetic", "weave", profile="smoke", overrides=(("epochs", 3),))
+    cell = Cell("convae", "synthetic", "fabric", profile="smoke", overrides=(("epochs", 3),))
     row = run_cell(cell, RunSpec(tmp_path, "cpu", load_catalogue(), time_limit_s=1e-6))
     assert row["status"] == "error" and row["time_limit_s"] == 1e-6
     assert "TimeLimitExceeded" in row["error"] and "after 1 of 3 epochs" in row["error"]
@@ -88,13 +88,13 @@ def test_default_time_guards_are_generous_and_paper_has_none():
 
 def test_seeds_give_one_row_each_and_tables_show_mean_and_std(tmp_path: Path):
     out = tmp_path / "run"
-    res = run_cli(["run", "convae", "--seed", "0,1,2", "--profile", "smoke", "--category", "weave,disc",
+    res = run_cli(["run", "convae", "--seed", "0,1,2", "--profile", "smoke", "--category", "fabric,pill",
                    "--out", str(out)])
     assert res.returncode == 0, res.stderr
     rows = _rows(out)
-    assert sorted(rows) == sorted((("convae", c, s) for c in ("weave", "disc") for s in (0, 1, 2)))
+    assert sorted(rows) == sorted((("convae", c, s) for c in ("fabric", "pill") for s in (0, 1, 2)))
     assert len({r["cell_key"] for r in rows.values()}) == 6, "each seed is its own cell"
-    aurocs = [rows[("convae", "weave", s)]["pixel_auroc"] for s in (0, 1, 2)]
+    aurocs = [rows[("convae", "fabric", s)]["pixel_auroc"] for s in (0, 1, 2)]
     assert len(set(aurocs)) > 1, "seeds must change the training"
     assert " ± " in res.stdout and "| seeds" in res.stdout.replace("|   seeds", "| seeds")
     md = (out / "tables" / "pixel_auroc.md").read_text()
@@ -104,11 +104,11 @@ def test_seeds_give_one_row_each_and_tables_show_mean_and_std(tmp_path: Path):
     import pandas as pd
 
     seeds = pd.read_csv(out / "tables" / "seeds.csv")
-    weave = seeds[(seeds["metric"] == "pixel_auroc") & (seeds["category"] == "synthetic/weave")].iloc[0]
-    assert weave["n"] == 3 and weave["mean"] == pytest.approx(sum(aurocs) / 3)
-    assert weave["std"] == pytest.approx(pd.Series(aurocs).std())
+    fabric = seeds[(seeds["metric"] == "pixel_auroc") & (seeds["category"] == "synthetic/fabric")].iloc[0]
+    assert fabric["n"] == 3 and fabric["mean"] == pytest.approx(sum(aurocs) / 3)
+    assert fabric["std"] == pytest.approx(pd.Series(aurocs).std())
     # --seeds 3 names the same cells: nothing left to run
-    again = run_cli(["run", "convae", "--seeds", "3", "--profile", "smoke", "--category", "weave,disc",
+    again = run_cli(["run", "convae", "--seeds", "3", "--profile", "smoke", "--category", "fabric,pill",
                      "--out", str(out)])
     assert "6 already done, 0 to run" in again.stderr
 
@@ -120,7 +120,7 @@ def test_seed_and_seeds_together_are_refused():
 
 def test_report_takes_cost_figures_from_a_profile_folder(tmp_path: Path):
     run = tmp_path / "run"
-    assert run_cli(["run", "convae", "--profile", "smoke", "--category", "weave", "--out", str(run)]).returncode == 0
+    assert run_cli(["run", "convae", "--profile", "smoke", "--category", "fabric", "--out", str(run)]).returncode == 0
     prof = tmp_path / "prof"
     assert run_cli(["profile", "convae", "--profile", "smoke", "--out", str(prof)]).returncode == 0
     res = run_cli(["report", str(run), "--costs", str(prof), "--out", str(tmp_path / "rep"), "--format", "md,html"])
@@ -150,7 +150,7 @@ def test_worker_pool_profiles_costs_before_any_cell_trains(tmp_path: Path, monke
     from adbench.protocol.costs import measure_cells
 
     monkeypatch.setenv("ADBENCH_CACHE", str(tmp_path))
-    cells = [Cell("convae", "synthetic", c, profile="smoke") for c in ("weave", "disc")]
+    cells = [Cell("convae", "synthetic", c, profile="smoke") for c in ("fabric", "pill")]
     assert measure_cells(cells, "cpu", threads=1) == 1  # two cells, one configuration
     from adbench.protocol.costs import LATENCY_MIN_TIME_S
 

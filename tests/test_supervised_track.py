@@ -12,7 +12,7 @@ from conftest import run_cli
 def test_imbalance_sweep_gives_one_row_per_ratio(tmp_path):
     out = tmp_path / "sweep"
     res = run_cli(["run", "capsnet", "--track", "supervised", "--anomaly-ratio", "0.1,0.3", "--profile", "smoke",
-                   "--category", "disc", "--out", str(out)])
+                   "--category", "pill", "--out", str(out)])
     assert res.returncode == 0, res.stderr
     rows = sorted((load_row(p) for p in (out / "cells").glob("*.json")),
                   key=lambda r: r["anomaly_ratio"])
@@ -27,7 +27,7 @@ def test_imbalance_sweep_gives_one_row_per_ratio(tmp_path):
 
 def test_same_split_for_every_supervised_method(tmp_path):
     out = tmp_path / "same"
-    res = run_cli(["run", "capsnet", "capsnet2021", "--profile", "smoke", "--category", "grain",
+    res = run_cli(["run", "capsnet", "capsnet2021", "--profile", "smoke", "--category", "wood",
                    "--out", str(out)])
     assert res.returncode == 0, res.stderr
     rows = [load_row(p) for p in (out / "cells").glob("*.json")]

@@ -122,7 +122,7 @@ def test_fcn_and_segnet_map_torchvision_vgg16_weights_onto_their_layers():
 
 def test_run_without_the_cached_file_fails_before_training_with_one_line(tmp_path):
     out = tmp_path / "run"
-    res = run_cli(["run", "piade", "--profile", "smoke", "--category", "weave", "--set", "pretrained=true",
+    res = run_cli(["run", "piade", "--profile", "smoke", "--category", "fabric", "--set", "pretrained=true",
                    "--out", str(out)], env={"TORCH_HOME": str(tmp_path / "empty")})
     assert res.returncode == 1, res.stderr
     assert "Traceback" not in res.stderr
@@ -141,7 +141,7 @@ def test_run_with_cached_files_records_them_with_their_sha256(tmp_path):
     files = [_fake_torchvision_file(home, e) for e in ("ResNet18_Weights.IMAGENET1K_V1", "VGG11_Weights.IMAGENET1K_V1")]
     out = tmp_path / "run"
     env = {"TORCH_HOME": str(home)}
-    res = run_cli(["run", "piade", "--profile", "smoke", "--category", "weave", "--set", "pretrained=true",
+    res = run_cli(["run", "piade", "--profile", "smoke", "--category", "fabric", "--set", "pretrained=true",
                    "--out", str(out)], env=env)
     assert res.returncode == 0, res.stderr[-2000:]
     from adbench.results.store import load_rows

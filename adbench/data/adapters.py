@@ -366,6 +366,6 @@ class Synthetic(MVTecAD):
             seed=int(opts.get("seed", 0)),
             size=int(self.spec.image_size or 128),
             n_train=int(opts.get("n_train", 60)),
-            n_test_good=int(opts.get("n_test_good", 16)),
+            n_test_good=int(opts.get("n_test_good", 30)),
             n_per_defect=int(opts.get("n_per_defect", 10)),
         )

@@ -3,7 +3,7 @@ notebook or a script). The CLI only parses arguments into a :class:`BenchmarkReq
 prints the :class:`RunSummary` (docs/architecture.md, "Flow").
 
 >>> from adbench import run_benchmark
->>> summary = run_benchmark(methods=["convae"], profile="smoke", categories=["weave"], out="reports/try")
+>>> summary = run_benchmark(methods=["convae"], profile="smoke", categories=["fabric"], out="reports/try")
 >>> summary.table   # method × metric, mean over categories and seeds
 """
 
