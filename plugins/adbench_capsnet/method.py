@@ -9,10 +9,11 @@ from adbench import FitReport, Method, TrainData
 _PAPER = dict(image_size=28, conv_channels=256, kernel=9, primary_caps=32, primary_dim=8, primary_stride=2,
               out_dim=16, iterations=3, decoder=[512, 1024], m_pos=0.9, m_neg=0.1, lam=0.5,
               recon_weight=0.0005, lr=1e-3, batch_size=32, epochs=10, augment=False,
-              standardize=False, conv_bn=False)
-_QUICK = dict(_PAPER, image_size=32, conv_channels=64, primary_caps=8, decoder=[128, 256], epochs=160,
-              augment=True, standardize=True, conv_bn=True, lr=3e-4)
-_SMOKE = dict(_QUICK, conv_channels=16, primary_caps=4, epochs=2)
+              standardize=False, conv_bn=False, recon_in_score=True, patch=0, patch_stride=0)
+# quick classifies 32-px windows of a 128-px image (README, "Diagnosis on realistic images")
+_QUICK = dict(_PAPER, image_size=128, patch=32, patch_stride=16, conv_channels=64, primary_caps=8,
+              decoder=[128, 256], epochs=160, augment=True, standardize=True, conv_bn=True, lr=3e-4)
+_SMOKE = dict(_QUICK, image_size=64, conv_channels=16, primary_caps=4, epochs=2)
 
 
 class CapsNetAD(Method):
@@ -30,9 +31,10 @@ class CapsNetAD(Method):
         from .model import CapsNet, CapsNetPipeline
 
         c = self.cfg
-        net = CapsNet(self.input_size, c["conv_channels"], c["kernel"], c["primary_caps"], c["primary_dim"],
+        net = CapsNet(c["patch"] or self.input_size, c["conv_channels"], c["kernel"], c["primary_caps"], c["primary_dim"],
                       c["primary_stride"], c["out_dim"], c["iterations"], tuple(c["decoder"]), c["conv_bn"])
-        return CapsNetPipeline(net, standardize=c["standardize"])
+        return CapsNetPipeline(net, recon_in_score=c["recon_in_score"], standardize=c["standardize"],
+                               patch=c["patch"], stride=c["patch_stride"])
 
     def fit(self, train: TrainData) -> FitReport:
         from .training import fit_capsnet

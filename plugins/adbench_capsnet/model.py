@@ -49,22 +49,46 @@ class CapsNet(nn.Module):
         return self.decoder(normal_capsule).view(-1, 3, s, s)
 
 
-class CapsNetPipeline(nn.Module):
-    """Score = (‖v_anomalous‖ − ‖v_normal‖) + MSE(image, reconstruction from v_normal)."""
+def windows(images: torch.Tensor, patch: int, stride: int) -> torch.Tensor:
+    """All ``patch``-sized windows of ``images`` (B,3,H,W), ``stride`` apart, the last one
+    flush with the border: (B, n_windows, 3, patch, patch). Plain slicing, so it exports."""
+    h, w = images.shape[-2:]
+    ys = sorted({*range(0, h - patch + 1, stride), h - patch})
+    xs = sorted({*range(0, w - patch + 1, stride), w - patch})
+    return torch.stack([images[..., y:y + patch, x:x + patch] for y in ys for x in xs], dim=1)
 
-    def __init__(self, net: CapsNet, recon_in_score: bool = True, standardize: bool = False):
+
+class CapsNetPipeline(nn.Module):
+    """Score = (‖v_anomalous‖ − ‖v_normal‖) + MSE(image, reconstruction from v_normal).
+
+    With ``patch`` (not in the paper; see README, "Diagnosis on realistic images") the network
+    classifies windows of the image at full resolution and the image's score is its most
+    anomalous window's, so a defect a few pixels wide is not averaged away by downsampling
+    the whole image to the network's input size.
+    """
+
+    def __init__(self, net: CapsNet, recon_in_score: bool = True, standardize: bool = False,
+                 patch: int = 0, stride: int = 0):
         super().__init__()
         # the paper feeds raw [0,1] pixels (MNIST: mostly zeros); natural images need centring,
         # or every input gives the same capsules at the start and training stalls
         self.normalize = Normalize() if standardize else Normalize((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
         self.net = net
         self.recon_in_score = recon_in_score
+        self.patch, self.stride = patch, stride or max(patch // 2, 1)
 
-    def forward(self, images: torch.Tensor) -> AnomalyOutput:
-        x = self.normalize(images)
-        v = self.net.capsules(x)
+    def score(self, images: torch.Tensor) -> torch.Tensor:
+        """The paper's score of network-sized inputs."""
+        v = self.net.capsules(self.normalize(images))
         lengths = v.norm(dim=-1)
         score = lengths[:, 1] - lengths[:, 0]
         if self.recon_in_score:
             score = score + ((self.net.reconstruct(v[:, 0]) - images) ** 2).flatten(1).mean(1)
-        return AnomalyOutput(score, None)
+        return score
+
+    def forward(self, images: torch.Tensor) -> AnomalyOutput:
+        if not self.patch:
+            return AnomalyOutput(self.score(images), None)
+        win = windows(images, self.patch, self.stride)
+        b, n = win.shape[:2]
+        return AnomalyOutput(self.score(win.flatten(0, 1)).view(b, n).amax(dim=1), None)

@@ -16,10 +16,35 @@ from adbench.training import seed_everything, train_epochs
 from adbench_capsules import margin_loss
 
 
+def crops(raw: torch.Tensor, masks: torch.Tensor, labels: torch.Tensor, patch: int,
+          gen: torch.Generator) -> torch.Tensor:
+    """One ``patch``-sized crop per image: anywhere in a normal image; in an anomalous one,
+    around a random pixel of its defect mask (at least patch/8 from the crop's border), so
+    the crop's label is true. An anomalous image without a mask is shrunk whole instead."""
+    h, w = raw.shape[-2:]
+    margin = patch // 8
+    out = []
+    for img, mask, label in zip(raw, masks, labels.tolist()):
+        if label == 1 and not mask.any():
+            out.append(torch.nn.functional.interpolate(img[None], size=(patch, patch), mode="area")[0])
+            continue
+        if label == 1:
+            ys, xs = torch.nonzero(mask, as_tuple=True)
+            j = int(torch.randint(len(ys), (1,), generator=gen))
+            lo_y, hi_y = max(0, int(ys[j]) - patch + 1 + margin), min(h - patch, int(ys[j]) - margin)
+            lo_x, hi_x = max(0, int(xs[j]) - patch + 1 + margin), min(w - patch, int(xs[j]) - margin)
+        else:
+            lo_y, hi_y, lo_x, hi_x = 0, h - patch, 0, w - patch
+        y = min(lo_y + int(torch.randint(max(hi_y - lo_y + 1, 1), (1,), generator=gen)), h - patch)
+        x = min(lo_x + int(torch.randint(max(hi_x - lo_x + 1, 1), (1,), generator=gen)), w - patch)
+        out.append(img[:, y:y + patch, x:x + patch])
+    return torch.stack(out)
+
+
 def fit_capsnet(model: Any, train: TrainData, cfg: dict[str, Any], ctx: RunContext, *, balanced: bool) -> FitReport:
     gen = seed_everything(ctx.seed)
     device = ctx.device
-    images, labels = train.images.to(device), train.labels.to(device)
+    images, labels, masks = train.images.to(device), train.labels.to(device), train.masks.to(device)
     n_anom = int(labels.sum())
     if n_anom == 0:
         raise ValueError("capsnet is supervised: its training split has no anomalous images; "
@@ -36,6 +61,8 @@ def fit_capsnet(model: Any, train: TrainData, cfg: dict[str, Any], ctx: RunConte
             half = len(idx) // 2
             idx = torch.cat([idx[: len(idx) - half], anomalous[torch.randint(len(anomalous), (half,), generator=gen)]])
         raw, y = images[idx], labels[idx]
+        if cfg["patch"]:  # window mode (README, "Diagnosis on realistic images")
+            raw = crops(raw, masks[idx], y, cfg["patch"], gen)
         if cfg["augment"]:  # flips and quarter turns: the few anomalies are seen in 8 poses
             if torch.rand(1, generator=gen).item() < 0.5:
                 raw = raw.flip(-1)

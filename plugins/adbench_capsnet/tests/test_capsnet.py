@@ -18,9 +18,11 @@ class TestCapsNet2021(MethodContractTests):
 
 
 def test_squash_keeps_direction_and_norm_below_one():
+    torch.manual_seed(0)
     s = torch.randn(64, 10, 8) * torch.logspace(-3, 3, 64)[:, None, None]
     v = squash(s)
-    assert (v.norm(dim=-1) < 1).all()
+    # n²/(1+n²) < 1 exactly, but rounds to 1.0 in float32 once n is above about 3e3
+    assert (v.norm(dim=-1) <= 1).all() and (v.norm(dim=-1)[s.norm(dim=-1) < 100] < 1).all()
     cos = torch.nn.functional.cosine_similarity(v.flatten(0, 1), s.flatten(0, 1), dim=-1)
     assert torch.allclose(cos, torch.ones_like(cos), atol=1e-4)
     n = s.norm(dim=-1)
