@@ -36,7 +36,7 @@ class VTADLMethod(Method):
                       epochs=2, map_sigma=1.0, score="map_topk"),
         "quick": dict(PAPER, **_ADBENCH, image_size=128, patch_size=16, dim=128, depth=4, heads=4, mlp_dim=256,
                       decoder_channels=[32, 32, 16, 8], gaussians=10, mdn_loss="mixture", lr=5e-4,
-                      weight_decay=1e-4, batch_size=8, epochs=25, map_sigma=4.0,
+                      weight_decay=1e-4, batch_size=8, epochs=50, map_sigma=4.0,
                       score="map_topk"),
         "paper": dict(PAPER),
     }
