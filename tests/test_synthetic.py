@@ -59,9 +59,9 @@ def test_defect_mask_marks_what_changed(category: str):
 
 
 def test_images_have_photographic_statistics():
-    """Textures have a falling (about 1/f) power spectrum and differ image to image; the object
-    moves a little between images (pose jitter) and its lighting changes."""
-    for category, kind in synthetic.CATEGORIES.items():
+    """Every category has a falling (about 1/f) power spectrum, and no two images are alike
+    (textures shift, the object's pose and the lighting change)."""
+    for category in synthetic.CATEGORIES:
         imgs = [surfaces.NORMALS[category](np.random.default_rng(i), 128).expose(np.random.default_rng(i))
                 for i in range(2)]
         grey = imgs[0].mean(-1)
@@ -70,6 +70,15 @@ def test_images_have_photographic_statistics():
         low, high = power[(f > 0.02) & (f < 0.06)].mean(), power[(f > 0.25) & (f < 0.45)].mean()
         assert low > 20 * high, category  # white noise would give about 1
         assert np.abs(imgs[0] - imgs[1]).mean() > 0.01, category
+
+
+@pytest.mark.parametrize("kind", ["chip", "misprint"])
+def test_object_defects_refuse_a_texture_instead_of_drawing_something_else(kind: str):
+    """A chip needs a background and a misprint a print; on a texture the generator stops
+    rather than writing another defect into the ``kind`` folder."""
+    surface = surfaces.NORMALS["wood"](np.random.default_rng(0), 64)
+    with pytest.raises(ValueError, match=kind[:4]):
+        defects.apply(kind, np.random.default_rng(1), surface)
 
 
 def test_generator_version_is_in_the_cache_key(tmp_path: Path, monkeypatch):

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 from scipy.ndimage import binary_erosion, gaussian_filter
 
-from .surfaces import Surface, grid, pink_noise
+from .surfaces import Surface, grid, pink_noise, soft_inside
 
 
 def _segment_dist(y: np.ndarray, x: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -42,8 +42,7 @@ def _blob_alpha(rng: np.random.Generator, size: int, c: np.ndarray, radius: floa
     """An irregular soft blob: a disc whose radius wobbles with low-frequency noise."""
     yy, xx = grid(size)
     wobble = 1 + 0.3 * pink_noise(rng, size, 2.0)
-    d = np.hypot(yy - c[0], xx - c[1]) / wobble - radius
-    return np.clip(0.5 - d / max(edge, 1e-6), 0, 1)
+    return soft_inside(np.hypot(yy - c[0], xx - c[1]) / wobble - radius, edge)
 
 
 def pick_centre(rng: np.random.Generator, region: np.ndarray, margin: int) -> np.ndarray:
@@ -133,25 +132,19 @@ def stain(rng: np.random.Generator, s: Surface, c: np.ndarray, k: float) -> np.n
 
 def chip(rng: np.random.Generator, s: Surface, c: np.ndarray, k: float) -> np.ndarray:
     """A piece broken off an object's edge: the background shows where the object was."""
-    size = s.albedo.shape[0]
-    ring = np.argwhere(s.region ^ _eroded(s.region, 2))
-    if len(ring) == 0:
-        return hole(rng, s, c, k)
+    if s.background is None:
+        raise ValueError("a chip needs an object on a background (Surface.background); textures have none")
+    ring = np.argwhere(s.region ^ binary_erosion(s.region, iterations=2))
     centre = ring[rng.integers(len(ring))].astype(np.float64)
-    bite = _blob_alpha(rng, size, centre, rng.uniform(4.5, 8) * k, 1.0 * k)
-    alpha = bite * s.region
-    _blend(s, alpha, s.background if s.background is not None else s.albedo * 0.2)
+    alpha = _blob_alpha(rng, s.albedo.shape[0], centre, rng.uniform(4.5, 8) * k, 1.0 * k) * s.region
+    _blend(s, alpha, s.background)
     return alpha
-
-
-def _eroded(region: np.ndarray, px: int) -> np.ndarray:
-    return binary_erosion(region, iterations=px)
 
 
 def misprint(rng: np.random.Generator, s: Surface, c: np.ndarray, k: float) -> np.ndarray:
     """A printed stroke missing or shifted by a few pixels (objects with a print only)."""
     if not s.prints or s.unprinted is None:
-        return stain(rng, s, c, k)
+        raise ValueError("a misprint needs a printed surface (Surface.prints, Surface.unprinted)")
     i = int(rng.integers(len(s.prints)))
     old = s.prints[i]
     if rng.random() < 0.5:  # missing

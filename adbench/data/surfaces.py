@@ -21,7 +21,8 @@ class Surface:
     where defects may be placed, ``light`` (H,W) the multiplicative illumination.
 
     Objects also keep what a defect needs to undo parts of them: ``background`` (the albedo
-    without the object) and ``prints`` (soft masks of the printed strokes, and their colour).
+    without the object), ``unprinted`` (the albedo without the print), ``prints`` (soft masks
+    of the printed strokes) and ``print_colour``.
     """
 
     albedo: np.ndarray
@@ -141,14 +142,14 @@ def _rotated(yy: np.ndarray, xx: np.ndarray, cy: float, cx: float, ang: float) -
     return dy * np.cos(ang) - dx * np.sin(ang), dy * np.sin(ang) + dx * np.cos(ang)
 
 
-def _soft(d: np.ndarray, width: float) -> np.ndarray:
+def soft_inside(d: np.ndarray, width: float) -> np.ndarray:
     """Soft inside-ness of a signed distance (negative inside), over ``width`` pixels."""
     return np.clip(0.5 - d / max(width, 1e-6), 0, 1)
 
 
 def _box(py: np.ndarray, px: np.ndarray, y0: float, x0: float, h: float, w: float, px_size: float) -> np.ndarray:
     d = np.maximum(np.abs(py - y0) - h / 2, np.abs(px - x0) - w / 2)
-    return _soft(d, px_size)
+    return soft_inside(d, px_size)
 
 
 PRINT_STROKES = (  # a two-letter mark "HD" in the pill's frame: (y, x, height, width) as fractions of the image
@@ -174,7 +175,7 @@ def pill(rng: np.random.Generator, size: int) -> Surface:
     half_len, radius = 0.36 * size, 0.17 * size
     axis = np.clip(px, -(half_len - radius), half_len - radius)
     d = np.hypot(py, px - axis) - radius  # signed distance to the capsule's outline
-    body = _soft(d, 0.8 * k)
+    body = soft_inside(d, 0.8 * k)
     bulge = np.sqrt(np.clip(1 - (np.hypot(py, px - axis) / radius) ** 2, 0, 1))
     speckle = (pink_noise(rng, size, 0.3, cutoff=20) > 2.1).astype(np.float64)
     base = colour_map(0.85 + 0.1 * bulge - 0.05 * pink_noise(rng, size, 2.0), np.array([0.5, 0.45, 0.4]),

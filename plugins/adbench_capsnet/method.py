@@ -31,7 +31,8 @@ class CapsNetAD(Method):
         from .model import CapsNet, CapsNetPipeline
 
         c = self.cfg
-        net = CapsNet(c["patch"] or self.input_size, c["conv_channels"], c["kernel"], c["primary_caps"], c["primary_dim"],
+        side = c["patch"] or self.input_size  # the network sees windows in window mode
+        net = CapsNet(side, c["conv_channels"], c["kernel"], c["primary_caps"], c["primary_dim"],
                       c["primary_stride"], c["out_dim"], c["iterations"], tuple(c["decoder"]), c["conv_bn"])
         return CapsNetPipeline(net, recon_in_score=c["recon_in_score"], standardize=c["standardize"],
                                patch=c["patch"], stride=c["patch_stride"])

@@ -16,11 +16,19 @@ from adbench.training import seed_everything, train_epochs
 from adbench_capsules import margin_loss
 
 
+def _draw(lo: int, hi: int, limit: int, gen: torch.Generator) -> int:
+    """A start in [lo, hi], both first clamped to [0, limit] (a defect near the border)."""
+    lo = min(max(lo, 0), limit)
+    hi = min(max(hi, lo), limit)
+    return lo + int(torch.randint(hi - lo + 1, (1,), generator=gen))
+
+
 def crops(raw: torch.Tensor, masks: torch.Tensor, labels: torch.Tensor, patch: int,
           gen: torch.Generator) -> torch.Tensor:
     """One ``patch``-sized crop per image: anywhere in a normal image; in an anomalous one,
-    around a random pixel of its defect mask (at least patch/8 from the crop's border), so
-    the crop's label is true. An anomalous image without a mask is shrunk whole instead."""
+    around a random pixel of its defect mask (at least patch/8 from the crop's border where
+    the image allows), so the crop's label is true. An anomalous image without a mask is
+    shrunk whole instead."""
     h, w = raw.shape[-2:]
     margin = patch // 8
     out = []
@@ -31,12 +39,11 @@ def crops(raw: torch.Tensor, masks: torch.Tensor, labels: torch.Tensor, patch: i
         if label == 1:
             ys, xs = torch.nonzero(mask, as_tuple=True)
             j = int(torch.randint(len(ys), (1,), generator=gen))
-            lo_y, hi_y = max(0, int(ys[j]) - patch + 1 + margin), min(h - patch, int(ys[j]) - margin)
-            lo_x, hi_x = max(0, int(xs[j]) - patch + 1 + margin), min(w - patch, int(xs[j]) - margin)
+            cy, cx = int(ys[j]), int(xs[j])
+            y = _draw(cy - patch + 1 + margin, cy - margin, h - patch, gen)
+            x = _draw(cx - patch + 1 + margin, cx - margin, w - patch, gen)
         else:
-            lo_y, hi_y, lo_x, hi_x = 0, h - patch, 0, w - patch
-        y = min(lo_y + int(torch.randint(max(hi_y - lo_y + 1, 1), (1,), generator=gen)), h - patch)
-        x = min(lo_x + int(torch.randint(max(hi_x - lo_x + 1, 1), (1,), generator=gen)), w - patch)
+            y, x = _draw(0, h - patch, h - patch, gen), _draw(0, w - patch, w - patch, gen)
         out.append(img[:, y:y + patch, x:x + patch])
     return torch.stack(out)
 

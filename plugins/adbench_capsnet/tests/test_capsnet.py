@@ -87,3 +87,44 @@ def test_paper_parameter_count_is_sabours_capsnet_with_two_16d_capsules(name):
     routing = 1152 * 2 * 16 * 8
     decoder = (16 * 512 + 512) + (512 * 1024 + 1024) + (1024 * 3 * 28 * 28 + 3 * 28 * 28)
     assert sum(p.numel() for p in model.parameters()) == pytest.approx(conv + primary + routing + decoder, rel=0.005)
+
+
+def test_windows_cover_the_image_with_the_last_one_flush_to_the_border():
+    from adbench_capsnet.model import windows
+
+    img = torch.arange(2 * 3 * 70 * 70, dtype=torch.float32).view(2, 3, 70, 70)
+    win = windows(img, 32, 16)
+    starts = [0, 16, 32, 38]  # 38 = 70 - 32: no pixel is left out
+    assert win.shape == (2, len(starts) ** 2, 3, 32, 32)
+    assert torch.equal(win[:, 0], img[..., :32, :32]) and torch.equal(win[:, -1], img[..., 38:, 38:])
+    assert torch.equal(win[:, 1], img[..., :32, 16:48])
+
+
+def test_window_mode_scores_an_image_by_its_most_anomalous_window():
+    from adbench_capsnet.model import CapsNet, CapsNetPipeline, windows
+
+    torch.manual_seed(0)
+    pipe = CapsNetPipeline(CapsNet(32, 8, primary_caps=2, decoder=(16, 16)), standardize=True, patch=32,
+                           stride=16).eval()
+    img = torch.rand(3, 3, 64, 64)
+    with torch.no_grad():
+        per_window = pipe.score(windows(img, 32, 16).flatten(0, 1)).view(3, -1)
+        assert torch.allclose(pipe(img).image_scores, per_window.amax(dim=1))
+
+
+def test_training_crops_of_anomalous_images_hold_their_defect():
+    from adbench_capsnet.training import crops
+
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(6, 3, 96, 96)
+    masks = torch.zeros(6, 96, 96, dtype=torch.bool)
+    for i, (y, x) in enumerate([(2, 3), (93, 94), (50, 1), (0, 95), (40, 60)]):  # corners and edges too
+        masks[i, y, x] = True
+        images[i, :, y, x] = 5.0  # a value no other pixel has
+    labels = torch.tensor([1, 1, 1, 1, 1, 0])
+    for _ in range(20):
+        out = crops(images, masks, labels, 32, g)
+        assert out.shape == (6, 3, 32, 32)
+        assert all((out[i] == 5.0).any() for i in range(5))
+    no_mask = crops(images[5:], torch.zeros(1, 96, 96, dtype=torch.bool), torch.tensor([1]), 32, g)
+    assert torch.allclose(no_mask[0], torch.nn.functional.avg_pool2d(images[5], 3))  # shrunk whole
