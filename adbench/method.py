@@ -210,6 +210,10 @@ class Method:
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
     #: the typed config the profiles are checked against and built into
     config_class: ClassVar[type[MethodConfig]] = MethodConfig
+    #: True when the pipeline's cost depends on what ``fit`` stored (a memory bank whose size
+    #: follows the training set): costs are then profiled on each cell's fitted model, keyed by
+    #: :meth:`fitted_state` (docs/architecture.md, "Costs of fitted state")
+    costs_after_fit: ClassVar[bool] = False
 
     def __init__(self, cfg: Mapping[str, Any], ctx: RunContext):
         self.cfg = cfg if isinstance(cfg, self.config_class) else self.config_class(cfg)
@@ -246,6 +250,12 @@ class Method:
         this configuration loads; none by default. The runner checks that each is cached
         before it loads any data, and ``adbench weights download`` fetches them."""
         return []
+
+    def fitted_state(self) -> dict[str, Any]:
+        """The shapes of what ``fit`` stored that the cost depends on, e.g. ``{"memory_bank":
+        [16384, 384]}``. Read only when :attr:`costs_after_fit` is set; recorded in the row and
+        part of the cost cache key, so two categories with different banks never share costs."""
+        return {}
 
     # -- the contract ----------------------------------------------------------------
     def build_model(self) -> nn.Module:

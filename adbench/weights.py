@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import WeightsMissing
 
-__all__ = ["Weights", "WeightsMissing", "torchvision_weights", "smp_encoder_weights", "require", "load_state_dict",
+__all__ = ["Weights", "WeightsMissing", "torchvision_weights", "smp_encoder_weights", "timm_weights", "require", "load_state_dict",
            "recorded", "start_recording", "sha256_of"]
 
 
@@ -30,10 +30,10 @@ class Weights:
     the library that serves it, and its address there."""
 
     name: str
-    source: str  # "torchvision" or "smp"
+    source: str  # "torchvision", "smp" or "timm" (the last two live in the Hugging Face hub cache)
     url: str = ""  # torchvision: the file's URL
-    repo_id: str = ""  # smp: the Hugging Face repository
-    revision: str = ""  # smp: the pinned commit
+    repo_id: str = ""  # smp, timm: the Hugging Face repository
+    revision: str = ""  # smp: the pinned commit; timm: "main", as timm itself asks for
     filename: str = ""
 
     def location(self) -> Path:
@@ -42,8 +42,11 @@ class Weights:
             import torch
 
             return Path(torch.hub.get_dir()) / "checkpoints" / self.filename
-        folder = "models--" + self.repo_id.replace("/", "--")
-        return _hf_cache() / folder / "snapshots" / self.revision / self.filename
+        folder = _hf_cache() / ("models--" + self.repo_id.replace("/", "--"))
+        ref = folder / "refs" / self.revision  # a branch name resolves to a commit through refs/
+        pinned = len(self.revision) == 40
+        commit = ref.read_text().strip() if ref.is_file() else self.revision if pinned else f"<{self.revision}'s commit>"
+        return folder / "snapshots" / commit / self.filename
 
     def cached(self) -> Path | None:
         """The cached file, or None; never touches the network."""
@@ -65,7 +68,8 @@ class Weights:
             return self.location()
         from huggingface_hub import hf_hub_download
 
-        hf_hub_download(self.repo_id, filename="config.json", revision=self.revision, cache_dir=str(_hf_cache()))
+        if self.source == "smp":
+            hf_hub_download(self.repo_id, filename="config.json", revision=self.revision, cache_dir=str(_hf_cache()))
         return Path(hf_hub_download(self.repo_id, filename=self.filename, revision=self.revision,
                                     cache_dir=str(_hf_cache())))
 
@@ -93,6 +97,18 @@ def smp_encoder_weights(encoder: str, tag: str = "imagenet") -> Weights:
 
     settings = encoders[encoder]["pretrained_settings"][tag]
     return Weights(f"smp:{encoder}.{tag}", "smp", repo_id=settings["repo_id"], revision=settings["revision"],
+                   filename="model.safetensors")
+
+
+def timm_weights(model_name: str) -> Weights:
+    """A timm model's default pretrained weights (its ``pretrained_cfg``: ``timm/<model>.<tag>``
+    on the Hugging Face hub), e.g. ``timm_weights("resnet18")``. Reads timm's registry only."""
+    import timm
+
+    repo_id = timm.models.get_pretrained_cfg(model_name).hf_hub_id  # type: ignore[union-attr]
+    if not repo_id:
+        raise ValueError(f"timm model {model_name!r} publishes no Hugging Face weights")
+    return Weights(f"timm:{repo_id.removeprefix('timm/')}", "timm", repo_id=repo_id, revision="main",
                    filename="model.safetensors")
 
 

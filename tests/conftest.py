@@ -14,6 +14,8 @@ import pytest
 # One synthetic-data cache for the whole session, outside the user's home.
 os.environ.setdefault("ADBENCH_CACHE", tempfile.mkdtemp(prefix="adbench-test-cache-"))
 # Empty weight caches, and no hub traffic: a test that needs a weights file builds a fake one.
+# The user's own caches are remembered for the slow checks that need real published weights.
+USER_WEIGHT_CACHES = {k: os.environ.get(k) for k in ("TORCH_HOME", "HF_HUB_CACHE", "HF_HOME")}
 os.environ["TORCH_HOME"] = tempfile.mkdtemp(prefix="adbench-test-torch-")
 os.environ["HF_HUB_CACHE"] = tempfile.mkdtemp(prefix="adbench-test-hf-")
 os.environ["HF_HUB_OFFLINE"] = "1"

@@ -90,39 +90,52 @@ def torch_threads(n: int | None) -> Iterator[None]:
 
 
 def _cache_key(method: str, cfg: dict[str, Any], device: str, threads: int, batches: Sequence[int],
-               precisions: Sequence[str], min_time: float) -> str:
+               precisions: Sequence[str], min_time: float, fitted_state: dict[str, Any] | None) -> str:
     versions = {d: dist_version(d) for d in ("torch", "onnx", "onnxruntime", "fvcore", "adbench")}
     blob = json.dumps({"v": PROFILER_VERSION, "method": method, "cfg": dict(cfg), "device": device,
                        "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else cpu_model(),
                        "threads": threads, "batches": list(batches), "min_time": min_time,
-                       "precisions": list(precisions), "versions": versions}, sort_keys=True, default=str)
+                       "precisions": list(precisions), "versions": versions, "fitted_state": fitted_state},
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
 def measure_method(method_cls: Any, cfg: dict[str, Any], *, device: str = "cpu", batches: Sequence[int] = (1,),
                    precisions: Sequence[str] = ("fp32",), fitted: nn.Module | None = None,
                    threads: int | None = None, use_cache: bool = True, min_time: float = 1.0,
-                   profile: str = "quick") -> dict[str, Any]:
+                   profile: str = "quick", fitted_state: dict[str, Any] | None = None) -> dict[str, Any]:
     """Profile a method's pipeline at its config, from the cache when possible.
 
     The pipeline is built with fresh weights from seed 0. Only a method whose ``model()``
-    cannot be built before ``fit`` is profiled on ``fitted`` instead (and says so). Latency
-    runs with ``threads`` intra-op threads (default: the current number).
+    cannot be built before ``fit`` is profiled on ``fitted`` instead (and says so). A method
+    whose cost depends on its fitted state (``fitted_state`` given, e.g. a memory bank's shape)
+    is always profiled on ``fitted``, cached per that state. Latency runs with ``threads``
+    intra-op threads (default: the current number).
     """
     threads = threads or torch.get_num_threads()
+
+    def run() -> dict[str, Any]:
+        return _profile(method_cls, cfg, device, batches, precisions, fitted, threads, min_time, profile,
+                        fitted_state)
+
     if not use_cache:
-        return {**_profile(method_cls, cfg, device, batches, precisions, fitted, threads, min_time, profile),
-                "cached": False}
-    key = _cache_key(method_cls.name, cfg, device, threads, batches, precisions, min_time)
-    result, hit = cached_entry(cache_dir() / "costs" / f"{key}.json", lambda p: json.loads(p.read_text()),
-                               lambda: _profile(method_cls, cfg, device, batches, precisions, fitted, threads,
-                                                min_time, profile),
+        return {**run(), "cached": False}
+    key = _cache_key(method_cls.name, cfg, device, threads, batches, precisions, min_time, fitted_state)
+    result, hit = cached_entry(cache_dir() / "costs" / f"{key}.json", lambda p: json.loads(p.read_text()), run,
                                write_json_atomic)
     return {**result, "cached": hit}
 
 
-def _pipeline(method_cls: Any, cfg: dict[str, Any], fitted: nn.Module | None, profile: str) -> tuple[nn.Module, str]:
+def _pipeline(method_cls: Any, cfg: dict[str, Any], fitted: nn.Module | None, profile: str,
+              fitted_state: dict[str, Any] | None = None) -> tuple[nn.Module, str]:
     from ..method import RunContext
+
+    if fitted_state is not None:
+        if fitted is None:
+            raise ValueError(f"{method_cls.name}: its cost depends on the fitted state; profile the fitted model")
+        state = ", ".join(f"{k} {'x'.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+                          for k, v in fitted_state.items())
+        return fitted, f"this cell's fitted model ({state or 'its fitted state'})"
 
     if cfg.get("pretrained"):  # costs do not depend on weight values: no weights file is needed to profile
         cfg = method_cls.config_class({**cfg, "pretrained": False})
@@ -140,10 +153,10 @@ def _pipeline(method_cls: Any, cfg: dict[str, Any], fitted: nn.Module | None, pr
 
 def _profile(method_cls: Any, cfg: dict[str, Any], device: str, batches: Sequence[int],
              precisions: Sequence[str], fitted: nn.Module | None, threads: int, min_time: float,
-             profile: str) -> dict[str, Any]:
+             profile: str, fitted_state: dict[str, Any] | None = None) -> dict[str, Any]:
     from ..protocol.determinism import torch_defaults
 
-    model, weights = _pipeline(method_cls, cfg, fitted, profile)
+    model, weights = _pipeline(method_cls, cfg, fitted, profile, fitted_state)
     with torch_threads(threads), torch_defaults():
         result = measure_model(model, cfg.image_size, device=device, batches=batches,
                                precisions=precisions, min_time=min_time,

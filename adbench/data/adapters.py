@@ -55,6 +55,9 @@ class DatasetAdapter:
     #: environment variable named in the "how to configure" message
     ROOT_ENV: ClassVar[str] = ""
     LAYOUT: ClassVar[str] = ""
+    #: False for a catalogue entry that is material for methods (DRAEM's texture source), not a
+    #: benchmark: ``--dataset all`` leaves it out and naming it is an error
+    benchmark: ClassVar[bool] = True
 
     def __init__(self, spec: DatasetSpec):
         self.spec = spec
@@ -369,3 +372,28 @@ class Synthetic(MVTecAD):
             n_test_good=int(opts.get("n_test_good", 30)),
             n_per_defect=int(opts.get("n_per_defect", 10)),
         )
+
+
+class TextureSource(DatasetAdapter):
+    """A folder of texture images (any depth) that augmentation-based methods paste as anomaly
+    sources, e.g. DTD for DRAEM; not a benchmark (``benchmark = False``)."""
+
+    name = "textures"
+    ROOT_ENV = "DTD_ROOT"
+    LAYOUT = "<root>/**/*.jpg|png (DTD: <root>/images/<class>/*.jpg)"
+    benchmark = False
+
+    def categories(self) -> list[str]:
+        return []
+
+    def images(self) -> list[Path]:
+        """Every image under the root, sorted; an empty folder is an error naming the fix."""
+        root = self.root()
+        found = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+        if not found:
+            raise DatasetError(f"texture source {self.spec.name!r}: no images under {root}; expected {self.LAYOUT}. "
+                               f"Fetch it with `adbench data download {self.spec.name} --to DIR`")
+        return found
+
+    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
+        raise DatasetError(f"{self.spec.name!r} is a texture source for augmentation, not a benchmark data set")

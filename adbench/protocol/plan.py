@@ -53,6 +53,12 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
     cells: list[Cell] = []
     for ds in ds_names:
         adapter = registry.adapter_for(dataset_spec(catalogue, ds))
+        if not adapter.benchmark:
+            if "all" in datasets:
+                continue
+            raise ValueError(f"{ds!r} is a texture source for augmentation-based methods (adapter "
+                             f"{adapter.name!r}), not a benchmark data set; pick one of "
+                             f"{', '.join(n for n in catalogue if n != ds)}")
         try:
             adapter.root()
         except DatasetNotConfigured as exc:

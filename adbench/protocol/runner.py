@@ -172,7 +172,10 @@ def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore
         "decode_notes": {k: train_t.decode_notes.get(k, 0) + test_t.decode_notes.get(k, 0)
                          for k in {**train_t.decode_notes, **test_t.decode_notes}},
     }
-    out.update(_costs(method_cls, cfg, model, device, spec.cost_threads, cell.profile))
+    state = method.fitted_state() if method_cls.costs_after_fit else None
+    if state is not None:
+        out["fitted_state"] = state
+    out.update(_costs(method_cls, cfg, model, device, spec.cost_threads, cell.profile, state))
     if pred.maps is not None:
         out["maps_file"] = _save_examples(store, cell, test_t, pred, SAVED_EXAMPLES)
     return out
@@ -209,7 +212,7 @@ def common_examples(labels: Any, defect_types: list[str], k: int) -> list[int]:
 
 
 def _costs(method_cls: type[Method], cfg: MethodConfig, model: Any, device: str, threads: int | None,
-           profile: str) -> dict[str, Any]:
+           profile: str, fitted_state: dict[str, Any] | None = None) -> dict[str, Any]:
     """The cost profile's figures (cached per method config, device and threads), plus an
     ONNX parity check on this cell's own fitted model."""
     import torch
@@ -219,7 +222,8 @@ def _costs(method_cls: type[Method], cfg: MethodConfig, model: Any, device: str,
 
     out: dict[str, Any] = {}
     try:
-        summary = cell_costs(method_cls, cfg, profile, device, threads, fitted=model)["summary"]
+        summary = cell_costs(method_cls, cfg, profile, device, threads, fitted=model,
+                             fitted_state=fitted_state)["summary"]
         out.update({k: summary.get(k) for k in PROFILE_KEYS if k in summary})
         out.update({f"costs_{k}": summary.get(k) for k in PROFILE_ENV_KEYS})
     except Exception as exc:  # costs must not cost the cell its metrics

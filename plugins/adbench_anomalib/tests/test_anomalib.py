@@ -1,0 +1,190 @@
+"""anomalib models: the shared contract at ``smoke`` with random weights, offline builds,
+the timm weights flow, fitted-state costs and DRAEM's anomaly source."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("anomalib", reason="the anomalib extra is not installed: pip install -e '.[anomalib]'")
+
+import torch  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from adbench import RunContext, registry  # noqa: E402
+from adbench.testing import MethodContractTests, tiny_synthetic_split  # noqa: E402
+
+
+class TestPatchCore(MethodContractTests):
+    method_name = "anomalib_patchcore"
+
+
+class TestPaDiM(MethodContractTests):
+    method_name = "anomalib_padim"
+
+
+class TestSTFPM(MethodContractTests):
+    method_name = "anomalib_stfpm"
+
+
+class TestFastFlow(MethodContractTests):
+    method_name = "anomalib_fastflow"
+
+
+class TestDRAEM(MethodContractTests):
+    method_name = "anomalib_draem"
+
+
+NAMES = ("anomalib_patchcore", "anomalib_padim", "anomalib_stfpm", "anomalib_fastflow", "anomalib_draem")
+
+
+def _build(name: str, profile: str = "smoke", **overrides):
+    cls = registry.methods().get(name).obj
+    torch.manual_seed(0)
+    method = cls(cls.config_for(profile, overrides), RunContext(profile=profile))
+    method.build()
+    return method
+
+
+def _no_network(monkeypatch) -> list[str]:
+    """Every way these libraries fetch files, made to fail loudly and be counted."""
+    import huggingface_hub
+    import timm.models._hub
+    from anomalib.models.image.draem import lightning_model as draem
+
+    calls: list[str] = []
+
+    def refuse(what):
+        def fetch(*args, **kwargs):
+            calls.append(what)
+            raise AssertionError(f"{what} reached for the network")
+        return fetch
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", refuse("hf_hub_download"))
+    monkeypatch.setattr(timm.models._hub, "hf_hub_download", refuse("timm hf_hub_download"), raising=False)
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse("torch.hub"))
+    monkeypatch.setattr(draem, "download_and_extract", refuse("DTD download"))
+    return calls
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_paper_networks_build_offline_with_random_backbones(name, monkeypatch):
+    """anomalib asks timm for pretrained backbones (STFPM's teacher always); adbench builds them
+    with random weights instead and never fetches anything."""
+    calls = _no_network(monkeypatch)
+    overrides = {"pretrained": False} if name != "anomalib_draem" else {"anomaly_source": "perlin"}
+    method = _build(name, "paper", **overrides)
+    assert calls == []
+    assert method.backbone_weights() in ("random", "none (trained from scratch)")
+
+
+def _fake_timm_file(cache, model_name: str) -> dict:
+    """A timm checkpoint (random values) in the Hugging Face cache layout timm's own download writes."""
+    import timm
+    from safetensors.torch import save_file
+
+    from adbench.weights import timm_weights
+
+    w = timm_weights(model_name)
+    folder = cache / f"models--{w.repo_id.replace('/', '--')}"
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text("0" * 40)
+    (folder / "snapshots" / ("0" * 40)).mkdir(parents=True)
+    torch.manual_seed(123)
+    state = timm.create_model(model_name, pretrained=False).state_dict()
+    save_file(state, str(folder / "snapshots" / ("0" * 40) / "model.safetensors"))
+    return state
+
+
+def test_pretrained_backbone_comes_from_the_cache_and_is_recorded(tmp_path, monkeypatch):
+    """``pretrained=true`` loads timm's file for resnet18 from the hub cache through
+    ``adbench.weights`` (no download), into STFPM's teacher only, with its sha256 recorded."""
+    from adbench import weights
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    calls = _no_network(monkeypatch)
+    state = _fake_timm_file(tmp_path, "resnet18")
+    cls = registry.methods().get("anomalib_stfpm").obj
+    cfg = cls.config_for("smoke", {"pretrained": True})
+    assert [w.name for w in cls.required_weights(cfg)] == ["timm:resnet18.a1_in1k"]
+    weights.start_recording()
+    method = _build("anomalib_stfpm", pretrained=True)
+    net = method.model().model
+    assert torch.equal(net.teacher_model.feature_extractor.conv1.weight, state["conv1.weight"])
+    assert not torch.equal(net.student_model.feature_extractor.conv1.weight, state["conv1.weight"])
+    [used] = weights.recorded()
+    assert used["name"] == "timm:resnet18.a1_in1k" and len(used["sha256"]) == 64
+    assert method.backbone_weights() == "timm:resnet18.a1_in1k" and calls == []
+
+
+def test_a_missing_backbone_file_fails_before_building_with_both_fixes(tmp_path, monkeypatch):
+    from adbench.weights import WeightsMissing, require
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    cls = registry.methods().get("anomalib_patchcore").obj
+    [needed] = cls.required_weights(cls.config_for("paper"))
+    with pytest.raises(WeightsMissing, match="adbench weights download anomalib_patchcore.*pretrained=false"):
+        require(needed, "anomalib_patchcore")
+
+
+def test_memory_bank_costs_are_profiled_on_each_fitted_bank(tmp_path, monkeypatch):
+    """PatchCore's cost follows its bank, whose size follows the training set: two banks of
+    different sizes get two profiles (never one shared cache entry), each on the fitted model."""
+    from adbench.protocol.costs import cell_costs
+
+    monkeypatch.setenv("ADBENCH_CACHE", str(tmp_path / "cache"))
+    train, _ = tiny_synthetic_split(tmp_path / "data", 32)
+    profiles = []
+    for n in (8, 4):
+        method = _build("anomalib_patchcore")
+        method.fit(type(train)(train.images[:n], train.labels[:n], train.masks[:n], train.defect_types[:n]))
+        state = method.fitted_state()
+        out = cell_costs(type(method), method.cfg, "smoke", "cpu", 1, fitted=method.model(), fitted_state=state)
+        again = cell_costs(type(method), method.cfg, "smoke", "cpu", 1, fitted=method.model(), fitted_state=state)
+        profiles.append((state["memory_bank"][0], out, again))
+    (big, first, first_again), (small, second, _) = profiles
+    assert big > small
+    assert not first["cached"] and not second["cached"] and first_again["cached"]
+    assert f"memory_bank {big}x" in first["summary"]["profiled_weights"]
+    assert f"memory_bank {small}x" in second["summary"]["profiled_weights"]
+
+
+def test_the_model_works_before_fit_and_fit_replaces_the_blank_bank(tmp_path):
+    train, test = tiny_synthetic_split(tmp_path, 32)
+    method = _build("anomalib_patchcore")
+    blank = method.fitted_state()["memory_bank"][0]
+    method.fit(train)
+    assert method.fitted_state()["memory_bank"][0] > blank
+    out = method.model()(test.float_images()[:2])
+    assert out.anomaly_maps.shape == (2, 32, 32)
+
+
+def test_draem_reads_dtd_from_the_catalogue_or_says_how_to_get_it(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from adbench.data.sample import DatasetError
+
+    from adbench_anomalib.sources import anomaly_source_dir, describe
+
+    dtd = tmp_path / "dtd" / "images" / "banded"
+    dtd.mkdir(parents=True)
+    catalogue = tmp_path / "datasets.toml"
+    catalogue.write_text(f'[dtd]\nadapter = "textures"\nroot = "{tmp_path / "dtd"}"\n')
+    monkeypatch.setenv("ADBENCH_DATASETS", str(catalogue))
+    with pytest.raises(DatasetError, match="no images under .*adbench data download dtd"):
+        anomaly_source_dir("dtd")
+    for i in range(2):
+        Image.new("RGB", (8, 8), (i * 100, 0, 0)).save(dtd / f"banded_{i}.jpg")
+    assert anomaly_source_dir("dtd") == str(tmp_path / "dtd")
+    assert describe("dtd").endswith("(2 images)")
+    assert "perlin" in describe("perlin")
+    fallback = anomaly_source_dir("perlin")
+    assert not any(Path(fallback).iterdir())  # an empty folder: anomalib's Perlin texture, no download
+
+
+def test_without_anomalib_the_plugin_registers_nothing(monkeypatch):
+    import adbench_anomalib
+
+    monkeypatch.setattr(adbench_anomalib, "find_spec", lambda name: None)
+    registered: list = []
+    adbench_anomalib.adbench_register_methods(registered.append)
+    assert registered == []
