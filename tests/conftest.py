@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ os.environ.setdefault("ADBENCH_CACHE", tempfile.mkdtemp(prefix="adbench-test-cac
 # Empty weight caches, and no hub traffic: a test that needs a weights file builds a fake one.
 # The user's own caches are remembered for the slow checks that need real published weights.
 USER_WEIGHT_CACHES = {k: os.environ.get(k) for k in ("TORCH_HOME", "HF_HUB_CACHE", "HF_HOME")}
+os.environ.setdefault("ADBENCH_TEST_USER_WEIGHT_CACHES", json.dumps(USER_WEIGHT_CACHES))
 os.environ["TORCH_HOME"] = tempfile.mkdtemp(prefix="adbench-test-torch-")
 os.environ["HF_HUB_CACHE"] = tempfile.mkdtemp(prefix="adbench-test-hf-")
 os.environ["HF_HUB_OFFLINE"] = "1"

@@ -188,3 +188,27 @@ def test_without_anomalib_the_plugin_registers_nothing(monkeypatch):
     registered: list = []
     adbench_anomalib.adbench_register_methods(registered.append)
     assert registered == []
+
+
+def test_run_patchcore_and_padim_at_smoke_writes_rows_with_every_metric_and_cost(tmp_path):
+    """The issue's acceptance command, offline: rows with all metrics, costs on the fitted bank,
+    the bank's shape, random-backbone provenance and an ONNX check of each fitted model."""
+    import json
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "adbench", "run", "anomalib_patchcore", "anomalib_padim",
+                          "--profile", "smoke", "--category", "wood", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "Selecting Coreset" not in res.stderr  # anomalib's own bars stay hidden behind adbench's
+    rows = {r["method"]: r for r in (json.loads(p.read_text()) for p in (tmp_path / "cells").glob("*.json"))}
+    assert set(rows) == {"anomalib_patchcore", "anomalib_padim"}
+    for row in rows.values():
+        assert row["status"] == "ok"
+        assert all(v is not None for k, v in row["metrics"].items() if not k.endswith("_ci")), row["metrics"]
+        costs = row["costs"]
+        assert costs["latency_ms"] > 0 and costs["gflops"] > 0 and costs["params_inference"] > 0
+        assert costs["onnx_ok"] is True and costs["profiled_weights"].startswith("this cell's fitted model")
+        assert row["extra"]["fit_notes"]["backbone_weights"] == "random"
+    assert rows["anomalib_patchcore"]["extra"]["fitted_state"]["memory_bank"][1] == 384
