@@ -210,6 +210,9 @@ class Method:
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
     #: the typed config the profiles are checked against and built into
     config_class: ClassVar[type[MethodConfig]] = MethodConfig
+    #: why ``adbench run all`` leaves this method out (empty: it is part of ``all``); such a
+    #: method runs when named, e.g. one whose ``quick`` profile needs a GPU to be quick
+    left_out_of_all: ClassVar[str] = ""
     #: True when the pipeline's cost depends on what ``fit`` stored (a memory bank whose size
     #: follows the training set): costs are then profiled on each cell's fitted model, keyed by
     #: :meth:`fitted_state` (docs/architecture.md, "Costs of fitted state")

@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import WeightsMissing
 
-__all__ = ["Weights", "WeightsMissing", "torchvision_weights", "smp_encoder_weights", "timm_weights", "require", "load_state_dict",
+__all__ = ["Weights", "WeightsMissing", "torchvision_weights", "smp_encoder_weights", "timm_weights", "archive_weights", "require", "load_state_dict",
            "recorded", "start_recording", "sha256_of"]
 
 
@@ -30,11 +30,12 @@ class Weights:
     the library that serves it, and its address there."""
 
     name: str
-    source: str  # "torchvision", "smp" or "timm" (the last two live in the Hugging Face hub cache)
-    url: str = ""  # torchvision: the file's URL
+    source: str  # "torchvision", "smp", "timm" (the last two in the Hugging Face hub cache) or "archive"
+    url: str = ""  # torchvision: the file's URL; archive: the archive's URL
     repo_id: str = ""  # smp, timm: the Hugging Face repository
     revision: str = ""  # smp: the pinned commit; timm: "main", as timm itself asks for
-    filename: str = ""
+    filename: str = ""  # archive: the member's path inside the archive
+    sha256: str = ""  # archive: the archive's published checksum
 
     def location(self) -> Path:
         """Where the library's cache keeps the file (whether or not it is there)."""
@@ -42,6 +43,10 @@ class Weights:
             import torch
 
             return Path(torch.hub.get_dir()) / "checkpoints" / self.filename
+        if self.source == "archive":  # no library serves it: adbench's own cache, one folder per archive
+            from .config import cache_dir
+
+            return cache_dir() / "weights" / _archive_stem(self.url) / self.filename
         folder = _hf_cache() / ("models--" + self.repo_id.replace("/", "--"))
         ref = folder / "refs" / self.revision  # a branch name resolves to a commit through refs/
         pinned = len(self.revision) == 40
@@ -50,7 +55,7 @@ class Weights:
 
     def cached(self) -> Path | None:
         """The cached file, or None; never touches the network."""
-        if self.source == "torchvision":
+        if self.source in ("torchvision", "archive"):
             path = self.location()
             return path if path.is_file() else None
         from huggingface_hub import try_to_load_from_cache
@@ -66,12 +71,33 @@ class Weights:
 
             torch.hub.load_state_dict_from_url(self.url, progress=True, check_hash=True, map_location="cpu")
             return self.location()
+        if self.source == "archive":
+            from .data.download import download
+
+            download(self.url, self.sha256, self.location().parents[len(Path(self.filename).parts) - 1])
+            if self.cached() is None:
+                raise FileNotFoundError(f"{self.url} holds no {self.filename}")
+            return self.location()
         from huggingface_hub import hf_hub_download
 
         if self.source == "smp":
             hf_hub_download(self.repo_id, filename="config.json", revision=self.revision, cache_dir=str(_hf_cache()))
         return Path(hf_hub_download(self.repo_id, filename=self.filename, revision=self.revision,
                                     cache_dir=str(_hf_cache())))
+
+
+def _archive_stem(url: str) -> str:
+    name = url.rsplit("/", 1)[-1]
+    for suffix in (".zip", ".tar.gz", ".tgz", ".tar.xz", ".tar"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def archive_weights(name: str, url: str, sha256: str, member: str) -> Weights:
+    """A weights file inside a published archive (``member``: its path in the archive), fetched
+    by ``adbench weights download`` (checksum verified, extracted safely) into
+    ``$ADBENCH_CACHE/weights/<archive name>/``."""
+    return Weights(name, "archive", url=url, filename=member, sha256=sha256)
 
 
 def _hf_cache() -> Path:

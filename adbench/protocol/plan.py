@@ -15,12 +15,23 @@ class OverrideError(ValueError):
 
 
 def resolve_methods(names: Sequence[str]) -> list[str]:
+    """The method names ``names`` selects: ``all`` is every registered method except those
+    that declare ``left_out_of_all`` (which still run when named next to it)."""
     reg = registry.methods()
-    if "all" in names:
-        return reg.names()
-    for n in names:
+    named = [n for n in names if n != "all"]
+    for n in named:
         reg.get(n)  # raises with the list of known names
-    return list(dict.fromkeys(names))
+    if "all" in names:
+        return list(dict.fromkeys([n for n in reg.names() if not reg.get(n).obj.left_out_of_all] + named))
+    return list(dict.fromkeys(named))
+
+
+def left_out_notes(names: Sequence[str]) -> list[str]:
+    """One note per method that ``all`` left out, with its reason and how to run it."""
+    if "all" not in names:
+        return []
+    return [f"{e.name} is not part of `all`: {e.obj.left_out_of_all}; name it to run it (adbench run {e.name})"
+            for e in registry.methods() if e.obj.left_out_of_all and e.name not in names]
 
 
 def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, datasets: Sequence[str],
@@ -33,7 +44,7 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
 
     ``--set`` overrides go to the methods whose profile has that key; a key no selected
     method has is an error (a typo must not pass silently)."""
-    notes: list[str] = []
+    notes: list[str] = left_out_notes(methods)
     if eval_resolution not in EVAL_RESOLUTIONS:
         raise ValueError(f"evaluation resolution {eval_resolution!r}: use {' or '.join(EVAL_RESOLUTIONS)}")
     names = resolve_methods(methods)

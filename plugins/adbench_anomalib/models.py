@@ -139,4 +139,10 @@ class DRAEM(AnomalibMethod):
         return report
 
 
-METHODS = (PatchCore, PaDiM, STFPM, FastFlow, DRAEM)
+def _efficientad() -> type:
+    from .efficientad import EfficientAD
+
+    return EfficientAD
+
+
+METHODS = (PatchCore, PaDiM, STFPM, FastFlow, DRAEM, _efficientad())

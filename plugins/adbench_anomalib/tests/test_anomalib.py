@@ -34,7 +34,8 @@ class TestDRAEM(MethodContractTests):
     method_name = "anomalib_draem"
 
 
-NAMES = ("anomalib_patchcore", "anomalib_padim", "anomalib_stfpm", "anomalib_fastflow", "anomalib_draem")
+NAMES = ("anomalib_patchcore", "anomalib_padim", "anomalib_stfpm", "anomalib_fastflow", "anomalib_draem",
+         "anomalib_efficientad")
 
 
 def _build(name: str, profile: str = "smoke", **overrides):
@@ -74,7 +75,7 @@ def test_paper_networks_build_offline_with_random_backbones(name, monkeypatch):
     overrides = {"pretrained": False} if name != "anomalib_draem" else {"anomaly_source": "perlin"}
     method = _build(name, "paper", **overrides)
     assert calls == []
-    assert method.backbone_weights() in ("random", "none (trained from scratch)")
+    assert method.backbone_weights() in ("random", "random teacher", "none (trained from scratch)")
 
 
 def _fake_timm_file(cache, model_name: str) -> dict:
@@ -212,3 +213,96 @@ def test_run_patchcore_and_padim_at_smoke_writes_rows_with_every_metric_and_cost
         assert costs["onnx_ok"] is True and costs["profiled_weights"].startswith("this cell's fitted model")
         assert row["extra"]["fit_notes"]["backbone_weights"] == "random"
     assert rows["anomalib_patchcore"]["extra"]["fitted_state"]["memory_bank"][1] == 384
+
+
+class TestEfficientAD(MethodContractTests):
+    method_name = "anomalib_efficientad"
+
+
+def test_efficientad_teacher_comes_from_its_archive_through_adbench_weights(tmp_path, monkeypatch):
+    """``adbench weights download`` fetches the published archive (a local one here), checks its
+    sha256 and extracts it into adbench's cache; building with ``pretrained`` loads the teacher
+    from there, records it, and never calls anomalib's own download."""
+    import hashlib
+    import zipfile
+
+    from anomalib.models.image.efficient_ad.torch_model import EfficientAdModel
+
+    from adbench import weights
+    from adbench_anomalib import efficientad
+
+    monkeypatch.setenv("ADBENCH_CACHE", str(tmp_path / "cache"))
+    torch.manual_seed(7)
+    teacher = EfficientAdModel(teacher_out_channels=384, model_size="small").teacher.state_dict()
+    pth = tmp_path / "pretrained_teacher_small.pth"
+    torch.save(teacher, pth)
+    archive = tmp_path / "efficientad_pretrained_weights.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(pth, "efficientad_pretrained_weights/pretrained_teacher_small.pth")
+    monkeypatch.setattr(efficientad, "TEACHER_ARCHIVE", archive.as_uri())
+    monkeypatch.setattr(efficientad, "TEACHER_SHA256", hashlib.sha256(archive.read_bytes()).hexdigest())
+    cls = registry.methods().get("anomalib_efficientad").obj
+    [w] = cls.required_weights(cls.config_for("paper"))
+    assert w.cached() is None
+    assert w.download() == w.cached() and w.cached().name == "pretrained_teacher_small.pth"
+    calls = _no_network(monkeypatch)
+    weights.start_recording()
+    method = _build("anomalib_efficientad", "smoke", pretrained=True)
+    got = method.model().model.teacher.state_dict()
+    assert all(torch.equal(got[k], v) for k, v in teacher.items())
+    assert [r["name"] for r in weights.recorded()] == ["anomalib:efficientad_teacher_small"] and calls == []
+
+
+def test_efficientad_normalises_maps_on_held_out_normal_training_images(tmp_path, monkeypatch):
+    """The map quantiles come from a seeded tenth of the normal training images, which the
+    student never trains on; the test split is never seen by fit."""
+    from adbench_anomalib.efficientad import EfficientAD
+
+    train, _ = tiny_synthetic_split(tmp_path, 256)
+    seen = {}
+    original = EfficientAD._set_quantiles
+
+    def spy(inner, images):
+        seen["images"] = images
+        original(inner, images)
+
+    monkeypatch.setattr(EfficientAD, "_set_quantiles", staticmethod(spy))
+    method = _build("anomalib_efficientad")
+    report = method.fit(train)
+    assert report.notes["n_validation"] == 1 and report.notes["validation"] == "held-out normal training images"
+    assert any(torch.equal(seen["images"][0], img) for img in train.normal.images)
+    assert bool(method.model().model.is_set(method.model().model.quantiles))
+    assert report.notes["penalty_source"].startswith("noise")
+
+
+def test_efficientad_penalty_images_come_from_imagenette_in_the_catalogue(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from adbench_anomalib.sources import penalty_images
+
+    folder = tmp_path / "imagenette" / "train" / "n01440764"
+    folder.mkdir(parents=True)
+    for i in range(3):
+        Image.new("RGB", (40, 30), (i * 80, 10, 10)).save(folder / f"{i}.JPEG")
+    catalogue = tmp_path / "datasets.toml"
+    catalogue.write_text(f'[imagenette]\nadapter = "textures"\nroot = "{tmp_path / "imagenette"}"\n')
+    monkeypatch.setenv("ADBENCH_DATASETS", str(catalogue))
+    images = penalty_images("imagenette", 16, torch.Generator().manual_seed(0))
+    batch = next(images)
+    assert batch.shape == (1, 3, 16, 16) and 0 <= float(batch.min()) and float(batch.max()) <= 1
+    assert images.describe().endswith("(3 images)")
+
+
+def test_efficientad_is_left_out_of_all_with_a_note_and_runs_when_named():
+    from adbench.config import load_catalogue
+    from adbench.protocol.plan import plan_cells
+
+    def plan(methods):
+        return plan_cells(methods, load_catalogue(), datasets=["synthetic"], categories=["wood"], track=None,
+                          profile="smoke", seeds=[0])
+
+    cells, notes = plan(["all"])
+    assert "anomalib_efficientad" not in {c.method for c in cells} and "anomalib_patchcore" in {c.method for c in cells}
+    assert any(n.startswith("anomalib_efficientad is not part of `all`: one 256-px training step") for n in notes)
+    cells, notes = plan(["all", "anomalib_efficientad"])
+    assert "anomalib_efficientad" in {c.method for c in cells} and not any("efficientad" in n for n in notes)
