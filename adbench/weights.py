@@ -20,8 +20,8 @@ from typing import Any
 
 from .errors import WeightsMissing
 
-__all__ = ["Weights", "WeightsMissing", "torchvision_weights", "smp_encoder_weights", "timm_weights", "archive_weights", "require", "load_state_dict",
-           "recorded", "start_recording", "sha256_of"]
+__all__ = ["Weights", "WeightsMissing", "torchvision_weights", "smp_encoder_weights", "timm_weights", "archive_weights",
+           "require", "load_state_dict", "recorded", "start_recording", "sha256_of"]
 
 
 @dataclass(frozen=True)
@@ -43,15 +43,25 @@ class Weights:
             import torch
 
             return Path(torch.hub.get_dir()) / "checkpoints" / self.filename
-        if self.source == "archive":  # no library serves it: adbench's own cache, one folder per archive
-            from .config import cache_dir
-
-            return cache_dir() / "weights" / _archive_stem(self.url) / self.filename
+        if self.source == "archive":
+            return self._archive_folder() / self.filename
         folder = _hf_cache() / ("models--" + self.repo_id.replace("/", "--"))
         ref = folder / "refs" / self.revision  # a branch name resolves to a commit through refs/
-        pinned = len(self.revision) == 40
-        commit = ref.read_text().strip() if ref.is_file() else self.revision if pinned else f"<{self.revision}'s commit>"
+        if ref.is_file():
+            commit = ref.read_text().strip()
+        else:  # a pinned commit names its own folder; an unresolved branch is shown as such
+            commit = self.revision if len(self.revision) == 40 else f"<{self.revision}'s commit>"
         return folder / "snapshots" / commit / self.filename
+
+    def _archive_folder(self) -> Path:
+        """Where an archive is extracted: no library serves it, so adbench's own cache, one
+        folder per archive (``$ADBENCH_CACHE/weights/<archive name>``)."""
+        from .config import cache_dir
+
+        name = self.url.rsplit("/", 1)[-1]
+        for suffix in (".zip", ".tar.gz", ".tgz", ".tar.xz", ".tar"):
+            name = name.removesuffix(suffix)
+        return cache_dir() / "weights" / name
 
     def cached(self) -> Path | None:
         """The cached file, or None; never touches the network."""
@@ -74,7 +84,7 @@ class Weights:
         if self.source == "archive":
             from .data.download import download
 
-            download(self.url, self.sha256, self.location().parents[len(Path(self.filename).parts) - 1])
+            download(self.url, self.sha256, self._archive_folder())
             if self.cached() is None:
                 raise FileNotFoundError(f"{self.url} holds no {self.filename}")
             return self.location()
@@ -84,13 +94,6 @@ class Weights:
             hf_hub_download(self.repo_id, filename="config.json", revision=self.revision, cache_dir=str(_hf_cache()))
         return Path(hf_hub_download(self.repo_id, filename=self.filename, revision=self.revision,
                                     cache_dir=str(_hf_cache())))
-
-
-def _archive_stem(url: str) -> str:
-    name = url.rsplit("/", 1)[-1]
-    for suffix in (".zip", ".tar.gz", ".tgz", ".tar.xz", ".tar"):
-        name = name.removesuffix(suffix)
-    return name
 
 
 def archive_weights(name: str, url: str, sha256: str, member: str) -> Weights:

@@ -136,3 +136,23 @@ def test_report_cli_merges_run_folders_and_builds_with_failures(tmp_path):
     csv = (tmp_path / "merged" / "image_auroc.csv").read_text()
     assert csv.splitlines()[0] == "category,alpha,beta,gamma"
     assert (tmp_path / "merged" / "failures.md").read_text().count("out of memory") == 1
+
+
+def test_costs_caption_names_fitted_model_profiles_once_per_method_not_once_per_bank():
+    """Memory-bank methods are costed on each cell's fitted model, whose bank differs per
+    category: the caption says so once per method, says the table shows the median over cells,
+    and keeps the fixed-weights entries as they are."""
+    import pandas as pd
+
+    from adbench.report.tables import costs_caption
+
+    df = pd.DataFrame([
+        {"status": "ok", "method": "convae", "profiled_weights": "random init (seed 0)"},
+        {"status": "ok", "method": "anomalib_patchcore",
+         "profiled_weights": "this cell's fitted model (memory_bank 768x384)"},
+        {"status": "ok", "method": "anomalib_patchcore",
+         "profiled_weights": "this cell's fitted model (memory_bank 1024x384)"},
+    ])
+    caption = costs_caption(df)
+    assert "weights: random init (seed 0), each cell's fitted model for anomalib_patchcore" in caption
+    assert "median over cells" in caption and "memory_bank 768x384" not in caption

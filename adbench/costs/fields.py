@@ -12,6 +12,9 @@ PROFILE_KEYS: tuple[str, ...] = (
     "onnx_size_mb", "onnx_exporter", "onnx_opset", "ort_latency_ms",
     "latency_ms", "latency_iqr_ms", "latency_reps", "latency_timed_s", "latency_noisy", "latency_timer",
     "latency_batch", "latency_error", "profiled_weights")
+#: how ``profiled_weights`` starts when a cell's cost was profiled on its own fitted model
+#: (``Method.costs_after_fit``); the rest names the fitted state, which differs between cells
+FITTED_WEIGHTS = "this cell's fitted model"
 #: the profile's environment, kept under ``costs_<name>`` so they never overwrite the cell's own
 PROFILE_ENV_KEYS: tuple[str, ...] = ("torch_threads", "cpu_model", "gpu_name", "torch_build")
 #: the ONNX parity check each cell runs on its own fitted model

@@ -21,6 +21,7 @@ from torch import nn
 from ..config import cache_dir
 from ..io import cached_entry, dist_version, write_json_atomic
 from ..provenance import cpu_model, environment
+from .fields import FITTED_WEIGHTS
 from .flops import count_flops
 from .latency import measure_latency, precision_supported
 from .memory import measure_memory
@@ -135,7 +136,7 @@ def _pipeline(method_cls: Any, cfg: dict[str, Any], fitted: nn.Module | None, pr
             raise ValueError(f"{method_cls.name}: its cost depends on the fitted state; profile the fitted model")
         state = ", ".join(f"{k} {'x'.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
                           for k, v in fitted_state.items())
-        return fitted, f"this cell's fitted model ({state or 'its fitted state'})"
+        return fitted, f"{FITTED_WEIGHTS} ({state or 'its fitted state'})"
 
     if cfg.get("pretrained"):  # costs do not depend on weight values: no weights file is needed to profile
         cfg = method_cls.config_class({**cfg, "pretrained": False})

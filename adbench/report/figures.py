@@ -87,6 +87,12 @@ def _save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
     return paths
 
 
+def _axis_title(fig: plt.Figure, text: str) -> None:
+    """The x-axis title, centred on the figure rather than on the axes: long method names on
+    the y axis push the axes right, and a title centred on them ran off the page."""
+    fig.supxlabel(text, fontsize=plt.rcParams["axes.labelsize"])
+
+
 def _log_x(ax: Any) -> None:
     from matplotlib.ticker import LogFormatterSciNotation, NullFormatter
 
@@ -146,8 +152,8 @@ def latency_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
     threads = sorted({int(v) for v in ok.get("costs_torch_threads", pd.Series(dtype=float)).dropna()})
     source = "adbench profile" if ok.get("costs_source", pd.Series(dtype=object)).astype(str).str.startswith(
         "adbench profile").any() else "run rows"
-    ax.set_xlabel(f"latency at batch 1 (ms): median, IQR whiskers\n{device}, "
-                  f"{'/'.join(map(str, threads)) or '?'} thread(s), {source}")
+    _axis_title(fig, f"latency at batch 1 (ms): median, IQR whiskers\n{device}, "
+                     f"{'/'.join(map(str, threads)) or '?'} thread(s), {source}")
     return _save(fig, out_dir, "latency")
 
 
@@ -169,14 +175,13 @@ def model_size_figure(ok: pd.DataFrame, out_dir: Path) -> list[Path]:
         pos = np.arange(len(t)) + (k - (len(SIZE_PARTS) - 1) / 2) * height
         vals = t[col].to_numpy(dtype=float)
         good = np.isfinite(vals) & (vals > 0)
-        if col in ("forward_mb", "backward_mb") and batches:
-            label = label.replace("(MiB)", f"(MiB, batch {'/'.join(map(str, batches))})")
         ax.barh(pos[good], vals[good], height=height, color=colour, label=label)
         for p in pos[~good]:
             _na(ax, low, p)
     ax.set_yticks(np.arange(len(t)), t.index)
     _log_x(ax)
-    ax.set_xlabel("millions of parameters, or MiB (log scale)")
+    memory = f"\nmemory at the training batch ({'/'.join(map(str, batches))})" if batches else ""
+    _axis_title(fig, f"millions of parameters, or MiB (log scale){memory}")
     fig.legend(loc="outside upper center", ncol=2, frameon=False)
     return _save(fig, out_dir, "model_size")
 

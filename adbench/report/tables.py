@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import registry
-from ..costs.fields import COST_COLUMNS, COST_ERRORS
+from ..costs.fields import COST_COLUMNS, COST_ERRORS, FITTED_WEIGHTS
 from ..metrics.spec import MetricSpec
 from .latex import LatexTable, latex_text, render
 
@@ -402,7 +402,14 @@ def costs_caption(df: pd.DataFrame) -> str:
     sources = sorted(set(ok["costs_source"].dropna())) if "costs_source" in ok else []
     threads = sorted({int(v) for v in ok["costs_torch_threads"].dropna()}) if "costs_torch_threads" in ok else []
     cpus = sorted(set(ok["costs_cpu_model"].dropna())) if "costs_cpu_model" in ok else []
-    weights = sorted(set(ok["profiled_weights"].dropna())) if "profiled_weights" in ok else []
+    profiled = ok["profiled_weights"].dropna().astype(str) if "profiled_weights" in ok else pd.Series(dtype=str)
+    on_fitted = profiled.str.startswith(FITTED_WEIGHTS)
+    weights = sorted(set(profiled[~on_fitted]))
+    fitted_methods = sorted(set(ok.loc[on_fitted[on_fitted].index, "method"]))
+    if fitted_methods:  # one bank per category: one entry per method, not one per bank
+        weights.append(f"each cell's fitted model for {', '.join(fitted_methods)} (their cost follows the fitted "
+                       f"state, e.g. a memory bank, given per cell in the rows' fitted_state; the table shows the "
+                       f"median over cells)")
     return (f"Cost figures from {', '.join(sources) or 'the run rows'}; "
             f"CPU {', '.join(cpus) or 'unknown'}, {', '.join(map(str, threads)) or '?'} torch thread(s); "
             f"weights: {', '.join(weights) or 'unknown'}. Latency: median and IQR of single forward passes at "

@@ -30,7 +30,8 @@ class EfficientAD(AnomalibMethod):
     name = "anomalib_efficientad"
     anomalib_class = "EfficientAd"
     init_keys = ("teacher_out_channels", "model_size", "lr", "weight_decay", "padding", "pad_maps")
-    description = "EfficientAD via anomalib: distilled PDN teacher, student and autoencoder; maps normalised on held-out normals"
+    description = ("EfficientAD via anomalib: distilled PDN teacher, student and autoencoder; maps normalised on "
+                   "held-out normals")
     paper = "Batzner et al., WACV 2024; anomalib 2.7 (Akcay et al., ICIP 2022), model EfficientAd"
     published = {"image_auroc": 0.982}  # anomalib 2.7's README, EfficientAd-S (no pixel table)
     #: its PDN teacher, student and autoencoder need 256 px (the autoencoder's 8×8 bottleneck);
@@ -73,7 +74,7 @@ class EfficientAD(AnomalibMethod):
 
         from adbench.training import check_time_limit, seed_everything
 
-        from .sources import penalty_images
+        from .sources import PenaltyImages
 
         gen = seed_everything(self.ctx.seed)
         device = self.ctx.device
@@ -83,7 +84,7 @@ class EfficientAD(AnomalibMethod):
         n_val = max(1, round(self.cfg["validation_fraction"] * len(normal))) if len(normal) > 1 else 0
         fit_images, val_images = normal[order[n_val:]], normal[order[:n_val]]
         size = self.cfg.image_size
-        penalty = penalty_images(self.cfg["penalty_source"], size, gen)
+        penalty = PenaltyImages(self.cfg["penalty_source"], size, gen)
 
         with torch.no_grad():  # the teacher's channel statistics over the training images
             feats = torch.cat([inner.teacher(fit_images[i:i + 16].to(device)) for i in range(0, len(fit_images), 16)])

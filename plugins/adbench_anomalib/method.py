@@ -72,13 +72,15 @@ class AnomalibMethod(Method):
                          visualizer=False)
         self._adjust(module)
         files = self.required_weights(self.cfg)
-        for name, backbone in asked:  # the backbones anomalib wanted pretrained (STFPM's teacher, …)
-            if files:
-                load_backbone(backbone, weights.load_state_dict(files[0], self.name), files[0].name)
+        if files and asked:  # the backbones anomalib wanted pretrained (STFPM's teacher, …), from one file
+            state = weights.load_state_dict(files[0], self.name)
+            for _, backbone in asked:
+                load_backbone(backbone, state, files[0].name)
         self._module = module
         pipeline = AnomalibPipeline(module.model, *normalization_of(pre))
-        if self.memory_bank:  # nothing is trained: the backbone is a frozen feature extractor
-            pipeline.requires_grad_(False)  # a usable model before fit: the bank of one blank image (never profiled)
+        if self.memory_bank:
+            pipeline.requires_grad_(False)  # nothing is trained: the backbone is a frozen feature extractor
+            # a usable model before fit: the bank of one blank image (never profiled)
             self._fill_bank(pipeline, [torch.zeros(1, 3, size, size)])
         return pipeline
 
@@ -118,31 +120,27 @@ class AnomalibMethod(Method):
         gen = seed_everything(self.ctx.seed)
         pipeline = self.model().to(self.ctx.device)
         images = train.normal.images
-        norm = (lambda x: (x - pipeline.mean) / pipeline.std) if pipeline.normalized else (lambda x: x)
         if not self.memory_bank:
-            return self._fit_by_gradient(pipeline, images, norm, gen)
+            return self._fit_by_gradient(pipeline, images, gen)
         start = time.perf_counter()
-        batches = [norm(images[idx].to(self.ctx.device))
+        batches = [pipeline.normalize(images[idx].to(self.ctx.device))
                    for idx in minibatches(len(images), self.cfg["batch_size"], gen, shuffle=False)]
         self._fill_bank(pipeline, batches)
         state = self.fitted_state()
         return FitReport(epochs=1, steps=len(batches), wall_s=time.perf_counter() - start,
                          notes={"backbone_weights": self.backbone_weights(), "fitted_state": state})
 
-    def _fit_by_gradient(self, pipeline: Any, images: Any, norm: Any, gen: Any) -> FitReport:
+    def _fit_by_gradient(self, pipeline: Any, images: Any, gen: Any) -> FitReport:
         from adbench.training import train_epochs
 
         module = self._module
         optimizer, schedulers = _optimizers(module.configure_optimizers())
-        if "lr" in self.cfg:  # a profile may set the learning rate for its shorter budget
-            for group in optimizer.param_groups:
-                group["lr"] = self.cfg["lr"]
         module.train()
         device = self.ctx.device
 
         def step(idx):
             with quiet():  # training_step logs to a Trainer; there is none, the loss is in our report
-                out = module.training_step(SimpleNamespace(image=norm(images[idx].to(device))))
+                out = module.training_step(SimpleNamespace(image=pipeline.normalize(images[idx].to(device))))
             return out["loss"] if isinstance(out, dict) else out
 
         report = train_epochs(step, optimizer, len(images), epochs=self.cfg["epochs"],

@@ -118,9 +118,10 @@ class DRAEM(AnomalibMethod):
         return "none (trained from scratch)"
 
     def _constructor_args(self) -> dict[str, Any]:
-        from .sources import anomaly_source_dir
+        from .sources import anomaly_source
 
-        return {**super()._constructor_args(), "dtd_dir": anomaly_source_dir(self.cfg["anomaly_source"])}
+        folder, self._source_note = anomaly_source(self.cfg["anomaly_source"])
+        return {**super()._constructor_args(), "dtd_dir": folder}
 
     def _adjust(self, module: Any) -> None:
         from anomalib.models.image.draem.torch_model import DiscriminativeSubNetwork, ReconstructiveSubNetwork
@@ -132,10 +133,8 @@ class DRAEM(AnomalibMethod):
                                                                               base_width=self.cfg["disc_width"])
 
     def fit(self, train: Any) -> Any:
-        from .sources import describe
-
         report = super().fit(train)
-        report.notes["anomaly_source"] = describe(self.cfg["anomaly_source"])
+        report.notes["anomaly_source"] = self._source_note  # found when the model was built
         return report
 
 

@@ -38,9 +38,12 @@ class AnomalibPipeline(nn.Module):
         self.model.eval()
         return self
 
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """Images in ``[0, 1]`` as the inner model takes them (``fit`` feeds it directly)."""
+        return (images - self.mean) / self.std if self.normalized else images
+
     def forward(self, images: torch.Tensor) -> AnomalyOutput:
-        x = (images - self.mean) / self.std if self.normalized else images
-        out = self.model(x)
+        out = self.model(self.normalize(images))
         maps = out.anomaly_map
         if maps.dim() == 4:  # (B,1,H,W) from most models, (B,H,W) from DRAEM
             maps = maps[:, 0]

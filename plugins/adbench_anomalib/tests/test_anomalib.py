@@ -164,7 +164,7 @@ def test_draem_reads_dtd_from_the_catalogue_or_says_how_to_get_it(tmp_path, monk
 
     from adbench.data.sample import DatasetError
 
-    from adbench_anomalib.sources import anomaly_source_dir, describe
+    from adbench_anomalib.sources import anomaly_source
 
     dtd = tmp_path / "dtd" / "images" / "banded"
     dtd.mkdir(parents=True)
@@ -172,13 +172,14 @@ def test_draem_reads_dtd_from_the_catalogue_or_says_how_to_get_it(tmp_path, monk
     catalogue.write_text(f'[dtd]\nadapter = "textures"\nroot = "{tmp_path / "dtd"}"\n')
     monkeypatch.setenv("ADBENCH_DATASETS", str(catalogue))
     with pytest.raises(DatasetError, match="no images under .*adbench data download dtd"):
-        anomaly_source_dir("dtd")
+        anomaly_source("dtd")
     for i in range(2):
         Image.new("RGB", (8, 8), (i * 100, 0, 0)).save(dtd / f"banded_{i}.jpg")
-    assert anomaly_source_dir("dtd") == str(tmp_path / "dtd")
-    assert describe("dtd").endswith("(2 images)")
-    assert "perlin" in describe("perlin")
-    fallback = anomaly_source_dir("perlin")
+    folder, note = anomaly_source("dtd")
+    assert folder == str(tmp_path / "dtd")
+    assert note.endswith("(2 images)")
+    fallback, note = anomaly_source("perlin")
+    assert "perlin" in note
     assert not any(Path(fallback).iterdir())  # an empty folder: anomalib's Perlin texture, no download
 
 
@@ -278,7 +279,7 @@ def test_efficientad_normalises_maps_on_held_out_normal_training_images(tmp_path
 def test_efficientad_penalty_images_come_from_imagenette_in_the_catalogue(tmp_path, monkeypatch):
     from PIL import Image
 
-    from adbench_anomalib.sources import penalty_images
+    from adbench_anomalib.sources import PenaltyImages
 
     folder = tmp_path / "imagenette" / "train" / "n01440764"
     folder.mkdir(parents=True)
@@ -287,7 +288,7 @@ def test_efficientad_penalty_images_come_from_imagenette_in_the_catalogue(tmp_pa
     catalogue = tmp_path / "datasets.toml"
     catalogue.write_text(f'[imagenette]\nadapter = "textures"\nroot = "{tmp_path / "imagenette"}"\n')
     monkeypatch.setenv("ADBENCH_DATASETS", str(catalogue))
-    images = penalty_images("imagenette", 16, torch.Generator().manual_seed(0))
+    images = PenaltyImages("imagenette", 16, torch.Generator().manual_seed(0))
     batch = next(images)
     assert batch.shape == (1, 3, 16, 16) and 0 <= float(batch.min()) and float(batch.max()) <= 1
     assert images.describe().endswith("(3 images)")
