@@ -92,6 +92,27 @@ def test_radix_counts_are_exact_below_and_at_every_value():
         counts.count_less(np.array([0.1]), "left")  # 0.1 is no float32 value
 
 
+@pytest.mark.parametrize("pending", [1_000, 9_973, 1 << 24])
+def test_radix_counts_stay_exact_across_held_back_batches(monkeypatch, pending):
+    """Values are held back and counted ``PENDING`` at a time: a query between batches, one
+    that falls mid-way through a hold-back, and batches larger than it all count exactly."""
+    from adbench.metrics import radix
+
+    monkeypatch.setattr(radix, "PENDING", pending)
+    rng = np.random.default_rng(11)
+    values = np.concatenate([rng.gamma(0.5, 1.0, 30_000), np.zeros(5_000), np.round(rng.normal(0, 2, 20_000), 2)])
+    values = values.astype(np.float32)
+    counts = RadixCounts()
+    seen = np.zeros(0, np.float32)
+    for part in np.array_split(values, [7, 12_345, 12_346, 40_000]):
+        counts.add(part)
+        seen = np.concatenate([seen, part])
+        thresholds = np.unique(seen)[::97].astype(np.float64)
+        assert counts.size == seen.size
+        assert np.array_equal(counts.count_less(thresholds, "right"),
+                              np.searchsorted(np.sort(seen), thresholds.astype(np.float32), side="right"))
+
+
 def test_streaming_refuses_a_dtype_change_and_an_empty_problem():
     ev = PixelEvaluator().update(np.zeros((1, 4, 4), np.float32), np.ones((1, 4, 4), bool))
     with pytest.raises(MetricError, match="changed dtype"):

@@ -26,15 +26,17 @@ class Sample:
         return read_rgb(self.path)
 
     def load_mask(self, shape: tuple[int, int], warn: bool = True) -> np.ndarray:
-        """bool ``(H,W)`` of the image's ``shape``; an all-False mask when there is no mask file."""
-        return self.load_mask_noted(shape, warn)[0]
+        """bool ``(H,W)`` of the image's ``shape``; an all-False mask when there is no mask file.
+        With ``warn=False`` the values are not surveyed (no note is wanted): only thresholded."""
+        return self.load_mask_noted(shape, warn, survey=warn)[0]
 
-    def load_mask_noted(self, shape: tuple[int, int], warn: bool = True) -> tuple[np.ndarray, str | None]:
-        """The mask and its decode note (see :func:`read_mask_noted`); a mask file of another
-        size than its image's ``shape`` (H, W) is an error naming both files."""
+    def load_mask_noted(self, shape: tuple[int, int], warn: bool = True,
+                        survey: bool = True) -> tuple[np.ndarray, str | None]:
+        """The mask and its decode note (see :func:`read_mask_noted`; none without ``survey``);
+        a mask file of another size than its image's ``shape`` (H, W) is an error naming both files."""
         if self.mask_path is None:
             return np.zeros(shape, dtype=bool), None
-        mask, note = read_mask_noted(self.mask_path, warn)
+        mask, note = read_mask_noted(self.mask_path, warn) if survey else (read_mask_values(self.mask_path) > 0, None)
         if mask.shape != tuple(shape):
             raise DatasetError(f"mask {self.mask_path} is {mask.shape[1]}x{mask.shape[0]} but image {self.path} "
                                f"is {shape[1]}x{shape[0]}; they must match")
@@ -116,19 +118,24 @@ def image_size(path: Path) -> tuple[int, int]:
                            f"`adbench data check` again.") from exc
 
 
-def read_mask_noted(path: Path, warn: bool = True) -> tuple[np.ndarray, str | None]:
-    """The mask thresholded at > 0, and a note (with a warning naming the file and the
-    values seen) when it is not a plain binary mask."""
+def read_mask_values(path: Path) -> np.ndarray:
+    """The mask file's values: 8-bit grey, or the file's own type for deeper masks."""
     try:
         with Image.open(path) as im:
             im.load()
             deep = im.mode.startswith("I;16") or im.mode in ("I", "F")
-            a = np.asarray(im if deep else im.convert("L"))
+            return np.asarray(im if deep or im.mode == "L" else im.convert("L"))
     except Exception as exc:
         raise DatasetError(
             f"cannot read mask {path}: {exc}. Replace or delete the file and run "
             f"`adbench data check` again."
         ) from exc
+
+
+def read_mask_noted(path: Path, warn: bool = True) -> tuple[np.ndarray, str | None]:
+    """The mask thresholded at > 0, and a note (with a warning naming the file and the
+    values seen) when it is not a plain binary mask."""
+    a = read_mask_values(path)
     values = ({int(v) for v in np.flatnonzero(np.bincount(a.ravel(), minlength=256))} if a.dtype == np.uint8
               else {int(v) for v in np.unique(a)[:1000]})  # a histogram is 3x faster than a sort for 8 bits
     if is_binary(values):

@@ -46,10 +46,16 @@ def _validate(maps: Any, masks: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _regions(m: np.ndarray, g: np.ndarray, first_id: int) -> tuple[np.ndarray, np.ndarray, int]:
     """The anomalous pixels of one image: region ids (8-connected, numbered from
-    ``first_id``), their scores, and how many regions there are."""
-    regions, n = ndimage.label(g, structure=_EIGHT)
+    ``first_id``), their scores, and how many regions there are. Labelled inside the
+    regions' bounding box: the same ids, row-major order and scores, at a fraction of the
+    cost on a large image with small defects."""
+    rows, cols = np.flatnonzero(g.any(axis=1)), np.flatnonzero(g.any(axis=0))
+    if rows.size == 0:
+        return np.zeros(0, np.int32), m[:0, :0].ravel(), 0
+    box = np.s_[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    regions, n = ndimage.label(g[box], structure=_EIGHT)
     inside = regions > 0
-    return regions[inside] + (first_id - 1), m[inside], int(n)
+    return regions[inside] + (first_id - 1), m[box][inside], int(n)
 
 
 class PixelEvaluator:

@@ -8,8 +8,11 @@ occupies a few thousand buckets (about 1 GiB) whether it covers 10⁸ or 10¹⁰
 number of values below any float32 threshold is then exact: the buckets below it, plus the
 counts below its low bits inside its own bucket.
 
-The counting loop is compiled with numba (docs/benchmarks.md, "Streaming pixel metrics";
-NumPy alone needs a sort per batch and is about 20× slower).
+Values are held back and counted :data:`PENDING` at a time: a counting sort by bucket, then
+one pass per bucket over its own row, so the increments hit a row in cache instead of a
+random place in a table far larger than the caches. The loops are compiled with numba
+(docs/benchmarks.md, "Streaming pixel metrics"; NumPy alone needs a sort per batch and is
+about 20× slower).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from numba import get_num_threads, njit, prange
 _BUCKETS = 1 << 16
 #: rows (occupied high buckets) reserved at first: 2 GiB of address space, touched only as used
 INITIAL_SLOTS = 8192
+#: values held back and counted together: each row visited once per 16 M values rather than
+#: once per image (64 MiB of keys plus 32 MiB of grouped low bits while counting)
+PENDING = 1 << 24
 
 
 @njit(cache=True, nogil=True)
@@ -32,36 +38,40 @@ def _key(u: np.uint32) -> np.uint32:
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _count_known(bits: np.ndarray, slot_of: np.ndarray, table: np.ndarray, missing: np.ndarray,
-                 bounds: np.ndarray) -> bool:
-    """Count every value whose bucket has a slot; flag the buckets that have none. Thread
-    ``p`` owns the buckets in ``[bounds[p], bounds[p+1])``: it reads every value but writes only
-    its own rows, so the increments need no atomics and the random writes run in parallel."""
-    parts = bounds.size - 1
-    flags = np.zeros(parts, np.bool_)
+def _bucket_sizes(bits: np.ndarray, sizes: np.ndarray) -> None:
+    """``sizes[p, h]``: how many values of part ``p`` (the ``p``-th of ``sizes.shape[0]``
+    equal slices of ``bits``, one per thread) fall in high-16-bit bucket ``h``."""
+    parts = sizes.shape[0]
+    step = (bits.size + parts - 1) // parts
     for p in prange(parts):
-        first, last = bounds[p], bounds[p + 1]
-        for i in range(bits.size):
+        for i in range(p * step, min(bits.size, (p + 1) * step)):
+            sizes[p, _key(bits[i]) >> np.uint32(16)] += 1
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _group_low_bits(bits: np.ndarray, fill: np.ndarray, lows: np.ndarray) -> None:
+    """The low 16 bits of every value, grouped by bucket (a counting sort by the high bits):
+    part ``p`` writes its values of bucket ``h`` from ``lows[fill[p, h]]`` on."""
+    parts = fill.shape[0]
+    step = (bits.size + parts - 1) // parts
+    for p in prange(parts):
+        for i in range(p * step, min(bits.size, (p + 1) * step)):
             k = _key(bits[i])
             h = k >> np.uint32(16)
-            if h < first or h >= last:
-                continue
-            slot = slot_of[h]
-            if slot < 0:
-                missing[h] = True
-                flags[p] = True
-            else:
-                table[slot, k & np.uint32(0xFFFF)] += 1
-    return flags.any()
+            lows[fill[p, h]] = np.uint16(k & np.uint32(0xFFFF))
+            fill[p, h] += 1
 
 
-@njit(cache=True, nogil=True)
-def _count_only(bits: np.ndarray, slot_of: np.ndarray, table: np.ndarray, only: np.ndarray) -> None:
-    """Count the values whose bucket is flagged in ``only`` (those the first pass skipped)."""
-    for i in range(bits.size):
-        k = _key(bits[i])
-        if only[k >> np.uint32(16)]:
-            table[slot_of[k >> np.uint32(16)], k & np.uint32(0xFFFF)] += 1
+@njit(cache=True, nogil=True, parallel=True)
+def _count_groups(buckets: np.ndarray, starts: np.ndarray, lows: np.ndarray, slot_of: np.ndarray,
+                  table: np.ndarray) -> None:
+    """Count each bucket's low bits into its own row: one row at a time stays in cache, and
+    threads own whole rows, so the increments need no atomics."""
+    for b in prange(buckets.size):
+        h = buckets[b]
+        row = slot_of[h]
+        for j in range(starts[h], starts[h + 1]):
+            table[row, lows[j]] += 1
 
 
 @njit(cache=True, nogil=True)
@@ -91,16 +101,6 @@ def _keys_of(bits: np.ndarray, out: np.ndarray) -> None:
         out[i] = _key(bits[i])
 
 
-def _split_points(bits: np.ndarray, parts: int) -> np.ndarray:
-    """Bucket boundaries that give each of ``parts`` threads about as many values (quantiles
-    of a strided sample of this batch's keys)."""
-    if parts <= 1 or bits.size < 65536:
-        return np.array([0, _BUCKETS], np.int64)
-    sample = float32_keys(bits[:: max(1, bits.size // 4096)].view(np.float32)) >> np.uint32(16)
-    inner = np.quantile(sample, np.arange(1, parts) / parts).astype(np.int64)
-    return np.unique(np.concatenate([[0], inner, [_BUCKETS]]))
-
-
 def float32_keys(values: np.ndarray) -> np.ndarray:
     """The order-preserving 32-bit keys of float32 ``values`` (the same :func:`_key` the counting uses)."""
     bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
@@ -118,24 +118,50 @@ class RadixCounts:
         self.n_slots = 0
         self.size = 0
         self._below_bucket: np.ndarray | None = None
+        self._pending: np.ndarray | None = None  # raw bits not yet counted
+        self._n_pending = 0
 
     def add(self, values: np.ndarray) -> None:
-        """Count ``values`` (float32, any shape; finite)."""
+        """Count ``values`` (float32, any shape; finite). They are held back and counted with
+        the next ones (:data:`PENDING` at a time); every query counts what is held first."""
         bits = np.ascontiguousarray(values, dtype=np.float32).reshape(-1).view(np.uint32)
-        if bits.size == 0:
+        while bits.size:
+            if self._pending is None:  # address space: pages are touched only as they fill
+                self._pending = np.empty(PENDING, np.uint32)
+            if self._n_pending == self._pending.size:
+                self._flush()
+            take = bits[: self._pending.size - self._n_pending]
+            self._pending[self._n_pending: self._n_pending + take.size] = take
+            self._n_pending += take.size
+            self.size += int(take.size)
+            bits = bits[take.size:]
+        self._below_bucket = None
+
+    def _flush(self) -> None:
+        """Count the held-back values: bucket sizes, new rows, low bits grouped by bucket, then
+        each bucket's row once (docs/benchmarks.md, "Streaming pixel metrics")."""
+        if not self._n_pending:
             return
-        if self.size + bits.size >= np.iinfo(self.table.dtype).max and self.table.dtype == np.uint32:
+        bits = self._pending[: self._n_pending]
+        if self.table.dtype == np.uint32 and self.size >= np.iinfo(np.uint32).max:
             self.table = self.table.astype(np.uint64)  # one value could now be counted 2³² times
-        missing = np.zeros(_BUCKETS, np.bool_)
-        if _count_known(bits, self.slot_of, self.table, missing, _split_points(bits, get_num_threads())):
-            # new buckets: give them slots, then count the values that fell in them
-            new = np.flatnonzero(missing)
+        parts = get_num_threads()
+        sizes = np.zeros((parts, _BUCKETS), np.int64)
+        _bucket_sizes(bits, sizes)
+        total = sizes.sum(axis=0)
+        occupied = np.flatnonzero(total)
+        new = occupied[self.slot_of[occupied] < 0]
+        if new.size:
             self._grow(self.n_slots + new.size)
             self.slot_of[new] = np.arange(self.n_slots, self.n_slots + new.size)
             self.n_slots += new.size
-            _count_only(bits, self.slot_of, self.table, missing)
-        self.size += int(bits.size)
-        self._below_bucket = None
+        starts = np.zeros(_BUCKETS + 1, np.int64)
+        np.cumsum(total, out=starts[1:])
+        fill = starts[:-1] + np.cumsum(sizes, axis=0) - sizes  # where each part's values of a bucket begin
+        lows = np.empty(bits.size, np.uint16)
+        _group_low_bits(bits, fill, lows)
+        _count_groups(occupied, starts, lows, self.slot_of, self.table)
+        self._n_pending = 0
 
     def _grow(self, rows: int) -> None:
         if rows <= self.table.shape[0]:
@@ -148,8 +174,10 @@ class RadixCounts:
 
     @property
     def nbytes(self) -> int:
-        """Memory in use: the rows of occupied buckets (reserved, untouched rows cost none)."""
-        return int(self.n_slots * self.table.shape[1] * self.table.itemsize + self.slot_of.nbytes)
+        """Memory in use: the rows of occupied buckets (reserved, untouched rows cost none) and
+        the values held back."""
+        held = self._pending.nbytes if self._pending is not None else 0
+        return int(self.n_slots * self.table.shape[1] * self.table.itemsize + self.slot_of.nbytes + held)
 
     def count_less(self, thresholds: np.ndarray, side: str) -> np.ndarray:
         """How many values are < (``side="left"``) or <= (``"right"``) each threshold; the
@@ -157,6 +185,7 @@ class RadixCounts:
         t = np.asarray(thresholds, dtype=np.float64)
         if not np.array_equal(t.astype(np.float32).astype(np.float64), t):
             raise ValueError("RadixCounts thresholds must be float32 values")
+        self._flush()
         if self._below_bucket is None:
             per_bucket = np.zeros(_BUCKETS, np.int64)
             occupied = np.flatnonzero(self.slot_of >= 0)
