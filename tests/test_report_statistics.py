@@ -96,6 +96,48 @@ def test_cliques_join_methods_closer_than_the_critical_difference():
         critical_difference(pd.DataFrame({"a": [1, 2], "b": [2, 1]}))
 
 
+#: the names a real `run all` with the anomalib extra ranks: 12 built-in and 5 anomalib methods
+REAL_METHODS = ["convae", "vtadl", "pyramidal_ae", "piade", "capsnet", "capsnet2021", "unet", "unetpp",
+                "unet_ronneberger", "unet2", "fcn32s", "segnet", "anomalib_patchcore", "anomalib_padim",
+                "anomalib_stfpm", "anomalib_fastflow", "anomalib_draem"]
+
+
+@pytest.mark.parametrize("k", [3, 12, 17])
+def test_cd_diagram_keeps_every_name_on_the_page_and_rank_labels_apart(tmp_path, monkeypatch, k):
+    import matplotlib.pyplot as plt
+
+    from adbench import registry
+    from adbench.report import figures
+    from adbench.report.ranks import RankResult
+
+    rng = np.random.default_rng(k)
+    result = critical_difference(pd.DataFrame(rng.random((4, k)), columns=REAL_METHODS[:k]))
+    assert isinstance(result, RankResult)
+    seen = {}
+
+    def inspect(fig, out_dir, name):
+        fig.canvas.draw()
+        page = fig.bbox
+        texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_window_extent"))
+                 if t.get_visible() and str(t.get_text()).strip()]
+        boxes = {t.get_text(): t.get_window_extent() for t in texts}
+        seen["outside"] = [s for s, b in boxes.items() if b.x0 < page.x0 - 1 or b.x1 > page.x1 + 1
+                           or b.y0 < page.y0 - 1 or b.y1 > page.y1 + 1]
+        ranks = sorted((b for s, b in boxes.items() if s.isdigit()), key=lambda b: b.x0)
+        seen["rank_labels"] = len(ranks)
+        seen["crowded"] = [(a.x1, b.x0) for a, b in zip(ranks, ranks[1:]) if a.x1 > b.x0]
+        seen["width_in"] = fig.get_size_inches()[0]
+        plt.close(fig)
+        return []
+
+    monkeypatch.setattr(figures, "_save", inspect)
+    spec = next(m for m in registry.metrics() if m.name == "image_auroc")
+    figures.cd_figure(result, spec, "supervised, k=5", tmp_path)
+    assert seen["outside"] == [], f"texts off the page: {seen['outside']}"
+    assert seen["crowded"] == [] and seen["rank_labels"] >= 2
+    assert seen["width_in"] in (figures.COLUMN_WIDTH_IN, figures.PAGE_WIDTH_IN)
+
+
 MVTEC = ["bottle", "cable", "capsule", "carpet", "grid", "hazelnut", "leather", "metal_nut", "pill", "screw",
          "tile", "toothbrush", "transistor", "wood", "zipper"]
 

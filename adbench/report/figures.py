@@ -467,35 +467,67 @@ def _qualitative_grid(loaded: dict[str, dict[str, np.ndarray]], chosen: list[str
     return _save(fig, out_dir, name)
 
 
+def _text_inches(fig: plt.Figure, text: str, fontsize: float) -> tuple[float, float]:
+    """(width, height) in inches of ``text`` as ``fig`` would draw it."""
+    t = fig.text(0, 0, text, fontsize=fontsize)
+    box = t.get_window_extent(fig.canvas.get_renderer())
+    t.remove()
+    return box.width / fig.dpi, box.height / fig.dpi
+
+
 def cd_figure(result: RankResult, spec: MetricSpec, setting: str, out_dir: Path) -> list[Path]:
     """Demšar's critical-difference diagram: average ranks on one axis (1 = best, left), methods
-    joined by a bar when their ranks differ by less than the Nemenyi CD."""
+    joined by a bar when their ranks differ by less than the Nemenyi CD.
+
+    The names' room is measured, not guessed: the rank axis gets what the longest name on each
+    side leaves of the column (the page width when a column cannot hold both), so no name
+    leaves the page however many methods there are; rank labels thin out to stay legible."""
     ranks = result.avg_ranks.sort_values()
     k = len(ranks)
     half = (k + 1) // 2
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 1.3 + 0.17 * half), layout="constrained")
-    margin = (k - 1) * 0.85  # room for the names on both sides of the rank axis
-    ax.set_xlim(1 - margin, k + margin)
+    labels = [f"{name} ({rank:.2f})" if i < half else f"({rank:.2f}) {name}" for i, (name, rank) in enumerate(ranks.items())]
+    height = 1.3 + 0.17 * half
+    fig = plt.figure(figsize=(COLUMN_WIDTH_IN, height))
+    left_in = max(_text_inches(fig, t, MIN_FONT_PT)[0] for t in labels[:half])
+    right_in = max((_text_inches(fig, t, MIN_FONT_PT)[0] for t in labels[half:]), default=0.0)
+    gap_in, pad_in, min_axis_in = 0.04, 0.05, 1.2
+    width = COLUMN_WIDTH_IN
+    if left_in + right_in + 2 * (gap_in + pad_in) + min_axis_in > width:
+        width = PAGE_WIDTH_IN
+        fig.set_size_inches(width, height)
+    title = (f"{spec.title}, {setting}\nFriedman p = {result.p_value:.3g} over {result.n_blocks} cells; "
+             f"Nemenyi α = {result.alpha:g}")
+    fig.suptitle(title, fontsize=MIN_FONT_PT, y=1 - 0.03 / height, va="top")
+    title_in = _text_inches(fig, title, MIN_FONT_PT)[1] + 0.1
+    axis_in = width - 2 * pad_in
+    ax = fig.add_axes((pad_in / width, 0.02, axis_in / width, 1 - 0.02 - title_in / height))
+    # data units: the ranks 1..k, the elbows beyond them, and the CD bar, which may be longer
+    lo, hi = 1 - 0.08 * (k - 1), max(k + 0.08 * (k - 1), 1 + result.cd)
+    lo, hi = (lo - 0.5, hi + 0.5) if hi - lo < 1e-9 else (lo, hi)
+    span = (hi - lo) / max(1 - (left_in + right_in + 2 * gap_in) / axis_in, 0.2)
+    per_in = span / axis_in
+    ax.set_xlim(lo - (left_in + gap_in) * per_in, lo - (left_in + gap_in) * per_in + span)
     ax.set_ylim(-(half + 1.2), 1.4)
     ax.axis("off")
     ax.hlines(0, 1, k, color="k", lw=0.8)
+    tick_in = _text_inches(fig, str(k), MIN_FONT_PT)[0] + 0.06  # a rank label and some air
+    step = next(s for s in (1, 2, 5, 10, 20, 50, k) if s / per_in >= tick_in)
     for r in range(1, k + 1):
         ax.vlines(r, 0, 0.15, color="k", lw=0.8)
-        ax.text(r, 0.3, str(r), ha="center", va="bottom", fontsize=MIN_FONT_PT)
-    for i, (name, rank) in enumerate(ranks.items()):
+        if (r - 1) % step == 0:
+            ax.text(r, 0.3, str(r), ha="center", va="bottom", fontsize=MIN_FONT_PT)
+    for i, ((name, rank), label) in enumerate(zip(ranks.items(), labels)):
         left = i < half
         level = -(i + 1) if left else -(k - i)
         end = 1 - 0.08 * (k - 1) if left else k + 0.08 * (k - 1)
         ax.plot([rank, rank, end], [0, level, level], color="0.25", lw=0.6)
-        ax.text(end, level, f"{name} ({rank:.2f})" if left else f"({rank:.2f}) {name}",
+        ax.text(end - gap_in * per_in if left else end + gap_in * per_in, level, label,
                 ha="right" if left else "left", va="center", fontsize=MIN_FONT_PT)
     for n, clique in enumerate(result.cliques()):
         a, b = ranks[clique[0]], ranks[clique[-1]]
         ax.hlines(-0.35 - 0.22 * n, a - 0.05, b + 0.05, color="#D55E00", lw=2)
     ax.hlines(1.1, 1, 1 + result.cd, color="k", lw=1)
     ax.text(1 + result.cd / 2, 1.15, f"CD = {result.cd:.2f}", ha="center", va="bottom", fontsize=MIN_FONT_PT)
-    fig.suptitle(f"{spec.title}, {setting}\nFriedman p = {result.p_value:.3g} over {result.n_blocks} cells; "
-                 f"Nemenyi α = {result.alpha:g}", fontsize=MIN_FONT_PT)
     ax.set_clip_on(False)
     return _save(fig, out_dir, f"cd_{spec.name}_{setting_slug(setting)}")
 
