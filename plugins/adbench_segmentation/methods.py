@@ -46,6 +46,24 @@ class SegmentationMethod(Method):
     def build_net(self):
         raise NotImplementedError
 
+    def _init_head(self, net):
+        """The per-pixel classifier's start: ``"he"`` as built, ``"zero"`` all zeros (FCN,
+        Long et al. 2015, §4.3), ``"prior"`` a rare anomalous class
+        (:func:`~adbench_segmentation.nets.prior_init`)."""
+        from torch import nn
+
+        from .nets import prior_init
+
+        kind = self.cfg["head_init"]
+        if kind == "prior":
+            prior_init(net.head())
+        elif kind == "zero":
+            nn.init.zeros_(net.head().weight)
+            nn.init.zeros_(net.head().bias)
+        elif kind != "he":
+            raise ValueError(f"head_init must be he, zero or prior, got {kind!r}")
+        return net
+
     def fit(self, train: TrainData) -> FitReport:
         from .training import fit_segmentation
 
@@ -139,10 +157,10 @@ class FCN32sMethod(SegmentationMethod):
     imagenet = "VGG16_Weights.IMAGENET1K_V1"
     _ADBENCH = dict(reference_padding=False, learn_upscore=True, pretrained=False)
     profiles = _profiles(
-        dict(image_size=64, width_div=8, fc=128, batch_norm=True, **_ADBENCH),
-        dict(image_size=128, width_div=8, fc=128, batch_norm=True, lr=5e-4, epochs=30, **_ADBENCH),
+        dict(image_size=64, width_div=8, fc=128, batch_norm=True, head_init="prior", **_ADBENCH),
+        dict(image_size=128, width_div=8, fc=128, batch_norm=True, lr=5e-4, epochs=30, head_init="prior", **_ADBENCH),
         dict(image_size=256, width_div=1, fc=4096, batch_norm=False, lr=1e-4, reference_padding=True,
-             learn_upscore=False, pretrained=True),
+             learn_upscore=False, pretrained=True, head_init="zero"),
     )
 
     def build_net(self):
@@ -154,7 +172,7 @@ class FCN32sMethod(SegmentationMethod):
         net = FCN32s(1, c["width_div"], c["fc"], c["batch_norm"], c["reference_padding"], c["learn_upscore"])
         for w in self.required_weights(c):
             net.load_vgg16(weights.load_state_dict(w, self.name))
-        return net
+        return self._init_head(net)
 
 
 class SegNetMethod(SegmentationMethod):
@@ -162,9 +180,9 @@ class SegNetMethod(SegmentationMethod):
     description = "SegNet (VGG16 encoder, decoder unpools with max-pooling indices)"
     paper = "Badrinarayanan, Kendall, Cipolla, TPAMI 2017"
     imagenet = "VGG16_BN_Weights.IMAGENET1K_V1"
-    profiles = _profiles(dict(image_size=32, width_div=16, pretrained=False),
-                         dict(image_size=64, width_div=4, epochs=40, pretrained=False),
-                         dict(image_size=256, width_div=1, pretrained=True))
+    profiles = _profiles(dict(image_size=32, width_div=16, pretrained=False, head_init="prior"),
+                         dict(image_size=64, width_div=4, epochs=40, pretrained=False, head_init="prior"),
+                         dict(image_size=256, width_div=1, pretrained=True, head_init="he"))
 
     def build_net(self):
         from adbench import weights
@@ -174,7 +192,7 @@ class SegNetMethod(SegmentationMethod):
         net = SegNet(1, self.cfg["width_div"])
         for w in self.required_weights(self.cfg):
             net.load_vgg16_bn(weights.load_state_dict(w, self.name))
-        return net
+        return self._init_head(net)
 
 
 METHODS = (UNetSMP, UNetPlusPlus, UNetRonneberger, RefinedUNetV2, FCN32sMethod, SegNetMethod)

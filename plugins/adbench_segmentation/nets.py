@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 
 import torch
 import torch.nn.functional as F
@@ -10,6 +11,19 @@ from torchvision.models.vgg import make_layers
 
 # torchvision's VGG16 layer recipe ("D"); widths are divided by `width_div` for small profiles.
 VGG16_CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+
+
+#: the anomalous share of pixels a ``prior`` head starts from (Lin et al., ICCV 2017, §4.1)
+HEAD_PRIOR = 0.01
+
+
+def prior_init(head: nn.Conv2d, prior: float = HEAD_PRIOR) -> None:
+    """Start a per-pixel classifier at a rare positive class: weights N(0, 0.01²), bias
+    log(π / (1 − π)). He-initialised heads start with large random logits; trained from scratch
+    on pasted anomalies, SegNet and FCN-32s then sat at "nothing is anomalous" (loss flat at
+    about 1.16) for most of their ``quick`` epochs (plugin README, "Diagnosis")."""
+    nn.init.normal_(head.weight, std=0.01)
+    nn.init.constant_(head.bias, math.log(prior / (1 - prior)))
 
 
 def kaiming_init(module: nn.Module) -> nn.Module:
@@ -120,6 +134,10 @@ class FCN32s(nn.Module):
             self.upscore.weight.copy_(_bilinear_kernel(classes, 64))
         self.upscore.weight.requires_grad_(learn_upscore)
 
+    def head(self) -> nn.Conv2d:
+        """The per-pixel classifier (before the up-sampling)."""
+        return self.score
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.upscore(self.score(self.fc7(self.fc6(self.features(x)))))
         if self.reference_padding:
@@ -204,6 +222,10 @@ class SegNet(nn.Module):
                 layers = layers[:-3] + [nn.Conv2d(c, classes, 3, padding=1)]
             self.dec.append(nn.Sequential(*layers))
         kaiming_init(self)
+
+    def head(self) -> nn.Conv2d:
+        """The per-pixel classifier: the decoder's last convolution."""
+        return self.dec[-1][-1]
 
     def load_vgg16_bn(self, state: dict[str, torch.Tensor]) -> None:
         """torchvision's ImageNet VGG16-BN into the encoder: its 13 conv+BN pairs in order

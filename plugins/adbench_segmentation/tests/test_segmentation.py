@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -129,3 +131,39 @@ def test_perlin_masks_are_blobs_not_the_test_set_shapes():
     masks = perlin_mask(16, 64, gen)
     frac = masks.flatten(1).mean(1)
     assert (frac > 0).all() and (frac < 0.6).all()
+
+
+def _quick_net(name: str, **overrides):
+    cls = registry.methods().get(name).obj
+    torch.manual_seed(0)
+    return cls(cls.config_for("quick", overrides), RunContext()).build_model()
+
+
+@pytest.mark.parametrize("name", ["segnet", "fcn32s"])
+def test_quick_heads_start_at_a_rare_anomalous_class(name):
+    """``head_init="prior"`` (plugin README, "Diagnosis"): every pixel starts near 1 %
+    anomalous instead of at He-initialised random logits."""
+    from adbench_segmentation.nets import HEAD_PRIOR
+
+    size = registry.methods().get(name).obj.config_for("quick")["image_size"]
+    images = torch.rand(2, 3, size, size)
+    means = {}
+    for kind in ("prior", "he"):
+        model = _quick_net(name, head_init=kind).eval()
+        with torch.no_grad():
+            means[kind] = model(images).anomaly_maps.mean().item()
+        if kind == "prior":
+            head = model.net.head()
+            assert head.bias.item() == pytest.approx(math.log(HEAD_PRIOR / (1 - HEAD_PRIOR)))
+            assert head.weight.std().item() == pytest.approx(0.01, rel=0.2)
+    # FCN-32s's bilinear up-sampling weighs border cells less, so its border starts a little higher
+    assert means["prior"] < 3 * HEAD_PRIOR < means["he"]
+
+
+def test_fcn32s_paper_zero_initialises_its_score_layer_and_bad_head_inits_fail():
+    cls = registry.methods().get("fcn32s").obj
+    assert cls.config_for("paper")["head_init"] == "zero"  # Long et al. 2015, §4.3
+    head = _quick_net("fcn32s", head_init="zero").net.head()
+    assert not head.weight.any() and not head.bias.any()
+    with pytest.raises(ValueError, match="head_init must be"):
+        _quick_net("segnet", head_init="xavier")
