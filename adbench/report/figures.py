@@ -397,9 +397,19 @@ def qualitative_figures(ok: pd.DataFrame, out_dir: Path, rows_max: int = 5) -> l
         chosen = _grid_images(first, common, rows_max)
         if not chosen:
             continue
-        written += _qualitative_grid(loaded, chosen, f"qualitative_{dataset}_{category}"
-                                     + ("" if track == "unsupervised" else f"_{track}"), out_dir)
+        name = f"qualitative_{dataset}_{category}" + ("" if track == "unsupervised" else f"_{track}")
+        labels = list(loaded)
+        parts = -(-len(labels) // QUALITATIVE_METHODS_MAX)  # a page holds this many map columns
+        for p in range(parts):
+            share = labels[p * len(labels) // parts:(p + 1) * len(labels) // parts]
+            written += _qualitative_grid({m: loaded[m] for m in share}, chosen,
+                                         name if p == 0 else f"{name}_part{p + 1}", out_dir)
     return written
+
+
+#: map columns per qualitative figure: more methods are split over several figures of the same
+#: images (17 columns on 7 in collapsed every axis to zero width)
+QUALITATIVE_METHODS_MAX = 12
 
 
 def _grid_images(z: dict[str, np.ndarray], common: set[str], rows_max: int) -> list[str]:
