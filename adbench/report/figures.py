@@ -513,7 +513,6 @@ def cd_figure(result: RankResult, spec: MetricSpec, setting: str, out_dir: Path)
     ax = fig.add_axes((pad_in / width, 0.02, axis_in / width, 1 - 0.02 - title_in / height))
     # data units: the ranks 1..k, the elbows beyond them, and the CD bar, which may be longer
     lo, hi = 1 - 0.08 * (k - 1), max(k + 0.08 * (k - 1), 1 + result.cd)
-    lo, hi = (lo - 0.5, hi + 0.5) if hi - lo < 1e-9 else (lo, hi)
     span = (hi - lo) / max(1 - (left_in + right_in + 2 * gap_in) / axis_in, 0.2)
     per_in = span / axis_in
     ax.set_xlim(lo - (left_in + gap_in) * per_in, lo - (left_in + gap_in) * per_in + span)

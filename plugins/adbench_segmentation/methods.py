@@ -54,12 +54,12 @@ class SegmentationMethod(Method):
 
         from .nets import prior_init
 
-        kind = self.cfg["head_init"]
+        kind, head = self.cfg["head_init"], net.head()
         if kind == "prior":
-            prior_init(net.head())
+            prior_init(head)
         elif kind == "zero":
-            nn.init.zeros_(net.head().weight)
-            nn.init.zeros_(net.head().bias)
+            nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
         elif kind != "he":
             raise ValueError(f"head_init must be he, zero or prior, got {kind!r}")
         return net
