@@ -12,7 +12,7 @@ from typing import Any
 
 from adbench import FitReport, Method, TrainData
 
-_COMMON = dict(sigma=1.0, topk=0.01, lr=1e-3, batch_size=16, loss="bce_dice", paste_p=0.8)
+_COMMON = dict(sigma=1.0, topk=0.01, lr=1e-3, batch_size=16, loss="bce_dice", paste_p=0.8, paste_on="foreground")
 
 
 def _profiles(smoke: dict, quick: dict, paper: dict) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from adbench import FitReport, RunContext, TrainData
-from adbench.augment import paste_anomalies
+from adbench.augment import foreground_masks, paste_anomalies
 from adbench.training import seed_everything, train_epochs
 
 
@@ -34,6 +34,16 @@ def segmentation_loss(kind: str, logits: torch.Tensor, target: torch.Tensor) -> 
     raise ValueError(f"unknown loss {kind!r}; use bce_dice, focal_dice or bce")
 
 
+def _paste_region(where: str, images: torch.Tensor) -> torch.Tensor | None:
+    """Where pasted anomalies may land: ``"anywhere"``, or ``"foreground"``, the object
+    (:func:`adbench.augment.foreground_masks`; whole textures stay whole)."""
+    if where == "anywhere":
+        return None
+    if where == "foreground":
+        return foreground_masks(images)
+    raise ValueError(f"paste_on must be anywhere or foreground, got {where!r}")
+
+
 def fit_segmentation(model: Any, train: TrainData, cfg: dict[str, Any], ctx: RunContext) -> FitReport:
     gen = seed_everything(ctx.seed)
     device = ctx.device
@@ -41,6 +51,7 @@ def fit_segmentation(model: Any, train: TrainData, cfg: dict[str, Any], ctx: Run
     data = train if supervised else train.normal
     images, masks = data.images.to(device), data.masks.float().to(device)
     anomalous = torch.nonzero(data.labels == 1).flatten()
+    region = _paste_region(cfg.get("paste_on", "anywhere"), data.images) if not supervised else None
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
 
@@ -51,7 +62,8 @@ def fit_segmentation(model: Any, train: TrainData, cfg: dict[str, Any], ctx: Run
             idx = torch.cat([idx[: len(idx) - half], extra])
             x, y = images[idx], masks[idx]
         else:
-            x, y = paste_anomalies(images[idx].cpu(), gen, p=cfg["paste_p"])
+            x, y = paste_anomalies(images[idx].cpu(), gen, p=cfg["paste_p"],
+                                   region=None if region is None else region[idx.cpu()])
             x, y = x.to(device), y.to(device)
         flip = torch.rand(1, generator=gen).item() < 0.5
         if flip:

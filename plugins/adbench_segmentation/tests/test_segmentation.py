@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from adbench import RunContext, registry
-from adbench.augment import paste_anomalies, perlin_mask
+from adbench.augment import foreground_masks, paste_anomalies, perlin_mask
 from adbench.costs.size import count_parameters
 from adbench.testing import MethodContractTests
 
@@ -126,6 +126,38 @@ def test_paster_masks_match_what_changed():
     assert torch.equal(out0, images) and masks0.sum() == 0
 
 
+def _photographs(category: str, n: int, size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` normal images of a synthetic category as the loader gives them, and their object regions."""
+    import numpy as np
+
+    from adbench.data import surfaces
+
+    images, regions = [], []
+    for i in range(n):
+        rng = np.random.default_rng([7, i])
+        surface = surfaces.NORMALS[category](rng, size)
+        images.append(torch.from_numpy(surface.expose(rng)).float().permute(2, 0, 1))
+        regions.append(torch.from_numpy(surface.region))
+    return torch.stack(images), torch.stack(regions)
+
+
+def test_foreground_is_the_object_and_a_texture_stays_whole():
+    pills, regions = _photographs("pill", 6)
+    fg = foreground_masks(pills)
+    iou = (fg & regions).flatten(1).sum(1) / (fg | regions).flatten(1).sum(1)
+    assert iou.min() > 0.9, iou  # the print inside the tablet is filled, the tray left out
+    for texture in ("wood", "fabric", "metal"):
+        assert foreground_masks(_photographs(texture, 6)[0]).all(), texture
+
+
+def test_pastes_land_only_inside_the_region():
+    pills, _ = _photographs("pill", 8)
+    region = foreground_masks(pills)
+    out, masks = paste_anomalies(pills, torch.Generator().manual_seed(3), p=1.0, region=region)
+    assert masks.sum() > 0 and not (masks.bool() & ~region).any()
+    assert torch.equal(out[~region[:, None].expand_as(out)], pills[~region[:, None].expand_as(pills)])
+
+
 def test_perlin_masks_are_blobs_not_the_test_set_shapes():
     gen = torch.Generator().manual_seed(1)
     masks = perlin_mask(16, 64, gen)
@@ -167,3 +199,11 @@ def test_fcn32s_paper_zero_initialises_its_score_layer_and_bad_head_inits_fail()
     assert not head.weight.any() and not head.bias.any()
     with pytest.raises(ValueError, match="head_init must be"):
         _quick_net("segnet", head_init="xavier")
+
+
+def test_an_unknown_paste_region_is_refused():
+    from adbench_segmentation.training import _paste_region
+
+    with pytest.raises(ValueError, match="paste_on must be anywhere or foreground"):
+        _paste_region("background", torch.zeros(1, 3, 8, 8))
+    assert _paste_region("anywhere", torch.zeros(1, 3, 8, 8)) is None
