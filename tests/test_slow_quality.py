@@ -36,7 +36,9 @@ def rows(tmp_path_factory) -> dict[str, list[dict]]:
     for p in (out / "cells").glob("*.json"):
         row = load_row(p)
         by_method.setdefault(row["method"], []).append(row)
-    assert sorted(by_method) == sorted(METHODS), res.stderr[-2000:]
+    # `all` also runs the anomalib extra's methods when it is installed (.ci/run installs it);
+    # the bars below are for the built-in methods
+    assert set(METHODS) <= set(by_method), res.stderr[-2000:]
     for method, cells in by_method.items():
         assert len(cells) == 4 and all(r["status"] == "ok" for r in cells), (method, res.stderr[-2000:])
         # the whole budget is trained, whatever the machine's speed (run-all timing: docs/benchmarks.md)
@@ -66,7 +68,7 @@ def test_every_method_clearly_above_chance(rows, method: str):
 
 def test_reference_does_not_solve_the_set(rows):
     convae = _mean(rows["convae"], "image_auroc")
-    best_method, best = max(((m, _mean(c, "image_auroc")) for m, c in rows.items()), key=lambda mb: mb[1])
+    best_method, best = max(((m, _mean(rows[m], "image_auroc")) for m in METHODS), key=lambda mb: mb[1])
     print(f"convae image AUROC {convae:.3f}; best {best_method} {best:.3f}")
     assert convae <= CONVAE_MAX
     assert best >= convae + MARGIN_OVER_CONVAE
