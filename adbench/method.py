@@ -166,7 +166,13 @@ def _typed_keys(cls: type) -> dict[str, Any]:
 
 
 def _check_type(owner: str, key: str, value: Any, kind: Any) -> None:
-    """Reject a value whose type does not match the annotation (ints where floats are asked are fine)."""
+    """Reject a value whose type does not match the annotation (ints where floats are asked are
+    fine), or, for a ``Literal[...]`` annotation, a value outside its choices."""
+    if typing.get_origin(kind) is typing.Literal:
+        choices = typing.get_args(kind)
+        if value in choices:
+            return
+        raise ValueError(f"{owner}: {key} = {value!r} must be one of {', '.join(map(repr, choices))}")
     options = typing.get_args(kind) if typing.get_origin(kind) in (typing.Union, type(int | None)) else (kind,)
     for option in options:
         if option is type(None) and value is None:

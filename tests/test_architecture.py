@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -220,6 +221,13 @@ def test_method_config_is_typed_read_only_and_extensible():
         WideConfig({"image_size": 16})
     with pytest.raises(ValueError, match="dropout = 'x' must be float"):
         WideConfig({"image_size": 16, "width": 1, "dropout": "x"})
+
+    class ChoiceConfig(MethodConfig):
+        mode: typing.Literal["a", "b"] = "a"
+
+    assert ChoiceConfig({"image_size": 16, "mode": "b"}).mode == "b"
+    with pytest.raises(ValueError, match="mode = 'c' must be one of 'a', 'b'"):
+        ChoiceConfig({"image_size": 16, "mode": "c"})
 
 
 def test_method_notes_travel_in_rows_to_the_tables(tmp_path):

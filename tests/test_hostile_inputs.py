@@ -162,6 +162,7 @@ CASES = [
     Bad("set-float-for-int", _run("convae", "--set", "epochs=1.5"), 2, ("--set", "epochs")),
     Bad("set-not-a-bool", _run("pyramidal_ae", "--set", "augment=maybe"), 2, ("--set", "augment", "boolean")),
     Bad("set-unknown-key", _run("convae", "--set", "nosuchkey=1"), 2, ("--set", "nosuchkey")),
+    Bad("set-unknown-choice", _run("segnet", "--set", "head_init=xavier"), 2, ("--set", "head_init", "'prior'")),
     Bad("set-without-equals", _run("convae", "--set", "epochs"), 2, ("--set", "KEY=VALUE")),
     Bad("device-tpu", _run("convae", "--device", "tpu"), 2, ("--device", "'tpu'")),
     Bad("device-cuda-colon-x", _run("convae", "--device", "cuda:x"), 2, ("--device",)),

@@ -8,9 +8,9 @@ anomalies (:mod:`adbench.augment`), the pasted mask as target.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from adbench import FitReport, Method, TrainData
+from adbench import FitReport, Method, MethodConfig, TrainData
 
 _COMMON = dict(sigma=1.0, topk=0.01, lr=1e-3, batch_size=16, loss="bce_dice", paste_p=0.8, paste_on="foreground")
 
@@ -23,7 +23,15 @@ def _profiles(smoke: dict, quick: dict, paper: dict) -> dict[str, dict[str, Any]
             "paper": {**_COMMON, "epochs": 100, "sigma": 4.0, **paper}}
 
 
+class SegmentationConfig(MethodConfig):
+    """The choices checked before a run starts, so ``--set head_init=xavier`` fails at once."""
+
+    paste_on: Literal["anywhere", "foreground"]
+    head_init: Literal["he", "zero", "prior"] = "he"
+
+
 class SegmentationMethod(Method):
+    config_class = SegmentationConfig
     track = "unsupervised"
     tracks = ("unsupervised", "supervised")
     paper = ""
@@ -60,8 +68,6 @@ class SegmentationMethod(Method):
         elif kind == "zero":
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
-        elif kind != "he":
-            raise ValueError(f"head_init must be he, zero or prior, got {kind!r}")
         return net
 
     def fit(self, train: TrainData) -> FitReport:

@@ -197,13 +197,15 @@ def test_fcn32s_paper_zero_initialises_its_score_layer_and_bad_head_inits_fail()
     assert cls.config_for("paper")["head_init"] == "zero"  # Long et al. 2015, §4.3
     head = _quick_net("fcn32s", head_init="zero").net.head()
     assert not head.weight.any() and not head.bias.any()
-    with pytest.raises(ValueError, match="head_init must be"):
+    with pytest.raises(ValueError, match="head_init = 'xavier' must be one of 'he', 'zero', 'prior'"):
         _quick_net("segnet", head_init="xavier")
 
 
 def test_an_unknown_paste_region_is_refused():
     from adbench_segmentation.training import _paste_region
 
+    with pytest.raises(ValueError, match="paste_on = 'tray' must be one of 'anywhere', 'foreground'"):
+        _quick_net("unet", paste_on="tray")
     with pytest.raises(ValueError, match="paste_on must be anywhere or foreground"):
         _paste_region("background", torch.zeros(1, 3, 8, 8))
     assert _paste_region("anywhere", torch.zeros(1, 3, 8, 8)) is None
