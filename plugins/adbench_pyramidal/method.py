@@ -15,8 +15,10 @@ _NO_RANDOM_PERCEPTUAL = dict(w_perceptual=0.0)
 _ADBENCH_IO = dict(input_range="pm1", perceptual_normalize=True)
 _AUTHORS_IO = dict(input_range="01", perceptual_normalize=False)
 #: PIADE's network as adbench builds it at ``quick``/``smoke``, and as the authors' code does
-_PIADE_ADBENCH = dict(squash_input=True, detach_routing=False, fc_batchnorm=False, authors_layers=False)
-_PIADE_AUTHORS = dict(squash_input=False, detach_routing=True, fc_batchnorm=True, authors_layers=True)
+_PIADE_ADBENCH = dict(squash_input=True, detach_routing=False, fc_batchnorm=False, authors_layers=False,
+                     feature_norm=True)
+_PIADE_AUTHORS = dict(squash_input=False, detach_routing=True, fc_batchnorm=True, authors_layers=True,
+                      feature_norm=False)
 
 
 class _ReconstructionMethod(Method):
@@ -85,7 +87,7 @@ class PIADEMethod(_ReconstructionMethod):
                       lr=1e-3, weight_decay=0.0, batch_size=16, epochs=2, sigma=1.0, topk=0.01,
                       score="map_topk", pretrained=False, augment=False, **_ADBENCH_IO, **_PIADE_ADBENCH),
         "quick": dict(_LOSS, image_size=64, depth=18, iterations=3, caps_dim=64, fc=[128, 512],
-                      dec_channels=[64, 32, 32], lr=1e-3, weight_decay=0.0, batch_size=16, epochs=40,
+                      dec_channels=[64, 32, 32], lr=1e-3, weight_decay=0.0, batch_size=16, epochs=60,
                       sigma=2.0, topk=0.01, score="map_topk", pretrained=False, **_NO_RANDOM_PERCEPTUAL,
                       augment=False, **_ADBENCH_IO, **_PIADE_ADBENCH),
         "paper": dict(_LOSS, image_size=120, depth=50, iterations=3, caps_dim=64, fc=[128, 512],
@@ -111,4 +113,4 @@ class PIADEMethod(_ReconstructionMethod):
         return PIADENet(self.input_size, c["depth"], c["iterations"], 2, c["caps_dim"], tuple(c["fc"]),
                         tuple(c["dec_channels"]), pretrained=c["pretrained"], squash_input=c["squash_input"],
                         detach_routing=c["detach_routing"], fc_batchnorm=c["fc_batchnorm"],
-                        authors_layers=c["authors_layers"])
+                        authors_layers=c["authors_layers"], feature_norm=c["feature_norm"])

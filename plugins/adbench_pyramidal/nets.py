@@ -142,10 +142,12 @@ class PIADENet(nn.Module):
     def __init__(self, image_size: int, depth: int = 50, iterations: int = 3, out_caps: int = 2, caps_dim: int = 64,
                  fc: tuple[int, int] = (128, 512), dec_channels: tuple[int, ...] = (16, 32, 32), *,
                  pretrained: bool = False, squash_input: bool = True, detach_routing: bool = False,
-                 fc_batchnorm: bool = False, authors_layers: bool = False):
+                 fc_batchnorm: bool = False, authors_layers: bool = False, feature_norm: bool = False):
         super().__init__()
         self.backbone = SEResNet(depth, pretrained=pretrained, se_bias=not authors_layers)
         c = self.backbone.out_channels
+        # per-image layer norm of the backbone map before the decoder joins it (not the authors')
+        self.feature_norm = nn.GroupNorm(1, c) if feature_norm else nn.Identity()
         self.side = max(1, -(-image_size // 32))  # ResNet output side: 4 at 120 px, as published
         momentum = 0.95 if authors_layers else 0.1
         self.branches = nn.ModuleList(
@@ -189,7 +191,7 @@ class PIADENet(nn.Module):
         keep = F.one_hot(lengths.argmax(dim=1), v.shape[1]).to(v.dtype)  # mask: the longest vector
         z = (v * keep.unsqueeze(-1)).sum(1)
         dec = self.fc(z).view(-1, self.dec_c, self.side, self.side)
-        joined = torch.cat([dec, feats], dim=1)
+        joined = torch.cat([dec, self.feature_norm(feats)], dim=1)
         b, ch, s, _ = joined.shape
         joined = joined.reshape(b, ch // 4, 2 * s, 2 * s)
         out = self.decoder(joined)

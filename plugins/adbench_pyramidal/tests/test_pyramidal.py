@@ -131,6 +131,20 @@ def test_quick_keeps_the_conventions_it_was_tuned_with():
     assert cfg["squash_input"] and not (cfg["detach_routing"] or cfg["fc_batchnorm"] or cfg["authors_layers"])
 
 
+def test_piade_quick_normalises_each_images_features_before_the_decoder_and_paper_does_not():
+    cls = registry.methods().get("piade").obj
+    quick = cls(cls.config_for("quick"), RunContext()).build_model().net
+    assert isinstance(quick.feature_norm, torch.nn.GroupNorm) and quick.feature_norm.num_groups == 1
+    # an image whose backbone map is 50x larger (the exploded images of the README) reaches
+    # the decoder on the same scale as the others
+    feats = torch.randn(2, quick.backbone.out_channels, 2, 2) * torch.tensor([1.0, 50.0]).view(2, 1, 1, 1)
+    normed = quick.feature_norm(feats).flatten(1)
+    assert torch.allclose(normed.std(1), torch.ones(2), atol=0.02)
+    assert torch.allclose(normed.mean(1), torch.zeros(2), atol=1e-5)
+    paper = cls(cls.config_for("paper", {"pretrained": False}), RunContext()).build_model().net
+    assert isinstance(paper.feature_norm, torch.nn.Identity)  # the authors' decoder takes the raw map
+
+
 def test_pyramidal_ae_is_marked_as_a_reading():
     assert registry.methods().get("pyramidal_ae").obj.fidelity == "reading"
     assert registry.methods().get("piade").obj.fidelity == "faithful"
