@@ -34,16 +34,6 @@ def segmentation_loss(kind: str, logits: torch.Tensor, target: torch.Tensor) -> 
     raise ValueError(f"unknown loss {kind!r}; use bce_dice, focal_dice or bce")
 
 
-def _paste_region(where: str, images: torch.Tensor) -> torch.Tensor | None:
-    """Where pasted anomalies may land: ``"anywhere"``, or ``"foreground"``, the object
-    (:func:`adbench.augment.foreground_masks`; whole textures stay whole)."""
-    if where == "anywhere":
-        return None
-    if where == "foreground":
-        return foreground_masks(images)
-    raise ValueError(f"paste_on must be anywhere or foreground, got {where!r}")
-
-
 def fit_segmentation(model: Any, train: TrainData, cfg: dict[str, Any], ctx: RunContext) -> FitReport:
     gen = seed_everything(ctx.seed)
     device = ctx.device
@@ -51,7 +41,9 @@ def fit_segmentation(model: Any, train: TrainData, cfg: dict[str, Any], ctx: Run
     data = train if supervised else train.normal
     images, masks = data.images.to(device), data.masks.float().to(device)
     anomalous = torch.nonzero(data.labels == 1).flatten()
-    region = _paste_region(cfg.get("paste_on", "anywhere"), data.images) if not supervised else None
+    # where pastes may land: the object (textures stay whole), or anywhere (None); the value is
+    # one of the two, checked by SegmentationConfig before the run
+    region = foreground_masks(data.images) if not supervised and cfg["paste_on"] == "foreground" else None
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
 

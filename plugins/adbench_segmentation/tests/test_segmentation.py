@@ -202,10 +202,36 @@ def test_fcn32s_paper_zero_initialises_its_score_layer_and_bad_head_inits_fail()
 
 
 def test_an_unknown_paste_region_is_refused():
-    from adbench_segmentation.training import _paste_region
-
     with pytest.raises(ValueError, match="paste_on = 'tray' must be one of 'anywhere', 'foreground'"):
         _quick_net("unet", paste_on="tray")
-    with pytest.raises(ValueError, match="paste_on must be anywhere or foreground"):
-        _paste_region("background", torch.zeros(1, 3, 8, 8))
-    assert _paste_region("anywhere", torch.zeros(1, 3, 8, 8)) is None
+    with pytest.raises(ValueError, match="paste_on = 'background' must be one of 'anywhere', 'foreground'"):
+        _quick_net("segnet", paste_on="background")
+
+
+@pytest.mark.parametrize("paste_on", ["foreground", "anywhere"])
+def test_training_pastes_on_the_object_when_asked(monkeypatch, paste_on):
+    """The unsupervised fit hands each batch's object masks to the paster (``paste_on``)."""
+    from adbench import TrainData
+    from adbench_segmentation import training
+
+    pills, _ = _photographs("pill", 8, size=32)
+    seen = []
+
+    def recording_paste(images, gen, p=0.5, region=None):
+        seen.append(region)
+        return paste_anomalies(images, gen, p=p, region=region)
+
+    monkeypatch.setattr(training, "paste_anomalies", recording_paste)
+    cls = registry.methods().get("unet").obj
+    method = cls(cls.config_for("smoke", {"paste_on": paste_on}), RunContext())
+    method.fit(TrainData(pills, torch.zeros(8, dtype=torch.long), torch.zeros(8, 32, 32, dtype=torch.bool),
+                         ["good"] * 8))
+    assert seen
+    if paste_on == "anywhere":
+        assert all(r is None for r in seen)
+    else:
+        fg = foreground_masks(pills)
+        assert all(r is not None and r.shape[0] <= 8 and r.float().mean() < 0.5 for r in seen)
+        # every batch's regions are rows of the object masks of the whole training set
+        rows = {tuple(m.flatten().tolist()) for m in fg}
+        assert all(tuple(m.flatten().tolist()) in rows for r in seen for m in r)
