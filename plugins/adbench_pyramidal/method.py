@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from adbench import FitReport, Method, TrainData
+from adbench import FitReport, Method, MethodConfig, TrainData
 
 _LOSS = dict(w_mse=1.0, w_ssim=1.0, w_perceptual=1.0)
 #: input and perceptual-loss conventions: [−1, 1] inputs and ImageNet-normalised VGG inputs
@@ -14,11 +14,13 @@ _LOSS = dict(w_mse=1.0, w_ssim=1.0, w_perceptual=1.0)
 _NO_RANDOM_PERCEPTUAL = dict(w_perceptual=0.0)
 _ADBENCH_IO = dict(input_range="pm1", perceptual_normalize=True)
 _AUTHORS_IO = dict(input_range="01", perceptual_normalize=False)
-#: PIADE's network as adbench builds it at ``quick``/``smoke``, and as the authors' code does
+#: PIADE's network as adbench builds it at ``quick``/``smoke``, and as the authors' code does;
+#: ``quick``/``smoke`` stop the backbone one stage early and join its map depth-to-space (README,
+#: "Why PIADE fails on the textures")
 _PIADE_ADBENCH = dict(squash_input=True, detach_routing=False, fc_batchnorm=False, authors_layers=False,
-                     feature_norm=True)
+                     feature_norm=True, stages=3, join="depth_to_space")
 _PIADE_AUTHORS = dict(squash_input=False, detach_routing=True, fc_batchnorm=True, authors_layers=True,
-                      feature_norm=False)
+                      feature_norm=False, stages=4, join="view")
 
 
 class _ReconstructionMethod(Method):
@@ -78,7 +80,15 @@ class PyramidalAEMethod(_ReconstructionMethod):
         return PyramidalAE(self.input_size, c["levels"], c["width"], c["latent"], c["code"], c["grid"])
 
 
+class PIADEConfig(MethodConfig):
+    """PIADE's network choices, checked before a run starts (``--set join=concat`` fails at once)."""
+
+    stages: Literal[1, 2, 3, 4]
+    join: Literal["view", "depth_to_space"]
+
+
 class PIADEMethod(_ReconstructionMethod):
+    config_class = PIADEConfig
     name = "piade"
     description = "PIADE: SE-ResNet pyramid pooling + dynamic routing autoencoder (Mishra et al. 2020b)"
     paper = "Mishra, Piciarelli, Foresti, 'Image anomaly detection by aggregating deep pyramidal representations', IJNS 2020"
@@ -87,7 +97,7 @@ class PIADEMethod(_ReconstructionMethod):
                       lr=1e-3, weight_decay=0.0, batch_size=16, epochs=2, sigma=1.0, topk=0.01,
                       score="map_topk", pretrained=False, augment=False, **_ADBENCH_IO, **_PIADE_ADBENCH),
         "quick": dict(_LOSS, image_size=64, depth=18, iterations=3, caps_dim=64, fc=[128, 512],
-                      dec_channels=[64, 32, 32], lr=1e-3, weight_decay=0.0, batch_size=16, epochs=60,
+                      dec_channels=[64, 32, 32], lr=1e-3, weight_decay=0.0, batch_size=16, epochs=90,
                       sigma=2.0, topk=0.01, score="map_topk", pretrained=False, **_NO_RANDOM_PERCEPTUAL,
                       augment=False, **_ADBENCH_IO, **_PIADE_ADBENCH),
         "paper": dict(_LOSS, image_size=120, depth=50, iterations=3, caps_dim=64, fc=[128, 512],
@@ -113,4 +123,5 @@ class PIADEMethod(_ReconstructionMethod):
         return PIADENet(self.input_size, c["depth"], c["iterations"], 2, c["caps_dim"], tuple(c["fc"]),
                         tuple(c["dec_channels"]), pretrained=c["pretrained"], squash_input=c["squash_input"],
                         detach_routing=c["detach_routing"], fc_batchnorm=c["fc_batchnorm"],
-                        authors_layers=c["authors_layers"], feature_norm=c["feature_norm"])
+                        authors_layers=c["authors_layers"], feature_norm=c["feature_norm"],
+                        stages=c["stages"], join=c["join"])

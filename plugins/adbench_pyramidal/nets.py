@@ -83,9 +83,11 @@ RESNET_WEIGHTS = {18: "ResNet18_Weights.IMAGENET1K_V1", 34: "ResNet34_Weights.IM
 class SEResNet(nn.Module):
     """torchvision ResNet with a squeeze-and-excitation block after the stem and after each
     stage. ``pretrained``: the ResNet's ImageNet weights from the local cache
-    (:mod:`adbench.weights`; never downloaded here); the SE blocks start from random weights."""
+    (:mod:`adbench.weights`; never downloaded here); the SE blocks start from random weights.
+    ``stages``: how many of the four ResNet stages run (4 is the authors'; fewer stop at a
+    larger, shallower map, output stride 2**(stages + 1))."""
 
-    def __init__(self, depth: int = 50, pretrained: bool = False, se_bias: bool = True):
+    def __init__(self, depth: int = 50, pretrained: bool = False, se_bias: bool = True, stages: int = 4):
         super().__init__()
         import torchvision
 
@@ -96,11 +98,14 @@ class SEResNet(nn.Module):
             net.load_state_dict(weights.load_state_dict(weights.torchvision_weights(RESNET_WEIGHTS[depth])))
         stem_c = net.conv1.out_channels
         self.stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, SqueezeExcite(stem_c, bias=se_bias))
-        stages = [net.layer1, net.layer2, net.layer3, net.layer4]
+        if not 1 <= stages <= 4:
+            raise ValueError(f"stages must be 1 to 4, got {stages}")
+        kept = [net.layer1, net.layer2, net.layer3, net.layer4][:stages]
         self.stages = nn.ModuleList(
             nn.Sequential(stage, SqueezeExcite(_out_channels(stage), bias=se_bias))
-            for stage in stages)
-        self.out_channels = _out_channels(net.layer4)
+            for stage in kept)
+        self.out_channels = _out_channels(kept[-1])
+        self.stride = 2 ** (stages + 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
@@ -130,6 +135,16 @@ def _fc(sizes: list[int], batchnorm: bool) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def double_side(x: torch.Tensor, join: str) -> torch.Tensor:
+    """(B, C, s, s) → (B, C/4, 2s, 2s). ``"view"`` is the authors' raw reshape (capsmod.py), which
+    scatters one position's values over whole rows of the new map; ``"depth_to_space"`` makes
+    each position's values its own 2×2 block, so the map keeps the image's layout."""
+    if join == "view":
+        b, ch, s, _ = x.shape
+        return x.reshape(b, ch // 4, 2 * s, 2 * s)
+    return F.pixel_shuffle(x, 2)
+
+
 class PIADENet(nn.Module):
     """SE-ResNet → pyramid pooling (1×1 pools, 1×1 convs to C/{1,2,4,8}) → 8-d capsules →
     routing to 2 vectors of 64 dims, the longest kept → FC decoder joined with the backbone
@@ -142,13 +157,18 @@ class PIADENet(nn.Module):
     def __init__(self, image_size: int, depth: int = 50, iterations: int = 3, out_caps: int = 2, caps_dim: int = 64,
                  fc: tuple[int, int] = (128, 512), dec_channels: tuple[int, ...] = (16, 32, 32), *,
                  pretrained: bool = False, squash_input: bool = True, detach_routing: bool = False,
-                 fc_batchnorm: bool = False, authors_layers: bool = False, feature_norm: bool = False):
+                 fc_batchnorm: bool = False, authors_layers: bool = False, feature_norm: bool = False,
+                 stages: int = 4, join: str = "view"):
         super().__init__()
-        self.backbone = SEResNet(depth, pretrained=pretrained, se_bias=not authors_layers)
+        if join not in ("view", "depth_to_space"):
+            raise ValueError(f"join must be 'view' or 'depth_to_space', got {join!r}")
+        self.join = join
+        self.backbone = SEResNet(depth, pretrained=pretrained, se_bias=not authors_layers, stages=stages)
         c = self.backbone.out_channels
         # per-image layer norm of the backbone map before the decoder joins it (not the authors')
         self.feature_norm = nn.GroupNorm(1, c) if feature_norm else nn.Identity()
-        self.side = max(1, -(-image_size // 32))  # ResNet output side: 4 at 120 px, as published
+        # the backbone map's side: 4 at 120 px with all four stages, as published
+        self.side = max(1, -(-image_size // self.backbone.stride))
         momentum = 0.95 if authors_layers else 0.1
         self.branches = nn.ModuleList(
             nn.Sequential(nn.Conv2d(c, c // r, 1, bias=not authors_layers), nn.BatchNorm2d(c // r, momentum=momentum),
@@ -192,9 +212,7 @@ class PIADENet(nn.Module):
         z = (v * keep.unsqueeze(-1)).sum(1)
         dec = self.fc(z).view(-1, self.dec_c, self.side, self.side)
         joined = torch.cat([dec, self.feature_norm(feats)], dim=1)
-        b, ch, s, _ = joined.shape
-        joined = joined.reshape(b, ch // 4, 2 * s, 2 * s)
-        out = self.decoder(joined)
+        out = self.decoder(double_side(joined, self.join))
         if out.shape[-1] != self.image_size:
             out = F.interpolate(out, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
         return out

@@ -145,6 +145,34 @@ def test_piade_quick_normalises_each_images_features_before_the_decoder_and_pape
     assert isinstance(paper.feature_norm, torch.nn.Identity)  # the authors' decoder takes the raw map
 
 
+def test_depth_to_space_keeps_each_position_in_place_and_the_authors_view_does_not():
+    from adbench_pyramidal.nets import double_side
+
+    side, channels = 4, 8
+    position = torch.arange(side * side, dtype=torch.float32).view(1, 1, side, side)
+    x = position.expand(1, channels, side, side)  # every channel holds its position's index
+    kept = double_side(x, "depth_to_space")
+    assert kept.shape == (1, channels // 4, 2 * side, 2 * side)
+    expected = position.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+    assert torch.equal(kept, expected.expand_as(kept))
+    scattered = double_side(x, "view")
+    assert scattered.shape == kept.shape and not torch.equal(scattered, kept)
+    assert torch.equal(scattered[0, 0, 0], torch.arange(8, dtype=torch.float32))  # rows of the old map, end to end
+
+
+def test_piade_quick_keeps_the_published_4x4_map_at_64_px_and_paper_the_authors_network():
+    cls = registry.methods().get("piade").obj
+    quick = cls(cls.config_for("quick"), RunContext()).build_model().net.eval()
+    assert len(quick.backbone.stages) == 3 and quick.backbone.out_channels == 256 and quick.side == 4
+    assert quick.join == "depth_to_space" and quick.n_caps == (256 + 128 + 64 + 32) // 8
+    feats = quick.backbone(torch.rand(1, 3, 64, 64))
+    assert feats.shape[-2:] == (4, 4)  # 64 px / output stride 16: the 4×4 map PIADE has at 120 px
+    paper = cls(cls.config_for("paper", {"pretrained": False}), RunContext()).build_model().net
+    assert len(paper.backbone.stages) == 4 and paper.join == "view"
+    with pytest.raises(ValueError, match="join must be"):
+        type(paper)(64, 18, join="concat")
+
+
 def test_pyramidal_ae_is_marked_as_a_reading():
     assert registry.methods().get("pyramidal_ae").obj.fidelity == "reading"
     assert registry.methods().get("piade").obj.fidelity == "faithful"
