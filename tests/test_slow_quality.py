@@ -10,6 +10,7 @@ the table these runs print.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,10 @@ MARGIN_OVER_CONVAE = 0.03  # "clearly above it"
 
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory) -> dict[str, list[dict]]:
-    out = tmp_path_factory.mktemp("quick") / "run"
+    # ADBENCH_SLOW_RUN_DIR: a run directory to write or resume (finished cells are kept), so
+    # the bars can be rechecked after a failure without training again
+    kept = os.environ.get("ADBENCH_SLOW_RUN_DIR")
+    out = Path(kept) if kept else tmp_path_factory.mktemp("quick") / "run"
     res = run_cli(["run", "all", "--profile", "quick", "--seed", "0", "--out", str(out)], timeout=3600)
     by_method: dict[str, list[dict]] = {}
     for p in (out / "cells").glob("*.json"):
@@ -42,7 +46,8 @@ def rows(tmp_path_factory) -> dict[str, list[dict]]:
     for method, cells in by_method.items():
         assert len(cells) == 4 and all(r["status"] == "ok" for r in cells), (method, res.stderr[-2000:])
         # the whole budget is trained, whatever the machine's speed (run-all timing: docs/benchmarks.md)
-        assert all(r["fit_epochs"] == r["config"]["epochs"] for r in cells), method
+        # (the anomalib extra's PatchCore and PaDiM have no epochs)
+        assert all(r["fit_epochs"] == r["config"]["epochs"] for r in cells if "epochs" in r["config"]), method
     return by_method
 
 

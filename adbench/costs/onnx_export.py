@@ -60,7 +60,7 @@ def export_and_check(model: nn.Module, images: torch.Tensor, *, reps: int = 20,
             sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             name = sess.get_inputs()[0].name
             got = sess.run(None, {name: x.numpy()})
-            err = max(float(np.max(np.abs(g - e))) if e.size else 0.0 for g, e in zip(got, expected))
+            err, ok = parity(got, expected)
             times = []
             for _ in range(reps):
                 t0 = time.perf_counter()
@@ -72,12 +72,32 @@ def export_and_check(model: nn.Module, images: torch.Tensor, *, reps: int = 20,
         if keep is not None:
             keep.parent.mkdir(parents=True, exist_ok=True)
             keep.write_bytes(path.read_bytes())
-    out = {"onnx_ok": err < 1e-3, "onnx_opset": opset, "onnx_exporter": exporter,
+    out = {"onnx_ok": ok, "onnx_opset": opset, "onnx_exporter": exporter,
            "onnx_size_mb": size_mb, "onnx_max_abs_err": err,
-           "onnx_error": None if err < 1e-3 else f"outputs differ from PyTorch by {err:.3g} (limit 1e-3)"}
+           "onnx_error": None if ok else f"outputs differ from PyTorch by {err:.3g} "
+                                         f"(limit {PARITY_TOL:g} × the output's scale, at least 1)"}
     if times:
         out["ort_latency_ms"] = float(np.median(times)) * 1e3
     return out
+
+
+#: the largest ONNX-vs-PyTorch difference accepted, relative to each output's largest value
+#: (or absolute for outputs within ±1): float32 keeps about 7 digits, so a score of 5,000
+#: may differ by a few thousandths through rounding alone
+PARITY_TOL = 1e-3
+
+
+def parity(got: list[np.ndarray], expected: list[np.ndarray]) -> tuple[float, bool]:
+    """The largest absolute difference over all outputs, and whether every output is within
+    ``PARITY_TOL`` of PyTorch's on its own scale."""
+    worst, ok = 0.0, True
+    for g, e in zip(got, expected):
+        if not e.size:
+            continue
+        diff = float(np.max(np.abs(g - e)))
+        worst = max(worst, diff)
+        ok = ok and diff < PARITY_TOL * max(1.0, float(np.max(np.abs(e))))
+    return worst, ok
 
 
 def file_opset(path: Path) -> int | None:
