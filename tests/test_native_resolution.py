@@ -113,6 +113,20 @@ def test_radix_counts_stay_exact_across_held_back_batches(monkeypatch, pending):
                               np.searchsorted(np.sort(seen), thresholds.astype(np.float32), side="right"))
 
 
+def test_radix_counts_report_the_memory_they_use_not_the_buffers_capacity(monkeypatch):
+    from adbench.metrics import radix
+
+    monkeypatch.setattr(radix, "PENDING", 1 << 20)  # a 4 MiB hold-back buffer
+    counts = RadixCounts()
+    counts.add(np.zeros(1_000, np.float32))  # one bucket, 1,000 values held back
+    row = counts.table.shape[1] * counts.table.itemsize
+    assert counts.nbytes == counts.slot_of.nbytes + 1_000 * 4
+    counts.count_less(np.array([0.0]), "right")  # counts what is held: one bucket row now
+    assert counts.nbytes == row + counts.slot_of.nbytes + 1_000 * 4  # the filled pages stay in use
+    counts.add(np.ones(3_000, np.float32))
+    assert counts.nbytes == row + counts.slot_of.nbytes + 3_000 * 4
+
+
 def test_streaming_refuses_a_dtype_change_and_an_empty_problem():
     ev = PixelEvaluator().update(np.zeros((1, 4, 4), np.float32), np.ones((1, 4, 4), bool))
     with pytest.raises(MetricError, match="changed dtype"):

@@ -120,6 +120,7 @@ class RadixCounts:
         self._below_bucket: np.ndarray | None = None
         self._pending: np.ndarray | None = None  # raw bits not yet counted
         self._n_pending = 0
+        self._pending_touched = 0  # the most values the hold-back buffer has held: its pages in use
 
     def add(self, values: np.ndarray) -> None:
         """Count ``values`` (float32, any shape; finite). They are held back and counted with
@@ -133,6 +134,7 @@ class RadixCounts:
             take = bits[: self._pending.size - self._n_pending]
             self._pending[self._n_pending: self._n_pending + take.size] = take
             self._n_pending += take.size
+            self._pending_touched = max(self._pending_touched, self._n_pending)
             self.size += int(take.size)
             bits = bits[take.size:]
         self._below_bucket = None
@@ -175,8 +177,8 @@ class RadixCounts:
     @property
     def nbytes(self) -> int:
         """Memory in use: the rows of occupied buckets (reserved, untouched rows cost none) and
-        the values held back."""
-        held = self._pending.nbytes if self._pending is not None else 0
+        the part of the hold-back buffer ever filled (its untouched pages cost none either)."""
+        held = self._pending_touched * self._pending.itemsize if self._pending is not None else 0
         return int(self.n_slots * self.table.shape[1] * self.table.itemsize + self.slot_of.nbytes + held)
 
     def count_less(self, thresholds: np.ndarray, side: str) -> np.ndarray:
