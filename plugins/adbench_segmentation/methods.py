@@ -164,7 +164,7 @@ class FCN32sMethod(SegmentationMethod):
     _ADBENCH = dict(reference_padding=False, learn_upscore=True, pretrained=False)
     profiles = _profiles(
         dict(image_size=64, width_div=8, fc=128, batch_norm=True, head_init="prior", **_ADBENCH),
-        dict(image_size=128, width_div=8, fc=128, batch_norm=True, lr=5e-4, epochs=30, head_init="prior", **_ADBENCH),
+        dict(image_size=128, width_div=8, fc=128, batch_norm=True, lr=5e-4, epochs=45, head_init="prior", **_ADBENCH),
         dict(image_size=256, width_div=1, fc=4096, batch_norm=False, lr=1e-4, reference_padding=True,
              learn_upscore=False, pretrained=True, head_init="zero"),
     )
