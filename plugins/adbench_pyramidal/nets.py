@@ -152,7 +152,9 @@ class PIADENet(nn.Module):
 
     At 120 px with a ResNet-50 the decoder is the authors' (``PAPER_DECODER``); other sizes
     use 4/2/1 steps. ``authors_layers``: bias-free SE and pooling convolutions and the pooling
-    BatchNorm's momentum 0.95, as in the authors' ``capsmod.py`` and ``senet.py``."""
+    BatchNorm's momentum 0.95, as in the authors' ``capsmod.py`` and ``senet.py``. ``stages``
+    and ``join``: how many ResNet stages run and how the joined map doubles its side
+    (:func:`double_side`); 4 and ``"view"`` are the authors'."""
 
     def __init__(self, image_size: int, depth: int = 50, iterations: int = 3, out_caps: int = 2, caps_dim: int = 64,
                  fc: tuple[int, int] = (128, 512), dec_channels: tuple[int, ...] = (16, 32, 32), *,
