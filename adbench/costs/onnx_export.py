@@ -74,8 +74,8 @@ def export_and_check(model: nn.Module, images: torch.Tensor, *, reps: int = 20,
             keep.write_bytes(path.read_bytes())
     out = {"onnx_ok": ok, "onnx_opset": opset, "onnx_exporter": exporter,
            "onnx_size_mb": size_mb, "onnx_max_abs_err": err,
-           "onnx_error": None if ok else f"outputs differ from PyTorch by {err:.3g} "
-                                         f"(limit {PARITY_TOL:g} × the output's scale, at least 1)"}
+           "onnx_error": None if ok else f"an output differs from PyTorch by more than {PARITY_TOL:g} × its "
+                                         f"scale (at least 1); the largest difference is {err:.3g}"}
     if times:
         out["ort_latency_ms"] = float(np.median(times)) * 1e3
     return out
