@@ -11,6 +11,7 @@ import click
 from . import PROFILES, TRACKS, registry
 from .config import DatasetSpec, dataset_spec, load_catalogue
 from .data.sample import DatasetError, DatasetNotConfigured
+from .io import write_text_atomic
 from .protocol.plan import OverrideError
 from .registry import UnknownNameError
 
@@ -59,16 +60,19 @@ def cli() -> None:
 # -- list ------------------------------------------------------------------------------
 @cli.command("list")
 @click.argument("what", default="methods",
-                type=click.Choice(["methods", "datasets", "adapters", "metrics", "executors", "reporters", "plugins"]))
+                type=click.Choice(["methods", "datasets", "adapters", "metrics", "executors", "reporters", "views",
+                                   "figures", "plugins"]))
 def list_cmd(what: str) -> None:
-    """List installed methods, configured data sets, metrics, executors, reporters or plugins."""
+    """List installed methods, configured data sets, metrics, executors, reporters, report views
+    and figures, or plugins."""
     from .plugins import list_plugins
 
     if what == "plugins":
         provided: dict[str, list[str]] = {}
         for kind, reg in (("method", registry.methods), ("adapter", registry.datasets),
-                          ("metric", registry.metric_registry), ("executor", registry.executors),
-                          ("reporter", registry.reporters)):
+                          ("metric", registry.metric_entries), ("executor", registry.executors),
+                          ("reporter", registry.reporters), ("view", registry.views),
+                          ("figure", registry.figures)):
             for e in reg():
                 provided.setdefault(e.plugin, []).append(f"{kind}:{e.name}")
         for info in list_plugins():
@@ -86,10 +90,15 @@ def list_cmd(what: str) -> None:
             click.echo(f"{e.name:18s} {cls.track:12s} {e.distribution or '-'} {e.version or ''}  {cls.description}")
         return
     if what == "metrics":
-        for e in registry.metric_registry().in_order():
+        for e in registry.metric_entries().in_order():
             spec = e.obj
             click.echo(f"{spec.name:14s} {spec.level:5s} {'higher' if spec.higher_is_better else 'lower'} is better  "
                        f"{e.distribution or '-'}  {spec.title}: {spec.definition}")
+        return
+    if what in ("views", "figures"):
+        for e in getattr(registry, what)().in_order():
+            doc = (e.options.get("caption") or (e.obj.__doc__ or "").strip().split("\n")[0])
+            click.echo(f"{e.name:18s} {e.distribution or '-'}  {doc}")
         return
     if what == "executors":
         for e in registry.executors():
@@ -222,7 +231,8 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     """
     from .executors.base import ExecutorOptionError
     from .protocol.session import DEFAULT_EXECUTOR, BenchmarkRequest, RequestError, run_benchmark
-    from .report.tables import fidelity_notes, ok_rows, summary_display, summary_how
+    from .report.metric_views import summary_display, summary_how
+    from .report.rows import fidelity_notes, ok_rows
 
     executor = executor or DEFAULT_EXECUTOR
     flags = _selected_flags(executor, executor_flags)
@@ -392,18 +402,16 @@ def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str
                                       batches=[int(b) for b in _csv(batch)], precisions=_csv(precision),
                                       use_cache=not no_cache, profile=profile_name))
     table = costs_table(results)
-    from .report.tables import to_markdown
-
-    shown = [c for c in ("method", "device", "precision", "batch", "params_inference", "GMACs_fvcore", "latency_ms",
-                         "latency_iqr_ms", "latency_reps", "latency_noisy", "forward_peak_MiB", "backward_peak_MiB",
-                         "onnx_MiB", "status") if c in table]
-    click.echo(to_markdown(table[shown], digits=3))
-    click.echo(f"threads: {', '.join(map(str, sorted(set(table['threads'].dropna()))))}; CPU: "
-               f"{', '.join(sorted(set(table['cpu_model'].dropna())))}; all columns in costs.csv (--out)", err=True)
+    shown = [c for c in ("method", "device", "precision", "batch", "params_inference", "gmacs", "latency_ms",
+                         "latency_iqr_ms", "latency_reps", "latency_noisy", "forward_mb", "backward_mb",
+                         "onnx_size_mb", "status") if c in table]
+    click.echo(table[shown].to_markdown(floatfmt=".3f", missingval="–"))
+    click.echo(f"threads: {', '.join(map(str, sorted(set(table['costs_torch_threads'].dropna()))))}; CPU: "
+               f"{', '.join(sorted(set(table['costs_cpu_model'].dropna())))}; all columns in costs.csv (--out)",
+               err=True)
     click.echo(f"profiled {len(names)} methods in {time.perf_counter() - start:.1f} s", err=True)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "costs.csv", index=False)
+        write_text_atomic(out / "costs.csv", table.to_csv(index=False))
         click.echo(f"wrote {out / 'costs.csv'}")
 
 

@@ -37,8 +37,28 @@ def adbench_register_executors(register: Callable[..., None]) -> None:
 
 @hookimpl
 def adbench_register_reporters(register: Callable[..., None]) -> None:
-    from .report.build import write_figures_and_html
-    from .report.tables import write_metric_tables
+    from .report.build import write_figures_and_html, write_view_tables
 
-    register("tables", write_metric_tables)
+    register("tables", write_view_tables)
     register("figures_html", write_figures_and_html)
+
+
+@hookimpl
+def adbench_register_views(register: Callable[..., None]) -> None:
+    from .report.cost_views import cost_tables
+    from .report.detail_views import ci_tables, per_defect_tables
+    from .report.metric_views import failure_tables, metric_tables, seeds_tables, summary_tables
+    from .report.rank_views import rank_tables
+
+    for name, fn in (("summary", summary_tables), ("metrics", metric_tables), ("seeds", seeds_tables),
+                     ("per_defect", per_defect_tables), ("ci", ci_tables), ("ranks", rank_tables),
+                     ("costs", cost_tables), ("failures", failure_tables)):
+        register(name, fn)  # exactly as a plugin registers its own view
+
+
+@hookimpl
+def adbench_register_figures(register: Callable[..., None]) -> None:
+    from .report.figures import BUILTIN_FIGURES
+
+    for name, fn, caption in BUILTIN_FIGURES:
+        register(name, fn, caption=caption)

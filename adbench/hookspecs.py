@@ -53,5 +53,23 @@ def adbench_register_reporters(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def adbench_register_views(register: Callable[..., None]) -> None:
+    """Register report views: ``register(name, fn)`` with ``fn(rows_df) -> list[Table]``
+    (:class:`adbench.report.table.Table`: numbers, shown text, bold cells, caption, notes).
+    Every table a view returns is written as CSV, Markdown and LaTeX and shown in the HTML by
+    the report's one writer per format; ``rows_df`` holds every row, failed ones included.
+    """
+
+
+@hookspec
+def adbench_register_figures(register: Callable[..., None]) -> None:
+    """Register report figures: ``register(name, fn, caption="…")`` with
+    ``fn(ok_rows_df, style, out_dir) -> list[Path]``; the files' names start with ``name``
+    (``name`` or ``name_<part>``), and ``caption`` goes under each in the HTML and the gallery.
+    ``style`` (:class:`adbench.report.figures.Style`) gives every method its colour and marker.
+    """
+
+
+@hookspec
 def adbench_cell_finished(row: dict[str, Any]) -> None:
     """Called after each cell's row is written, with the row (successful or failed)."""

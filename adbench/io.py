@@ -37,6 +37,11 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
     return path
 
 
+def write_text_atomic(path: Path, text: str) -> Path:
+    """``text`` as UTF-8, written atomically (report files, tables, pages)."""
+    return write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
 def _json_default(obj: Any) -> Any:
     if hasattr(obj, "item"):  # numpy and torch scalars
         return obj.item()

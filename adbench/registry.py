@@ -140,14 +140,21 @@ def datasets() -> Registry[Any]:
 
 
 @lru_cache(maxsize=None)
-def metric_registry() -> Registry[Any]:
-    """Registered :class:`~adbench.metrics.MetricSpec` objects, by name."""
+def metric_entries() -> Registry[Any]:
+    """Registered :class:`~adbench.metrics.MetricSpec` entries, by name, with the plugin that
+    registered each (``adbench list metrics``); everything else reads :func:`metrics`."""
     return _collect("adbench_register_metrics", "metric", _metric_spec)
 
 
+@lru_cache(maxsize=None)
+def _metric_list() -> tuple[Any, ...]:
+    return tuple(e.obj for e in metric_entries().in_order())
+
+
 def metrics() -> list[Any]:
-    """Every registered :class:`~adbench.metrics.MetricSpec`, in registration order."""
-    return [e.obj for e in metric_registry().in_order()]
+    """Every registered :class:`~adbench.metrics.MetricSpec`, in registration order: the one
+    accessor that evaluation, rows, tables, figures and the HTML iterate."""
+    return list(_metric_list())
 
 
 @lru_cache(maxsize=None)
@@ -160,6 +167,18 @@ def reporters() -> Registry[Any]:
     return _collect("adbench_register_reporters", "reporter", _named)
 
 
+@lru_cache(maxsize=None)
+def views() -> Registry[Any]:
+    """Report views: ``fn(rows_df) -> list[Table]``, in registration order."""
+    return _collect("adbench_register_views", "view", _named)
+
+
+@lru_cache(maxsize=None)
+def figures() -> Registry[Any]:
+    """Report figures: ``fn(ok_rows_df, style, out_dir) -> list[Path]`` with a ``caption`` option."""
+    return _collect("adbench_register_figures", "figure", _named)
+
+
 def adapter_for(spec: Any) -> Any:
     """The data set adapter configured by a ``datasets.toml`` entry (a :class:`~adbench.config.DatasetSpec`)."""
     return datasets().get(spec.adapter).obj(spec)
@@ -167,5 +186,5 @@ def adapter_for(spec: Any) -> Any:
 
 def reset() -> None:
     """Forget the collected registries (tests that register plugins at run time use it)."""
-    for fn in (methods, datasets, metric_registry, executors, reporters):
+    for fn in (methods, datasets, metric_entries, _metric_list, executors, reporters, views, figures):
         fn.cache_clear()

@@ -161,16 +161,16 @@ def test_latency_stops_at_one_second_or_twenty_passes_whichever_is_later():
 
 def test_noisy_latency_is_flagged_and_marked_in_tables():
     from adbench.costs.latency import summarise
-    from adbench.report.tables import cost_display
+    from adbench.report.cost_views import cost_display
 
     assert not summarise([1.0] * 10 + [1.1] * 10, 1)["latency_noisy"]
     spread = summarise([1.0, 1.0, 2.0, 2.0] * 5, 1)
     assert spread["latency_noisy"] and spread["latency_reps"] == 20
     import pandas as pd
 
-    costs = pd.DataFrame({"method": ["a", "b"], "device": ["cpu", "cpu"], "latency (ms)": [1.5, None],
-                          "forward peak (MiB)": [3.0, None], "latency_noisy": [True, False],
-                          "na_reasons": ["", "forward peak (MiB): ValueError: batch of 1"]})
+    costs = pd.DataFrame({"method": ["a", "b"], "device": ["cpu", "cpu"], "latency_ms": [1.5, None],
+                          "forward_mb": [3.0, None], "latency_noisy": [True, False],
+                          "errors": ["", "forward peak (MiB): ValueError: batch of 1"]})
     shown, notes = cost_display(costs)
     assert shown["latency (ms)"].tolist() == ["1.5*", "n/a"] and shown["forward peak (MiB)"][1] == "n/a"
     assert any("noisy" in n for n in notes) and any("ValueError: batch of 1" in n for n in notes)
@@ -205,11 +205,13 @@ def test_profile_cli_needs_no_data_and_writes_costs_csv(tmp_path):
 
     df = pd.read_csv(tmp_path / "costs.csv")
     assert len(df) == 4 and set(df["precision"]) == {"fp32", "bf16"}
-    assert {"params_inference", "params_total", "GMACs_fvcore", "forward_peak_MiB", "backward_peak_MiB",
-            "memory_batch", "memory_method", "onnx_MiB", "latency_ms", "latency_iqr_ms", "latency_reps",
-            "latency_noisy", "threads", "cpu_model", "gpu_name", "torch_build", "weights"} <= set(df.columns)
-    assert (df["threads"] >= 1).all() and df["cpu_model"].notna().all() and (df["latency_reps"] >= 20).all()
-    assert (df["weights"] == "random init (seed 0)").all()
+    from adbench.costs.table import COSTS_CSV_COLUMNS
+
+    assert list(df.columns) == list(COSTS_CSV_COLUMNS), "the one costs.csv layout"
+    assert df[["params_inference", "params_total", "gmacs", "forward_mb", "backward_mb", "memory_batch",
+               "onnx_size_mb", "latency_ms", "latency_iqr_ms", "latency_reps"]].notna().to_numpy().all()
+    assert (df["costs_torch_threads"] >= 1).all() and df["costs_cpu_model"].notna().all()
+    assert (df["latency_reps"] >= 20).all() and (df["profiled_weights"] == "random init (seed 0)").all()
     assert not (tmp_path / "cache" / "synthetic").exists(), "profiling must not touch data"
 
 

@@ -177,13 +177,25 @@ def test_report_holds_per_defect_tables_intervals_cd_diagram_and_qualitative_gri
         assert cpu.split()[0] in html  # the CPU model, not just "x86_64"
 
 
-def test_html_bolds_best_only_within_a_training_setting(paper_report):
+def test_summary_bolds_best_only_within_a_training_setting_in_every_format(paper_report):
+    """The summary bolds each metric's best within each training setting, and the Markdown,
+    LaTeX and HTML bold the same cells (one view, one bold mask)."""
+    from adbench.report.build import view_tables
+    from adbench.results.store import load_rows
+
+    (summary,) = [t for t in view_tables(load_rows([paper_report["run"]])) if t.name == "summary"]
+    sup = [m for m in summary.text.index if "(sup" in m]
+    uns = [m for m in summary.text.index if "(uns" in m]
+    assert sup and uns
+    for part in (sup, uns):
+        numbers = summary.data.loc[part, "image_auroc"].round(3)
+        assert summary.bold.loc[part, "image_auroc"].tolist() == (numbers == numbers.max()).tolist()
+    bold_methods = [m for m in summary.text.index if summary.bold.at[m, "image_auroc"]]
+    md = (paper_report["out"] / "summary.md").read_text()
     html = (paper_report["out"] / "index.html").read_text()
-    start = html.index(">Summary</h2>")
-    summary = html[start:html.index("</h2>", start + len(">Summary</h2>"))]
-    assert "<h3>supervised, k=5</h3>" in summary and "<h3>unsupervised</h3>" in summary
-    sup = summary[summary.index("<h3>supervised, k=5</h3>"):summary.index("<h3>unsupervised</h3>")]
-    assert re.search(r"font-weight: ?bold", sup)  # capsnet vs capsnet2021 have their own best
+    for m in bold_methods:
+        cell = summary.text.at[m, "image_auroc"]
+        assert f"**{cell}**" in md and f"<b>{cell}</b>" in html
 
 
 def test_rows_carry_bootstrap_intervals_of_image_and_pixel_auroc(paper_report):

@@ -144,7 +144,7 @@ def test_costs_caption_names_fitted_model_profiles_once_per_method_not_once_per_
     and keeps the fixed-weights entries as they are."""
     import pandas as pd
 
-    from adbench.report.tables import costs_caption
+    from adbench.report.cost_views import costs_caption
 
     df = pd.DataFrame([
         {"status": "ok", "method": "convae", "profiled_weights": "random init (seed 0)"},

@@ -4,6 +4,8 @@ read them from here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 #: the cost profile's figures copied into every row (see docs/results.md)
 PROFILE_KEYS: tuple[str, ...] = (
     "params_inference", "params_total", "params_trainable", "model_size_mb", "input_size",
@@ -23,11 +25,33 @@ PARITY_KEYS: tuple[str, ...] = ("onnx_ok", "onnx_max_abs_err", "onnx_error", "on
 ROW_COST_KEYS: tuple[str, ...] = (PROFILE_KEYS + tuple(f"costs_{k}" for k in PROFILE_ENV_KEYS) + PARITY_KEYS
                                   + ("costs_error", "costs_source"))
 
-#: cost key → the column title of the report's cost tables (parameters in millions)
-COST_COLUMNS = {"params_inference": "params, inference (M)", "params_total": "params, total (M)",
-                "gmacs": "GMACs (fvcore)", "latency_ms": "latency (ms)", "latency_iqr_ms": "latency IQR (ms)",
-                "forward_mb": "forward peak (MiB)", "backward_mb": "backward peak (MiB)",
-                "memory_batch": "memory batch", "model_size_mb": "model (MiB)", "onnx_size_mb": "ONNX (MiB)"}
-#: cost key → the key of the error it carries when it could not be measured
-COST_ERRORS = {"gmacs": "flops_error", "forward_mb": "memory_error", "backward_mb": "memory_error",
-               "onnx_size_mb": "onnx_error", "latency_ms": "latency_error"}
+@dataclass(frozen=True)
+class CostField:
+    """One cost figure as every table, figure and ``costs.csv`` names it: ``key`` is the row key
+    and the ``costs.csv`` column, ``title`` the Markdown/HTML heading, ``short`` the LaTeX
+    heading, ``error_key`` the row key that says why it is missing, ``scale`` what the row value
+    is divided by for display (parameters are shown in millions)."""
+
+    key: str
+    unit: str
+    title: str
+    short: str
+    error_key: str | None = None
+    scale: float = 1.0
+    size_figure: bool = False
+
+
+#: the cost figures the report compares, in table order (docs/results.md)
+COST_FIELDS: tuple[CostField, ...] = (
+    CostField("params_inference", "M", "params, inference (M)", "params (M)", scale=1e6, size_figure=True),
+    CostField("params_total", "M", "params, total (M)", "total (M)", scale=1e6),
+    CostField("gmacs", "GMAC", "GMACs (fvcore)", "GMACs", error_key="flops_error"),
+    CostField("latency_ms", "ms", "latency (ms)", "ms", error_key="latency_error"),
+    CostField("latency_iqr_ms", "ms", "latency IQR (ms)", "IQR ms"),
+    CostField("forward_mb", "MiB", "forward peak (MiB)", "fwd MiB", error_key="memory_error", size_figure=True),
+    CostField("backward_mb", "MiB", "backward peak (MiB)", "bwd MiB", error_key="memory_error", size_figure=True),
+    CostField("memory_batch", "images", "memory batch", "batch"),
+    CostField("model_size_mb", "MiB", "model (MiB)", "model MiB"),
+    CostField("onnx_size_mb", "MiB", "ONNX (MiB)", "ONNX MiB", error_key="onnx_error", size_figure=True),
+)
+COST_FIELD = {f.key: f for f in COST_FIELDS}

@@ -155,7 +155,7 @@ def _pipeline(method_cls: Any, cfg: dict[str, Any], fitted: nn.Module | None, pr
 def _profile(method_cls: Any, cfg: dict[str, Any], device: str, batches: Sequence[int],
              precisions: Sequence[str], fitted: nn.Module | None, threads: int, min_time: float,
              profile: str, fitted_state: dict[str, Any] | None = None) -> dict[str, Any]:
-    from ..protocol.determinism import torch_defaults
+    from ..determinism import torch_defaults
 
     model, weights = _pipeline(method_cls, cfg, fitted, profile, fitted_state)
     with torch_threads(threads), torch_defaults():

@@ -16,6 +16,7 @@ below the spread between images, at a cost that does not grow with the image siz
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -114,4 +115,67 @@ def bootstrap_auroc(pairs: PairSamples, strata: np.ndarray, resamples: int = RES
         return None
     tail = (1.0 - level) / 2 * 100
     low, high = np.percentile(auroc, [tail, 100 - tail])
+    return Interval(float(low), float(high))
+
+
+@dataclass
+class IntervalInput:
+    """What an interval function of a :class:`~adbench.metrics.MetricSpec` may read: the cell's
+    image scores and labels, its maps and masks at input size (None without maps), the native
+    pair samples when pixels were scored at native resolution, and the cell's seed."""
+
+    scores: np.ndarray
+    labels: np.ndarray
+    maps: np.ndarray | None
+    masks: np.ndarray
+    pairs: PairSamples | None
+    seed: int
+
+
+def image_auroc_interval(data: IntervalInput) -> Interval | None:
+    """Image AUROC's interval: exact resamples of the image pair counts."""
+    return bootstrap_auroc(image_pairs(data.scores, data.labels), data.labels, seed=data.seed)
+
+
+def pixel_auroc_interval(data: IntervalInput) -> Interval | None:
+    """Pixel AUROC's interval: the native pair samples, or the input-size maps sampled alike."""
+    if data.maps is None or not data.masks.any():
+        return None
+    pairs = data.pairs
+    if pairs is None:
+        pairs = PairSamples(seed=data.seed)
+        for m, g in zip(data.maps, data.masks):
+            pairs.add(m, g)
+    return bootstrap_auroc(pairs, data.labels, seed=data.seed)
+
+
+def resampled_interval(fn: Any, level_of_metric: str, data: IntervalInput, resamples: int = RESAMPLES,
+                       level: float = LEVEL) -> Interval | None:
+    """Any metric's percentile interval: ``fn`` re-evaluated on ``resamples`` stratified
+    resamples of the test images (image metrics on the scores, pixel metrics on the
+    input-size maps); None where the metric is undefined on every resample."""
+    from .ranking import MetricError
+
+    if level_of_metric == "pixel" and (data.maps is None or not data.masks.any()):
+        return None
+    rng = np.random.default_rng(data.seed)
+    labels = np.asarray(data.labels)
+    groups = [np.nonzero(labels == v)[0] for v in np.unique(labels)]
+    values = []
+    for _ in range(resamples):
+        idx = np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups])
+        try:
+            if level_of_metric == "pixel":
+                v = fn(data.maps[idx], data.masks[idx])
+            else:
+                v = fn(data.scores[idx], labels[idx])
+        except MetricError:
+            continue
+        values.append(float(v))
+    values_arr = np.asarray(values)
+    values_arr = values_arr[np.isfinite(values_arr)]
+    if values_arr.size == 0:
+        return None
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(values_arr, [tail, 100 - tail])
     return Interval(float(low), float(high))

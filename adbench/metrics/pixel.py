@@ -279,8 +279,10 @@ def au_pro(maps: Any, masks: Any, fpr_limit: float = 0.3) -> float:
     return PixelEvaluator.shared(maps, masks).au_pro(fpr_limit)
 
 
-def pixel_metrics(maps: Any, masks: Any, fpr_limit: float = 0.3) -> dict[str, float]:
-    """All pixel metrics at once, sorting the normal pixels a single time."""
+def pixel_metrics(maps: Any, masks: Any) -> dict[str, float]:
+    """Every built-in streamable pixel metric at once (``MetricSpec.from_evaluator``), sorting
+    the normal pixels a single time."""
+    from .spec import builtin_metrics
+
     ev = PixelEvaluator(maps, masks)
-    return {"pixel_auroc": ev.auroc(), "pixel_ap": ev.average_precision(),
-            "pixel_f1max": ev.f1_max(), "au_pro": ev.au_pro(fpr_limit)}
+    return {spec.name: spec.from_evaluator(ev) for spec in builtin_metrics() if spec.from_evaluator is not None}

@@ -20,10 +20,27 @@ class MetricSpec:
     float and raises :class:`~adbench.metrics.MetricError` when the metric is undefined
     (for example, one class only). ``definition`` is one sentence for captions.
 
-    ``from_evaluator(ev)``, for a pixel metric, reads the value off a streaming
-    :class:`~adbench.metrics.PixelEvaluator`: only such metrics can be scored at native
-    resolution, where no (N,H,W) array of all maps exists. A pixel metric without it is
-    scored on the maps at the method's input size, and its row says so.
+    The streaming protocol: a cell's maps are fed image by image into one
+    :class:`~adbench.metrics.PixelEvaluator` (``update``), and ``from_evaluator(ev)`` computes a
+    pixel metric from it (``compute``). Only such metrics can be scored at native resolution,
+    where no (N,H,W) array of all maps exists; a pixel metric without it is scored on the maps
+    at the method's input size, and its row says so. (Image metrics need no stream: one score
+    per image fits in memory.)
+
+    The flags tell the reports what to do with the metric, so that no report names one
+    (docs/architecture.md, "Metrics"):
+
+    * ``per_defect``: also computed per defect type (that type's images against every normal
+      one; pixel metrics at input size), in the row's ``per_defect`` and the per-defect tables;
+    * ``bootstrap``: a 95 % interval over resampled test images in the row (``<name>_ci``) and
+      the confidence-interval table. ``interval`` computes it (:mod:`adbench.metrics.bootstrap`
+      has the fast AUROC one); without it, ``fn`` is re-evaluated on stratified resamples;
+    * ``ranked``: ranked across cells (Friedman + Nemenyi) in the rankings table and the
+      critical-difference diagram;
+    * ``headline``: the score figures plot against cost (Pareto, imbalance sweep); the first
+      registered headline metric of a level wins;
+    * ``curve``: the key under the row's ``curves`` whose area this metric is (a curve figure
+      per category is drawn for each such metric).
     """
 
     name: str
@@ -33,6 +50,12 @@ class MetricSpec:
     fn: Callable[[Any, Any], float]
     definition: str
     from_evaluator: Callable[[Any], float] | None = None
+    per_defect: bool = False
+    bootstrap: bool = False
+    ranked: bool = False
+    headline: bool = False
+    curve: str | None = None
+    interval: Callable[[Any], Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -41,22 +64,33 @@ class MetricSpec:
             raise ValueError(f"metric {self.name!r}: level must be one of {LEVELS}, got {self.level!r}")
         if not callable(self.fn):
             raise ValueError(f"metric {self.name!r}: fn must be callable")
+        if self.interval is not None and not self.bootstrap:
+            raise ValueError(f"metric {self.name!r}: an interval function needs bootstrap=True")
+
+
+def headline(specs: "list[MetricSpec] | tuple[MetricSpec, ...]", level: str = "image") -> "MetricSpec | None":
+    """The first headline metric of ``level`` among ``specs`` (the score axis of cost figures)."""
+    return next((s for s in specs if s.headline and s.level == level), None)
 
 
 def builtin_metrics() -> tuple[MetricSpec, ...]:
     """The seven metrics of the standard protocol, in table order."""
     from . import au_pro, image_ap, image_auroc, image_f1max, pixel_ap, pixel_auroc, pixel_f1max
+    from .bootstrap import image_auroc_interval, pixel_auroc_interval
 
     return (
         MetricSpec("image_auroc", "Image AUROC", "image", True, image_auroc,
-                   "area under the ROC curve of the image scores, exact (ties count one half)"),
+                   "area under the ROC curve of the image scores, exact (ties count one half)",
+                   per_defect=True, bootstrap=True, ranked=True, headline=True, curve="image_roc",
+                   interval=image_auroc_interval),
         MetricSpec("image_ap", "Image AP", "image", True, image_ap,
                    "average precision of the image scores (step-wise, as scikit-learn defines it)"),
         MetricSpec("image_f1max", "Image F1-max", "image", True, image_f1max,
                    "best F1 over all thresholds of the image scores"),
         MetricSpec("pixel_auroc", "Pixel AUROC", "pixel", True, pixel_auroc,
                    "area under the ROC curve over all pixels of all test images, exact",
-                   from_evaluator=lambda ev: ev.auroc()),
+                   from_evaluator=lambda ev: ev.auroc(), per_defect=True, bootstrap=True, ranked=True,
+                   headline=True, interval=pixel_auroc_interval),
         MetricSpec("pixel_ap", "Pixel AP", "pixel", True, pixel_ap,
                    "average precision over all pixels of all test images",
                    from_evaluator=lambda ev: ev.average_precision()),
@@ -65,7 +99,8 @@ def builtin_metrics() -> tuple[MetricSpec, ...]:
                    from_evaluator=lambda ev: ev.f1_max()),
         MetricSpec("au_pro", "AU-PRO@0.3", "pixel", True, functools.partial(au_pro, fpr_limit=0.3),
                    "area under the per-region-overlap curve (8-connected regions) up to FPR 0.3, "
-                   "exact, divided by 0.3 so that 1 is perfect", from_evaluator=lambda ev: ev.au_pro(0.3)),
+                   "exact, divided by 0.3 so that 1 is perfect", from_evaluator=lambda ev: ev.au_pro(0.3),
+                   curve="pro"),
     )
 
 

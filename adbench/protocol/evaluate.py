@@ -17,7 +17,7 @@ from ..data.sample import Sample, image_size
 from ..io import write_atomic
 from ..method import AnomalyOutput
 from ..metrics import MetricError, PixelEvaluator, split_scores
-from ..metrics.bootstrap import LEVEL, PIXELS_PER_CLASS, RESAMPLES, PairSamples, bootstrap_auroc, image_pairs
+from ..metrics.bootstrap import LEVEL, PIXELS_PER_CLASS, RESAMPLES, IntervalInput, PairSamples, resampled_interval
 
 
 
@@ -163,19 +163,37 @@ def score(pred: Predictions, test: SplitTensors, curve_points: int = 200, *,
 
 def confidence_intervals(pred: Predictions, labels: np.ndarray, masks: np.ndarray, pairs: PairSamples | None,
                          seed: int) -> dict[str, Any]:
-    """``image_auroc_ci`` and ``pixel_auroc_ci`` ([low, high], None where undefined): stratified
-    bootstrap over the test images (:mod:`adbench.metrics.bootstrap`), and how they were made."""
-    image = bootstrap_auroc(image_pairs(pred.scores, labels), labels, seed=seed)
-    out: dict[str, Any] = {"image_auroc_ci": image.as_list() if image else None, "pixel_auroc_ci": None}
-    if pred.maps is not None and masks.any():
-        if pairs is None:
-            pairs = PairSamples(seed=seed)
-            for m, g in zip(pred.maps, masks):
-                pairs.add(m, g)
-        pixel = bootstrap_auroc(pairs, labels, seed=seed)
-        out["pixel_auroc_ci"] = pixel.as_list() if pixel else None
+    """``<metric>_ci`` ([low, high], None where undefined) of every metric flagged ``bootstrap``:
+    stratified bootstrap over the test images (:mod:`adbench.metrics.bootstrap`), and how they
+    were made."""
+    data = IntervalInput(pred.scores, labels, pred.maps, masks, pairs, seed)
+    out: dict[str, Any] = {}
+    for spec in registry.metrics():
+        if not spec.bootstrap:
+            continue
+        if spec.interval is not None:
+            interval = spec.interval(data)
+        else:
+            interval = resampled_interval(spec.fn, spec.level, data)
+        out[f"{spec.name}_ci"] = interval.as_list() if interval else None
     out["bootstrap"] = {"resamples": RESAMPLES, "level": LEVEL, "seed": seed, "resample": "test images, "
                         "stratified by label", "pixels_per_class_per_image": PIXELS_PER_CLASS}
+    return out
+
+
+def per_defect_values(pred: Predictions, labels: np.ndarray, masks: np.ndarray, defect_types: list[str],
+                      pixels: bool) -> dict[str, dict[str, float | None]]:
+    """Every metric flagged ``per_defect``, per defect type: that type's test images against
+    every normal one (pixel metrics on the input-size maps, and only when ``pixels``)."""
+    specs = [s for s in registry.metrics() if s.per_defect and (s.level == "image" or pixels)]
+    out = {}
+    good = labels == 0
+    for defect in sorted({d for d, y in zip(defect_types, labels) if y == 1}):
+        sel = good | np.array([d == defect for d in defect_types])
+        maps = pred.maps[sel] if pixels else None
+        sub_masks = masks[sel]
+        out[defect] = {spec.name: (_safe(spec.fn, pred.scores[sel], labels[sel]) if spec.level == "image"
+                                   else _safe(spec.fn, maps, sub_masks)) for spec in specs}
     return out
 
 
@@ -196,14 +214,7 @@ def _score(pred: Predictions, labels: np.ndarray, masks: np.ndarray, defect_type
                    eval_pixels=scored.n_pixels if scored is not None else int(pred.maps.size))
     if scored is not None:
         out["eval_regions"] = scored.n_regions
-    per_defect = {}
-    good = labels == 0
-    for defect in sorted({d for d, y in zip(defect_types, labels) if y == 1}):
-        sel = good | np.array([d == defect for d in defect_types])
-        entry = {"image_auroc": _safe(lambda: split_scores(pred.scores[sel], labels[sel]).auroc())}
-        if ev is not None:
-            entry["pixel_auroc"] = _safe(lambda: PixelEvaluator(pred.maps[sel], masks[sel]).auroc())
-        per_defect[defect] = entry
+    per_defect = per_defect_values(pred, labels, masks, defect_types, pixels=ev is not None)
     out["per_defect"] = per_defect
     if ev is not None:
         out["per_defect_resolution"] = "input"

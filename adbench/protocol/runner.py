@@ -28,7 +28,7 @@ from ..plugins import pm
 from ..results.store import ResultStore
 from ..training import seed_everything, time_limit
 from ..provenance import provenance
-from .determinism import deterministic
+from ..determinism import deterministic
 from .cells import Cell, RunSpec
 from .evaluate import native_evaluator, predict, score
 from .splits import Split, supervised_split, unsupervised_split

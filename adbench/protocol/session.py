@@ -146,7 +146,7 @@ def run_benchmark(request: BenchmarkRequest | None = None, *, log: Callable[[str
 
     from .. import interrupts
     from ..report.build import write_report
-    from ..report.tables import summary_table
+    from ..report.metric_views import summary_table
     from ..results.store import ResultStore, load_rows
 
     request = request or BenchmarkRequest(**fields)

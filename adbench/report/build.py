@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,28 @@ import pandas as pd
 
 from .. import registry
 from ..results.store import load_rows
+from .table import Table
+from .writers import write_tables
+
+_last: tuple[weakref.ref, list[Table]] | None = None
+
+
+def view_tables(df: pd.DataFrame) -> list[Table]:
+    """Every registered view's tables over ``df``, in registration order (the core's views
+    first). The tables and the HTML reporters share the result for the same frame."""
+    global _last
+    if _last is not None and _last[0]() is df:
+        return _last[1]
+    tables = [t for entry in registry.views().in_order() for t in entry.obj(df)]
+    _last = (weakref.ref(df), tables)
+    return tables
+
+
+def write_view_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...] = ("csv", "md"),
+                      transpose: bool = False) -> list[Path]:
+    """Every view's tables as CSV, Markdown and LaTeX files under ``out_dir`` (the formats
+    asked for); ``transpose`` puts categories in the rows of the LaTeX metric tables."""
+    return write_tables(view_tables(df), out_dir, formats, transpose)
 
 
 def write_figures_and_html(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
@@ -21,7 +44,7 @@ def write_figures_and_html(df: pd.DataFrame, out_dir: Path, formats: tuple[str, 
 
     written = write_figures(df, out_dir / "figures")
     if "html" in formats:
-        written.append(write_html(df, written, out_dir))
+        written.append(write_html(df, view_tables(df), written, out_dir))
     return written
 
 

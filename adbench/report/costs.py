@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..costs.table import ROW_KEYS
+from ..costs.table import LEGACY_COLUMNS, ROW_KEYS
 
 
 class CostsFileError(ValueError):
@@ -28,6 +28,7 @@ def costs_from_profile(df: pd.DataFrame, costs_dir: Path) -> pd.DataFrame:
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CostsFileError(f"--costs {costs_dir}: cannot read {path} ({type(exc).__name__}); write one with "
                              f"`adbench profile all --out {costs_dir}`") from exc
+    costs = costs.rename(columns={k: v for k, v in LEGACY_COLUMNS.items() if v not in costs.columns})
     missing = {"method", "device", "precision", "batch", "status"} - set(costs.columns)
     if missing:
         raise CostsFileError(f"--costs {costs_dir}: {path} is not an `adbench profile` table "

@@ -20,6 +20,7 @@ supervised methods are hatched). Legends sit outside the data. Figures
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .. import registry  # noqa: E402
-from ..metrics.spec import MetricSpec  # noqa: E402
-from .ranks import RankResult, critical_difference, rank_blocks  # noqa: E402
-from .tables import _column, eval_resolutions, method_labels, ok_rows, setting_slug, settings  # noqa: E402
+from ..costs.fields import COST_FIELDS  # noqa: E402
+from ..metrics.spec import MetricSpec, headline  # noqa: E402
+from .ranks import RankResult, rankings  # noqa: E402
+from .rows import column_labels, eval_resolutions, method_labels, ok_rows, setting_slug, settings  # noqa: E402
 
 COLUMN_WIDTH_IN = 3.4  # one column of a two-column paper
 PAGE_WIDTH_IN = 7.0  # both columns
@@ -41,9 +43,8 @@ MIN_FONT_PT = 7.0
 #: Okabe & Ito (2008), the colour-blind-safe qualitative palette
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#F0E442")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p")
-#: what fvcore-free quantities the size figure shows, with their colours
-SIZE_PARTS = {"params_inference": ("inference params (M)", "#0072B2"), "onnx_size_mb": ("ONNX file (MiB)", "#E69F00"),
-              "forward_mb": ("forward peak (MiB)", "#009E73"), "backward_mb": ("backward peak (MiB)", "#CC79A7")}
+#: the colours of the size figure's bars, one per cost field it shows (``CostField.size_figure``)
+SIZE_COLOURS = ("#0072B2", "#009E73", "#CC79A7", "#E69F00", "#D55E00", "#56B4E9")
 
 plt.rcParams.update({
     "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7, "xtick.labelsize": 7,
@@ -106,7 +107,7 @@ def _labels(ok: pd.DataFrame) -> pd.Series:
     resolution (the marker fill already shows the track), else the tables' label."""
     one_setting = settings(ok).groupby(ok["method"]).nunique().max() <= 1
     one_resolution = eval_resolutions(ok).dropna().nunique() <= 1
-    return method_labels(ok) if one_setting and one_resolution else _column(ok)
+    return method_labels(ok) if one_setting and one_resolution else column_labels(ok)
 
 
 def _method_and_track(ok: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
@@ -157,22 +158,26 @@ def latency_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
     return _save(fig, out_dir, "latency")
 
 
-def model_size_figure(ok: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Inference parameters (M), ONNX file size and peak forward/backward memory of a training
-    step (MiB) as grouped bars on one log axis; what was not measured is marked n/a."""
-    t = _per_method_costs(ok, list(SIZE_PARTS))
+def model_size_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
+    """The cost fields flagged ``size_figure`` (inference parameters in M, ONNX file size and
+    peak forward/backward memory of a training step in MiB) as grouped bars on one log axis;
+    what was not measured is marked n/a."""
+    parts = {f.key: (f.title, SIZE_COLOURS[i % len(SIZE_COLOURS)], f.scale)
+             for i, f in enumerate(f for f in COST_FIELDS if f.size_figure)}
+    t = _per_method_costs(ok, list(parts))
     if t.empty or t.isna().all().all():
         return []
     t = t.copy()
-    t["params_inference"] = t["params_inference"] / 1e6
-    t = t.sort_values("params_inference", na_position="first")
+    for col, (_, _, scale) in parts.items():
+        t[col] = t[col] / scale
+    t = t.sort_values(next(iter(parts)), na_position="first")
     positive = t.to_numpy()[np.isfinite(t.to_numpy()) & (t.to_numpy() > 0)]
     low = float(positive.min()) if positive.size else 1.0
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.42 * len(t) + 1.3), layout="constrained")
-    height = 0.8 / len(SIZE_PARTS)
+    height = 0.8 / len(parts)
     batches = sorted({int(b) for b in ok.get("memory_batch", pd.Series(dtype=float)).dropna()})
-    for k, (col, (label, colour)) in enumerate(SIZE_PARTS.items()):
-        pos = np.arange(len(t)) + (k - (len(SIZE_PARTS) - 1) / 2) * height
+    for k, (col, (label, colour, _)) in enumerate(parts.items()):
+        pos = np.arange(len(t)) + (k - (len(parts) - 1) / 2) * height
         vals = t[col].to_numpy(dtype=float)
         good = np.isfinite(vals) & (vals > 0)
         ax.barh(pos[good], vals[good], height=height, color=colour, label=label)
@@ -198,12 +203,14 @@ def pareto_front(cost: Any, score: Any) -> list[int]:
 
 
 def pareto_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
-    """Image AUROC (mean over categories, std as error bars) against latency and against
-    inference parameters; each point labelled, the Pareto front drawn as a step line."""
-    if "image_auroc" not in ok:
+    """The headline image metric (``MetricSpec.headline``; mean over categories, std as error
+    bars) against latency and against inference parameters; each point labelled, the Pareto
+    front drawn as a step line."""
+    spec = headline(registry.metrics(), "image")
+    if spec is None or spec.name not in ok:
         return []
     ok = ok.assign(label=_labels(ok))
-    acc = ok.groupby(["label", "category", "dataset"])["image_auroc"].mean().groupby("label").agg(["mean", "std"])
+    acc = ok.groupby(["label", "category", "dataset"])[spec.name].mean().groupby("label").agg(["mean", "std"])
     costs = ok.groupby("label")[[c for c in ("latency_ms", "params_inference") if c in ok]].median(numeric_only=True)
     t = acc.join(costs)
     panels = [(c, x) for c, x in (("latency_ms", "latency at batch 1 (ms)"),
@@ -228,7 +235,7 @@ def pareto_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
                           label="Pareto front")
         _log_x(ax)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("image AUROC\n(mean ± std over categories)")  # one line does not fit 2.8 in
+        ax.set_ylabel(f"{spec.title}\n(mean ± std over categories)")  # one line does not fit 2.8 in
     _track_legend(fig, set(track.values()), extra=[line])
     return _save(fig, out_dir, "pareto")
 
@@ -292,16 +299,24 @@ def _curve_to(x: np.ndarray, y: np.ndarray, limit: float) -> tuple[np.ndarray, n
     return xs, ys
 
 
-def curve_figures(ok: pd.DataFrame, style: Style, out_dir: Path, fpr_limit: float = 0.3) -> list[Path]:
-    """Image ROC and pixel PRO curves per category; each legend entry names the AUC (image
-    AUROC; AU-PRO@0.3), and PRO is drawn only up to its FPR limit."""
+#: the curves a row carries (``curves.<key>``): file-name prefix, y values' key, y-axis label,
+#: the pixel-FPR limit drawn (None: the whole curve)
+CURVES = {"image_roc": ("roc", "tpr", "true-positive rate", None),
+          "pro": ("pro", "pro", "per-region overlap", 0.3)}
+
+
+def curve_figures(ok: pd.DataFrame, style: Style, out_dir: Path, curve: str = "image_roc") -> list[Path]:
+    """Per category, the stored ``curve`` of every method, for each metric that is the area
+    under it (``MetricSpec.curve``: image ROC for image AUROC, PRO for AU-PRO); each legend
+    entry gives the metric, and PRO is drawn only up to its FPR limit."""
     if "curves" not in ok:
         return []
     ok = ok.assign(label=_labels(ok))
+    drawn = [(spec, *CURVES[spec.curve]) for spec in registry.metrics() if spec.curve == curve]
     written = []
     for (dataset, category), sub in ok.groupby(["dataset", "category"]):
-        for kind, key, ylab, metric in (("roc", "image_roc", "true-positive rate", "image_auroc"),
-                                        ("pro", "pro", "per-region overlap", "au_pro")):
+        for spec, kind, y_key, ylab, fpr_limit in drawn:
+            key = spec.curve
             curves = [r for _, r in sub.iterrows() if isinstance(r.get("curves"), dict) and key in r["curves"]]
             if not curves:
                 continue
@@ -309,22 +324,23 @@ def curve_figures(ok: pd.DataFrame, style: Style, out_dir: Path, fpr_limit: floa
                                    layout="constrained")
             for r in curves:
                 c = r["curves"][key]
-                x, y = np.asarray(c["fpr"], float), np.asarray(c["tpr" if kind == "roc" else "pro"], float)
-                if kind == "pro":
+                x, y = np.asarray(c["fpr"], float), np.asarray(c[y_key], float)
+                if fpr_limit is not None:
                     x, y = _curve_to(x, y, fpr_limit)
-                auc = r.get(metric)
+                auc = r.get(spec.name)
                 kw = style.point(r["method"], r.get("track", "unsupervised"))
                 ax.plot(x, y, lw=0.9, ms=3, markevery=max(1, len(x) // 5),
                         label=f"{r['label']} ({auc:.3f})" if auc is not None and not pd.isna(auc) else r["label"], **kw)
-            if kind == "roc":
+            if fpr_limit is None:
                 ax.plot([0, 1], [0, 1], color="0.7", lw=0.5, ls=":")
             else:
                 ax.set_xlim(0, fpr_limit)
             ax.set_ylim(0, 1.01)
-            ax.set_xlabel("false-positive rate" + (" (pixels)" if kind == "pro" else " (images)"))
+            ax.set_xlabel("false-positive rate" + (" (images)" if spec.level == "image" else " (pixels)"))
             ax.set_ylabel(ylab)
-            ax.set_title(f"{dataset}/{category}: " + ("image ROC, legend: AUROC" if kind == "roc"
-                                                       else f"PRO to FPR {fpr_limit:g}, legend: AU-PRO"))
+            ax.set_title(f"{dataset}/{category}: " + (f"{kind.upper()} to FPR {fpr_limit:g}" if fpr_limit
+                                                       else f"{spec.level} {kind.upper()}")
+                         + f", legend: {spec.title}")
             fig.legend(loc="outside lower center", ncol=2, frameon=False)
             written += _save(fig, out_dir, f"{kind}_{dataset}_{category}")
     return written
@@ -334,8 +350,10 @@ def imbalance_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path
     """Supervised image AUROC against the anomalous training images actually used (mean over
     categories, std as error bars); settings that drew the same training anomalies in every
     category are one point, labelled with all their ratios or k."""
+    spec = headline(registry.metrics(), "image")
     sup = ok[ok["track"] == "supervised"] if "track" in ok else ok.iloc[0:0]
-    if sup.empty or "n_train_anomalous" not in sup or settings(sup).nunique() < 2:
+    if spec is None or spec.name not in sup or sup.empty or "n_train_anomalous" not in sup \
+            or settings(sup).nunique() < 2:
         return []
     sup = sup.assign(setting=settings(sup))
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 2.6), layout="constrained")
@@ -343,7 +361,7 @@ def imbalance_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path
     tags: dict[float, set[str]] = {}  # x → the settings drawn there, written once above the data
     for method, g in sup.groupby("method"):
         per_cat = g.groupby(["setting", "dataset", "category"]).agg(n=("n_train_anomalous", "mean"),
-                                                                    auroc=("image_auroc", "mean")).reset_index()
+                                                                    auroc=(spec.name, "mean")).reset_index()
         points: dict[tuple, dict[str, Any]] = {}
         for setting, s in per_cat.groupby("setting"):
             drawn = tuple(sorted(zip(s["dataset"], s["category"], s["n"])))  # what training got, per category
@@ -369,12 +387,12 @@ def imbalance_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path
         ax.text(xv, 1.01, "/".join(sorted(tag, key=lambda t: float(t.split("=")[-1]) if "=" in t else 0)),
                 transform=top, ha="center", va="bottom", fontsize=MIN_FONT_PT, color="0.35")
     ax.set_xlabel("anomalous training images (mean over categories)")
-    ax.set_ylabel("image AUROC (mean ± std)")
+    ax.set_ylabel(f"{spec.title} (mean ± std)")
     fig.legend(loc="outside lower center", ncol=3, frameon=False)
     return _save(fig, out_dir, "imbalance_sweep")
 
 
-def qualitative_figures(ok: pd.DataFrame, out_dir: Path, rows_max: int = 5) -> list[Path]:
+def qualitative_figures(ok: pd.DataFrame, style: Style, out_dir: Path, rows_max: int = 5) -> list[Path]:
     """Per data set, category and track: rows are the same test images for every method
     (chosen without looking at any method's scores), columns are the image, its ground truth
     and one map per method; each method column has its own colour scale and colour bar, and
@@ -541,58 +559,63 @@ def cd_figure(result: RankResult, spec: MetricSpec, setting: str, out_dir: Path)
     return _save(fig, out_dir, f"cd_{spec.name}_{setting_slug(setting)}")
 
 
-#: what each figure shows, by name prefix: the HTML captions and docs/gallery.md
-CAPTIONS = {
-    "latency": "Inference latency at batch 1: median of single forward passes, whiskers span the IQR "
-               "(centred on the median); device, threads and the figures' source on the axis. Hatched bars: "
-               "supervised methods.",
-    "model_size": "Model size and memory on one log axis: inference parameters (millions), ONNX file size and "
-                  "peak forward / backward memory of one training step (MiB); n/a marks a figure that could "
-                  "not be measured.",
-    "pareto": "Image AUROC (mean over categories, error bars: std over categories) against latency and against "
-              "inference parameters; the dashed step line is the Pareto front (no method is both cheaper and "
-              "better). Filled markers: supervised, open: unsupervised.",
-    "heatmap": "Method × category with the mean over categories in the last column; every cell prints its "
-               "value, and an arrow on the colour bar means values below its lower end.",
-    "roc": "Image-level ROC curves of one category; the legend gives each method's image AUROC.",
-    "pro": "Per-region-overlap curves of one category up to the FPR limit of AU-PRO (0.3); the legend gives "
-           "each method's AU-PRO@0.3 (normalised by 0.3).",
-    "imbalance_sweep": "Supervised image AUROC against the number of anomalous training images actually used "
-                       "(mean over categories, std as error bars); settings that drew the same training images "
-                       "are one point, labelled with all their ratios.",
-    "qualitative": "The same test images (one per defect type, and a normal one; chosen without looking at any "
-                   "score) for every method: each method's maps share one colour scale, shown by the bar below "
-                   "its column; the blue contour is the ground truth.",
-    "cd": "Critical-difference diagram (Demšar 2006): average rank over the data set × category cells (1 = "
-          "best); methods joined by a bar do not differ significantly (Friedman test, Nemenyi post-hoc, "
-          "α = 0.05); CD is the critical difference.",
-}
+def heatmap_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
+    """One heatmap per registered metric, a plugin's included."""
+    return [p for spec in registry.metrics() for p in heatmap_figure(ok, out_dir, spec)]
+
+
+def cd_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
+    """A critical-difference diagram per ``ranked`` metric and training setting."""
+    return [p for spec, setting, result in rankings(ok) for p in cd_figure(result, spec, setting, out_dir)]
+
+
+#: the built-in figures, registered by the core plugin as a plugin registers its own:
+#: (name = file-name prefix, function, caption for the HTML and docs/gallery.md)
+BUILTIN_FIGURES = (
+    ("latency", latency_figure,
+     "Inference latency at batch 1: median of single forward passes, whiskers span the IQR (centred on the "
+     "median); device, threads and the figures' source on the axis. Hatched bars: supervised methods."),
+    ("model_size", model_size_figure,
+     "Model size and memory on one log axis: inference parameters (millions), ONNX file size and peak forward / "
+     "backward memory of one training step (MiB); n/a marks a figure that could not be measured."),
+    ("pareto", pareto_figure,
+     "The headline image metric (mean over categories, error bars: std over categories) against latency and "
+     "against inference parameters; the dashed step line is the Pareto front (no method is both cheaper and "
+     "better). Filled markers: supervised, open: unsupervised."),
+    ("heatmap", heatmap_figures,
+     "Method × category with the mean over categories in the last column; every cell prints its value, and an "
+     "arrow on the colour bar means values below its lower end."),
+    ("roc", functools.partial(curve_figures, curve="image_roc"),
+     "Image-level ROC curves of one category; the legend gives each method's image AUROC."),
+    ("pro", functools.partial(curve_figures, curve="pro"), "Per-region-overlap curves of one category up to the FPR limit of AU-PRO (0.3); the legend gives "
+                  "each method's AU-PRO@0.3 (normalised by 0.3)."),
+    ("imbalance_sweep", imbalance_figure,
+     "Supervised image AUROC against the number of anomalous training images actually used (mean over "
+     "categories, std as error bars); settings that drew the same training images are one point, labelled with "
+     "all their ratios."),
+    ("qualitative", qualitative_figures,
+     "The same test images (one per defect type, and a normal one; chosen without looking at any score) for "
+     "every method: each method's maps share one colour scale, shown by the bar below its column; the blue "
+     "contour is the ground truth."),
+    ("cd", cd_figures,
+     "Critical-difference diagram (Demšar 2006): average rank over the data set × category cells (1 = best); "
+     "methods joined by a bar do not differ significantly (Friedman test, Nemenyi post-hoc, α = 0.05); CD is "
+     "the critical difference."),
+)
 
 
 def figure_caption(stem: str) -> str:
-    """The caption of a figure file (by its name), for the HTML and the gallery."""
-    for prefix in sorted(CAPTIONS, key=len, reverse=True):
-        if stem == prefix or stem.startswith(prefix + "_"):
-            return CAPTIONS[prefix]
+    """The caption of a figure file (by its name): that of the registered figure whose name is
+    the longest prefix of ``stem``, for the HTML and the gallery."""
+    entries = sorted(registry.figures().in_order(), key=lambda e: len(e.name), reverse=True)
+    for e in entries:
+        if stem == e.name or stem.startswith(e.name + "_"):
+            return str(e.options.get("caption", ""))
     return ""
 
 
-#: metrics ranked in critical-difference diagrams
-CD_METRICS = ("image_auroc", "pixel_auroc")
-
-
-def cd_figures(ok: pd.DataFrame, out_dir: Path) -> list[Path]:
-    written = []
-    for spec in registry.metrics():
-        if spec.name not in CD_METRICS:
-            continue
-        for setting, blocks in rank_blocks(ok, spec).items():
-            written += cd_figure(critical_difference(blocks, spec.higher_is_better), spec, setting, out_dir)
-    return written
-
-
 def write_figures(df: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Every figure the rows allow; figures whose data are missing are skipped."""
+    """Every registered figure the rows allow; figures whose data are missing are skipped."""
     ok = ok_rows(df)
     if ok.empty:
         return []
@@ -600,13 +623,6 @@ def write_figures(df: pd.DataFrame, out_dir: Path) -> list[Path]:
         ok = ok.assign(track="unsupervised")
     style = Style(list(ok["method"].unique()))
     written: list[Path] = []
-    written += latency_figure(ok, style, out_dir)
-    written += model_size_figure(ok, out_dir)
-    written += pareto_figure(ok, style, out_dir)
-    for spec in registry.metrics():  # one heatmap per registered metric, a plugin's included
-        written += heatmap_figure(ok, out_dir, spec)
-    written += curve_figures(ok, style, out_dir)
-    written += imbalance_figure(ok, style, out_dir)
-    written += qualitative_figures(ok, out_dir)
-    written += cd_figures(ok, out_dir)
+    for entry in registry.figures().in_order():
+        written += entry.obj(ok, style, out_dir)
     return written

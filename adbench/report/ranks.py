@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import registry
 from ..metrics.spec import MetricSpec
-from .tables import _column, ok_rows, settings
+from .rows import column_labels, ok_rows, settings
 
 #: the significance level of the test and of the critical difference
 ALPHA = 0.05
@@ -68,9 +69,17 @@ def rank_blocks(df: pd.DataFrame, spec: MetricSpec) -> dict[str, pd.DataFrame]:
     ok = ok.assign(setting=settings(ok), block=ok["dataset"] + "/" + ok["category"])
     out = {}
     for setting, sub in ok.groupby("setting"):
-        sub = sub.assign(column=_column(sub))  # one setting: method names, no setting suffix
+        sub = sub.assign(column=column_labels(sub))  # one setting: method names, no setting suffix
         t = sub.pivot_table(index="block", columns="column", values=spec.name, aggfunc="mean")
         t = t.dropna(axis=1, how="all").dropna(axis=0, how="any")
         if t.shape[1] >= 3 and t.shape[0] >= 2:
             out[str(setting)] = t
     return out
+
+
+def rankings(df: pd.DataFrame) -> list[tuple[MetricSpec, str, RankResult]]:
+    """``(metric, setting, result)`` for every metric flagged ``ranked`` and every training
+    setting with enough methods and cells: what the rankings table and the CD diagrams show."""
+    return [(spec, setting, critical_difference(blocks, spec.higher_is_better))
+            for spec in registry.metrics() if spec.ranked
+            for setting, blocks in rank_blocks(df, spec).items()]

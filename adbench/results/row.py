@@ -79,7 +79,11 @@ class Row:
     def from_flat(cls, flat: dict[str, Any], metric_names: Iterable[str] | None = None) -> "Row":
         """Sort a flat dict (what the runner assembles, or a schema-1 file) into the blocks:
         core fields by name, registered metrics, cost keys, and the rest as ``extra``."""
-        names = set(_metric_names() if metric_names is None else metric_names)
+        if metric_names is None:
+            from .. import registry  # the one metric accessor; lazy, as the registry loads plugins
+
+            metric_names = [spec.name for spec in registry.metrics()]
+        names = set(metric_names)
         core = {**_CORE_DEFAULTS, **{k: flat[k] for k in _CORE if k in flat}}
         rest = {k: v for k, v in flat.items() if k not in _CORE and k != "schema"}
         return cls(**core,
@@ -130,8 +134,3 @@ class Row:
                 if f.name not in ("metrics", "costs", "extra", "schema")}
         return {**self.extra, **self.costs, **self.metrics, **core}
 
-
-def _metric_names() -> list[str]:
-    from .. import registry
-
-    return [spec.name for spec in registry.metrics()]

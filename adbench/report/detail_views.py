@@ -1,0 +1,124 @@
+"""Views below the per-metric level: the per-defect breakdown and the bootstrap confidence
+intervals that every row carries (docs/results.md: ``per_defect``, ``<metric>_ci``), for every
+metric whose spec asks for them (``MetricSpec.per_defect``, ``MetricSpec.bootstrap``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import registry
+from .rows import column_labels, ok_rows, setting_groups, setting_slug, settings
+from .table import Table, best_cells, formatted
+
+
+def per_defect_table(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rows ``dataset/category/defect``, method columns: each defect type's images against all
+    normal images of its category, mean over seeds."""
+    ok = ok_rows(df)
+    if "per_defect" not in ok or ok.empty:
+        return pd.DataFrame()
+    ok = ok.assign(column=column_labels(ok))
+    records = []
+    for _, r in ok.iterrows():
+        if not isinstance(r["per_defect"], dict):
+            continue
+        for defect, values in r["per_defect"].items():
+            v = values.get(metric) if isinstance(values, dict) else None
+            if v is not None:
+                records.append({"row": f"{r['dataset']}/{r['category']}/{defect}", "column": r["column"],
+                                "seed": r["seed"], "value": float(v)})
+    if not records:
+        return pd.DataFrame()
+    t = pd.DataFrame(records).pivot_table(index="row", columns="column", values="value", aggfunc="mean")
+    t.index.name, t.columns.name = "defect", None
+    return t
+
+
+def per_defect_tables(df: pd.DataFrame) -> list[Table]:
+    """``per_defect_<metric>[-<setting>]``: one table per flagged metric and training setting."""
+    tables = []
+    groups = setting_groups(df)
+    for setting, rows in groups:
+        setting = setting if len(groups) > 1 else None  # one setting: the plain file names
+        res = sorted(set(rows.get("per_defect_resolution", pd.Series(dtype=object)).dropna()))
+        for spec in registry.metrics():
+            if not spec.per_defect:
+                continue
+            t = per_defect_table(rows, spec.name)
+            if t.empty:
+                continue
+            where = (f" Pixel metrics per defect are scored at {'/'.join(res)} resolution."
+                     if res and spec.level == "pixel" else "")
+            tables.append(Table(
+                name=f"per_defect_{spec.name}" + (f"-{setting_slug(setting)}" if setting else ""),
+                title=f"{spec.title} per defect type" + (f", {setting}" if setting else ""),
+                data=t, text=formatted(t), bold=best_cells(t, spec.higher_is_better, axis=1),
+                caption=(f"{spec.title} of each defect type's test images against all normal test images of the "
+                         f"category (rows dataset/category/defect); best value per row in bold; mean over "
+                         f"seeds.{where}"),
+                section="Per defect type", methods_on="columns", latex_key_title="Defects"))
+    return tables
+
+
+def ci_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Tidy: one line per cell and metric with its value and bootstrap interval."""
+    ok = ok_rows(df)
+    if ok.empty:
+        return pd.DataFrame()
+    ok = ok.assign(setting=settings(ok))
+    records = []
+    for _, r in ok.iterrows():
+        for spec in registry.metrics():
+            if not spec.bootstrap:
+                continue
+            ci = r.get(f"{spec.name}_ci")
+            if isinstance(ci, (list, tuple)) and len(ci) == 2 and spec.name in r and not pd.isna(r[spec.name]):
+                records.append({"method": r["method"], "setting": r["setting"], "dataset": r["dataset"],
+                                "category": r["category"], "seed": r["seed"], "metric": spec.name,
+                                "value": float(r[spec.name]), "ci_low": float(ci[0]), "ci_high": float(ci[1])})
+    return pd.DataFrame(records)
+
+
+def ci_display(ci: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """``dataset/category`` × method of "value [low, high]" for one metric (first seed)."""
+    sub = ci[ci["metric"] == metric]
+    if sub.empty:
+        return pd.DataFrame()
+    sub = sub[sub["seed"] == sub.groupby(["method", "setting", "dataset", "category"])["seed"].transform("min")]
+    several = sub["setting"].nunique() > 1
+    sub = sub.assign(row=sub["dataset"] + "/" + sub["category"],
+                     column=sub["method"] + (" (" + sub["setting"] + ")" if several else ""),
+                     text=[f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
+                           zip(sub["value"], sub["ci_low"], sub["ci_high"])])
+    t = sub.pivot_table(index="row", columns="column", values="text", aggfunc="first").fillna("–")
+    t.index.name, t.columns.name = "category", None
+    return t
+
+
+def ci_caption(df: pd.DataFrame) -> str:
+    """How the intervals were made, from the rows' ``bootstrap`` record."""
+    info = next((b for b in df.get("bootstrap", pd.Series(dtype=object)) if isinstance(b, dict)), None)
+    if info is None:
+        return "95 % bootstrap intervals resampling the test images."
+    return (f"{info.get('level', 0.95):.0%} percentile bootstrap intervals over {info.get('resamples')} resamples of "
+            f"the test images ({info.get('resample')}), seeded by the cell's seed; pixel AUROC counts at most "
+            f"{info.get('pixels_per_class_per_image')} pixels of each class per image, drawn with the same seed "
+            f"(adbench.metrics.bootstrap).")
+
+
+def ci_tables(df: pd.DataFrame) -> list[Table]:
+    """``ci.csv`` (every cell, metric and seed) and one "value [low, high]" table per flagged
+    metric (``ci_<metric>``, first seed)."""
+    ci = ci_table(df)
+    if ci.empty:
+        return []
+    caption = ci_caption(df)
+    tables = [Table(name="ci", title="Confidence intervals", data=ci, text=ci.astype(str), csv_index=False,
+                    caption=caption, formats=("csv",))]
+    for spec in registry.metrics():
+        t = ci_display(ci, spec.name) if spec.bootstrap else pd.DataFrame()
+        if not t.empty:
+            tables.append(Table(name=f"ci_{spec.name}", title=f"{spec.title}, value [95 % interval]", data=t,
+                                text=t, caption=caption, section="Confidence intervals", methods_on="columns",
+                                formats=("md", "tex", "html")))
+    return tables

@@ -1,0 +1,26 @@
+"""The rankings view: average rank per method of every ``ranked`` metric, per training setting,
+with the Friedman test and the Nemenyi critical difference in the caption (report/ranks.py)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .ranks import rankings
+from .rows import setting_slug
+from .table import Table
+
+
+def rank_tables(df: pd.DataFrame) -> list[Table]:
+    """``ranks_<metric>_<setting>``: one table per ranked metric and setting."""
+    tables = []
+    for spec, setting, res in rankings(df):
+        t = res.avg_ranks.sort_values().rename("average rank").to_frame()
+        t.index.name = "method"
+        tables.append(Table(
+            name=f"ranks_{spec.name}_{setting_slug(setting)}", title=f"{spec.title}, {setting}: average rank",
+            data=t, text=t.map(lambda v: f"{v:.2f}"),
+            caption=(f"Average rank over {res.n_blocks} data set × category cells (1 = best). Friedman "
+                     f"χ² = {res.statistic:.3f}, p = {res.p_value:.3g}; Nemenyi critical difference at "
+                     f"α = {res.alpha:g}: {res.cd:.3f} (ranks closer than this are not significantly different)."),
+            section="Rankings", methods_on="index"))
+    return tables

@@ -1,0 +1,82 @@
+"""The value every report view returns: one :class:`Table` (numbers, shown text, bold cells,
+caption and notes), which one writer per format turns into CSV, Markdown, LaTeX or HTML
+(``report/writers.py``). A view never formats for a file type itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: digits every format shows for a metric value
+DIGITS = 3
+
+
+@dataclass
+class Table:
+    """One table of the report.
+
+    ``data`` holds the numbers (what the CSV gets); ``text`` the cells as shown (same index,
+    the shown columns), and ``bold`` which of them are bold (same shape, or None). ``caption``
+    says what the reader needs; ``notes`` are footnotes (listed in Markdown and HTML, appended
+    to the LaTeX caption when ``notes_in_latex``; ``latex_caption`` replaces both there). ``section`` groups tables under one HTML
+    heading. ``methods_on`` says which axis holds the methods ("columns" or "index"): LaTeX puts
+    methods in rows unless the report is transposed. ``formats`` limits the files written
+    (None: every requested format)."""
+
+    name: str
+    title: str
+    data: pd.DataFrame
+    text: pd.DataFrame
+    bold: pd.DataFrame | None = None
+    caption: str = ""
+    notes: list[str] = field(default_factory=list)
+    section: str = ""
+    methods_on: str | None = None
+    csv_index: bool = True
+    csv_float: str = "%.6f"
+    latex_columns: dict[str, str] = field(default_factory=dict)
+    latex_key_title: str = "Categories"
+    notes_in_latex: bool = True
+    numbered_notes: bool = False
+    latex_caption: str | None = None
+    formats: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.bold is not None and self.bold.shape != self.text.shape:
+            raise ValueError(f"table {self.name}: bold {self.bold.shape} and text {self.text.shape} differ in shape")
+
+
+def number(v: object, digits: int = DIGITS) -> str:
+    """A value as every format shows it: fixed digits, trailing zeros kept, "–" for none."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v):
+        return "–"
+    return f"{float(v):.{digits}f}"
+
+
+def mean_std(mean: float, std: float | None, digits: int = DIGITS) -> str:
+    """"mean ± std", or "mean" when there is no spread to show, or "–" for no value."""
+    if pd.isna(mean):
+        return "–"
+    return f"{mean:.{digits}f}" + ("" if std is None or pd.isna(std) else f" ± {std:.{digits}f}")
+
+
+def with_spread(mean: pd.DataFrame, std: pd.DataFrame, n: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
+    """Cells as "mean ± std" where more than one seed was run, else "mean"; "–" for none."""
+    return pd.DataFrame({c: [mean_std(m, s if k > 1 else None, digits) for m, s, k in zip(mean[c], std[c], n[c])]
+                         for c in mean.columns}, index=mean.index)
+
+
+def formatted(table: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
+    """Every cell of a numeric table as :func:`number` shows it."""
+    return pd.DataFrame({c: [number(v, digits) for v in table[c]] for c in table.columns}, index=table.index)
+
+
+def best_cells(values: pd.DataFrame, higher_is_better: bool = True, axis: int = 1,
+               digits: int = DIGITS) -> pd.DataFrame:
+    """Which cells hold the best value of their row (``axis=1``) or column (``axis=0``) at the
+    shown precision: every tie is bold, none is missed by a difference the reader cannot see."""
+    numbers = values.apply(pd.to_numeric, errors="coerce").round(digits)
+    best = numbers.max(axis=axis) if higher_is_better else numbers.min(axis=axis)
+    return numbers.eq(best, axis=1 - axis) & numbers.notna()
