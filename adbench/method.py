@@ -103,15 +103,19 @@ class MethodConfig(Mapping[str, Any]):
 
     The core reads ``image_size`` (square input side; the data are resized to it once),
     ``eval_batch_size`` (images per forward pass when predicting the test set, default 16)
-    and ``epochs`` (the training budget, when the method trains by epochs). A plugin may
-    subclass it with more annotated keys and set ``Method.config_class``; every annotated key
-    is then required and type-checked when a profile is built, so a typo in a profile fails
-    at ``adbench list``-time tests, not in the middle of a run.
+    ``epochs`` (the training budget, when the method trains by epochs) and ``batch_size``. A
+    plugin subclasses it with its own annotated keys and sets ``Method.config_class``; every
+    annotated key is then required (unless the class gives a default) and checked when a
+    profile is built (:mod:`adbench.typecheck`; a ``Literal[...]`` lists the allowed values),
+    and the contract test fails on a profile key that no annotation declares. So a typo or an
+    unknown choice fails before a run starts, never in the middle of one.
     """
 
     image_size: int
     eval_batch_size: int = 16
     epochs: int | None = None
+    #: the training batch (the cost profile measures memory at it)
+    batch_size: int | None = None
 
     def __init__(self, values: Mapping[str, Any]):
         data = dict(values)
@@ -166,26 +170,11 @@ def _typed_keys(cls: type) -> dict[str, Any]:
 
 
 def _check_type(owner: str, key: str, value: Any, kind: Any) -> None:
-    """Reject a value whose type does not match the annotation (ints where floats are asked are
-    fine), or, for a ``Literal[...]`` annotation, a value outside its choices."""
-    if typing.get_origin(kind) is typing.Literal:
-        choices = typing.get_args(kind)
-        if value in choices:
-            return
-        raise ValueError(f"{owner}: {key} = {value!r} must be one of {', '.join(map(repr, choices))}")
-    options = typing.get_args(kind) if typing.get_origin(kind) in (typing.Union, type(int | None)) else (kind,)
-    for option in options:
-        if option is type(None) and value is None:
-            return
-        if option is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return
-        if option is int and isinstance(value, bool):
-            continue
-        if isinstance(option, type) and isinstance(value, option):
-            return
-        if not isinstance(option, type):  # a generic such as list[int]: checked by its plugin
-            return
-    raise ValueError(f"{owner}: {key} = {value!r} must be {' or '.join(getattr(o, '__name__', str(o)) for o in options)}")
+    """A value that does not fit its annotation (a ``Literal[...]``: a value outside its choices)
+    fails with the key, the value and what it must be (:mod:`adbench.typecheck`)."""
+    from .typecheck import check
+
+    check(owner, key, value, kind)
 
 
 class Method:

@@ -44,9 +44,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from adbench import FitReport, Method, TrainData
+from adbench import FitReport, Method, MethodConfig, TrainData
 from adbench.layers import MapScorer, Normalize, ReconstructionPipeline
 from adbench.training import seed_everything, train_epochs
+
+
+class {cls}Config(MethodConfig):
+    """Every profile key with its type (``typing.Literal[...]`` for a choice): checked before a
+    run starts, and the contract test fails on a key that is not declared here."""
+
+    width: int
+    lr: float
 
 
 def _autoencoder(width: int) -> nn.Module:
@@ -56,6 +64,7 @@ def _autoencoder(width: int) -> nn.Module:
 
 
 class {cls}(Method):
+    config_class = {cls}Config
     name = "{name}"
     track = "unsupervised"
     tracks = ("unsupervised",)

@@ -97,6 +97,17 @@ class MethodContractTests:
             for w in method_cls.required_weights(method_cls.config_for(name)):
                 assert w.name and w.location().name, f"profile {name}: weights {w!r} need a name and a file"
 
+    def test_every_profile_key_is_typed(self, method_cls: type[Method]) -> None:
+        """Each profile key is an annotated key of the method's config class, so its type and
+        allowed values are checked before a run (``--set`` included); an undeclared key fails."""
+        from .method import _typed_keys
+
+        typed = _typed_keys(method_cls.config_class)
+        for name, profile in method_cls.profiles.items():
+            untyped = sorted(set(profile) - set(typed))
+            assert not untyped, (f"profile {name} of {method_cls.name}: {', '.join(untyped)} not declared in "
+                                 f"{method_cls.config_class.__name__} (annotate each key with its type)")
+
     def test_fit_report(self, fitted) -> None:
         _, report = fitted
         assert report.epochs >= 0 and report.wall_s >= 0

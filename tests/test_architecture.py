@@ -209,7 +209,7 @@ def test_executor_options_are_checked_and_name_the_fix():
     assert Tiny.from_sources({"n": 2}, None, {"n": "4"}).config == {"n": 4}
     with pytest.raises(ExecutorOptionError, match="no option colour; its options: n"):
         Tiny(colour="red")
-    with pytest.raises(ExecutorOptionError, match="n = 'x' must be an int"):
+    with pytest.raises(ExecutorOptionError, match="n = 'x' must be int"):
         Tiny(n="x")
     with pytest.raises(ExecutorOptionError, match="must be at least 1"):
         Tiny(n=0)
@@ -270,8 +270,9 @@ def test_row_schema_round_trip_and_migration_of_flat_rows(tmp_path):
 
 
 @pytest.mark.parametrize("change, says", [
-    ({"seed": "one"}, "seed = 'one' must be an integer"),
-    ({"status": "maybe"}, "status = 'maybe' must be one of ok, error, running"),
+    ({"seed": "one"}, "seed = 'one' must be int"),
+    ({"status": "maybe"}, "status = 'maybe' must be one of 'ok', 'error', 'running'"),
+    ({"anomaly_ratio": "x"}, "anomaly_ratio = 'x' must be float or null"),
     ({"metrics": {"image_auroc": "high"}}, "metric image_auroc = 'high' is not a number"),
     ({"schema": 99}, "newer than this adbench reads"),
     ({"colour": 1}, "unknown top-level key(s) colour"),
@@ -336,3 +337,40 @@ def test_method_notes_travel_in_rows_to_the_tables(tmp_path):
 def test_vtadl_declares_its_pro_note():
     cls = registry.methods().get("vtadl").obj
     assert "pixel AUROC" in cls.notes["pixel_auroc"]
+
+
+def _literal_keys(config_class: type) -> dict[str, tuple]:
+    from adbench.method import _typed_keys
+
+    return {k: typing.get_args(v) for k, v in _typed_keys(config_class).items()
+            if typing.get_origin(v) is typing.Literal}
+
+
+@pytest.mark.parametrize("method", sorted(registry.methods().names()))
+def test_every_choice_of_every_builtin_method_rejects_an_unknown_value_with_the_allowed_ones(method):
+    """Each ``Literal`` key of each built-in method's config refuses a value outside its
+    choices when the config is built (which the planner does before any cell runs), naming
+    the key and every allowed value."""
+    cls = registry.methods().get(method).obj
+    choices = {k: v for k, v in _literal_keys(cls.config_class).items() if k in cls.profiles["smoke"]}
+    for key, allowed in choices.items():
+        bad = 999 if all(isinstance(a, int) for a in allowed) else "no_such_choice"
+        with pytest.raises(ValueError) as err:
+            cls.config_for("smoke", {key: bad})
+        assert f"{key} = {bad!r} must be one of" in str(err.value)
+        assert all(repr(a) in str(err.value) for a in allowed)
+
+
+def test_vtadl_score_typo_fails_before_training_naming_the_allowed_values(tmp_path):
+    res = run_cli(["run", "vtadl", "--profile", "smoke", "--category", "fabric", "--set", "score=map_top",
+                   "--out", str(tmp_path / "run")], env={"ADBENCH_CACHE": str(tmp_path / "cache")})
+    assert res.returncode != 0
+    assert "score = 'map_top' must be one of 'map_topk', 'authors'" in res.stderr
+    assert not (tmp_path / "run" / "cells").exists() or not list((tmp_path / "run" / "cells").glob("*.json"))
+    assert "Traceback" not in res.stderr
+
+
+def test_row_status_choices_are_the_statuses():
+    from adbench.results.row import STATUSES
+
+    assert STATUSES == typing.get_args(typing.get_type_hints(Row)["status"]) == ("ok", "error", "running")

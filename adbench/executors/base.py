@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Sequence
 
 from ..config import parse_text
+from ..typecheck import describe, fits
 from ..protocol.cells import Cell, RunSpec
 
 __all__ = ["Executor", "ExecutorOption", "ExecutorOptionError", "RunSpec", "failure_row", "is_failure", "run_one"]
@@ -54,17 +55,16 @@ class ExecutorOption:
         return value
 
     def _typed(self, value: Any, executor: str) -> Any:
-        if value is None or (isinstance(value, self.type) and not (self.type is int and isinstance(value, bool))):
-            return value
-        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
+        """Strings from the command line are parsed; then the one checker (:mod:`adbench.typecheck`)."""
         if isinstance(value, str) and self.type in (bool, int, float):
             try:
-                return parse_text(value, self.type)
+                value = parse_text(value, self.type)
             except ValueError:
                 pass
-        raise ExecutorOptionError(f"executor {executor!r}: option {self.name} = {value!r} must be "
-                                  f"{'a' if self.type is not int else 'an'} {self.type.__name__}", self.name)
+        if value is not None and not fits(value, self.type):
+            raise ExecutorOptionError(f"executor {executor!r}: option {self.name} = {value!r} must be "
+                                      f"{describe(self.type)}", self.name)
+        return float(value) if self.type is float and value is not None else value
 
 
 class Executor:

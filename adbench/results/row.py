@@ -12,42 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterable
+import functools
+import typing
+from typing import Any, Iterable, Literal
 
 from ..costs.fields import ROW_COST_KEYS
+from ..typecheck import describe, fits
 
 ROW_SCHEMA = 2
-STATUSES = ("ok", "error", "running")
 
 
 class BadRow(ValueError):
     """A row file that cannot be used; the message names the file, what is wrong and the fix."""
 
-
-def _is(kind: type | tuple[type, ...], optional: bool = False) -> Any:
-    def check(v: Any) -> bool:
-        if v is None:
-            return optional
-        return isinstance(v, kind) and not (kind is int and isinstance(v, bool))
-    return check
-
-
-#: core field → (check, what it must be)
-_CORE: dict[str, tuple[Any, str]] = {
-    "cell_key": (_is(str), "a string"),
-    "method": (_is(str), "a string"),
-    "dataset": (_is(str), "a string"),
-    "category": (_is(str), "a string"),
-    "track": (_is(str), "a string"),
-    "seed": (_is(int), "an integer"),
-    "profile": (_is(str), "a string"),
-    "status": (lambda v: v in STATUSES, f"one of {', '.join(STATUSES)}"),
-    "error": (_is(str, True), "a string or null"),
-    "traceback": (_is(str, True), "a string or null"),
-    "k_anomalies": (_is(int, True), "an integer or null"),
-    "anomaly_ratio": (_is((int, float), True), "a number or null"),
-    "overrides": (_is(dict), "an object"),
-}
 
 #: what a flat row without these keys meant before they were recorded
 _CORE_DEFAULTS: dict[str, Any] = {"track": "unsupervised", "seed": 0, "profile": "quick", "overrides": {}}
@@ -64,7 +41,7 @@ class Row:
     track: str
     seed: int
     profile: str
-    status: str
+    status: Literal["ok", "error", "running"]
     error: str | None = None
     traceback: str | None = None
     k_anomalies: int | None = None
@@ -84,8 +61,9 @@ class Row:
 
             metric_names = [spec.name for spec in registry.metrics()]
         names = set(metric_names)
-        core = {**_CORE_DEFAULTS, **{k: flat[k] for k in _CORE if k in flat}}
-        rest = {k: v for k, v in flat.items() if k not in _CORE and k != "schema"}
+        typed = _core()
+        core = {**_CORE_DEFAULTS, **{k: flat[k] for k in typed if k in flat}}
+        rest = {k: v for k, v in flat.items() if k not in typed and k != "schema"}
         return cls(**core,
                    metrics={k: v for k, v in rest.items() if k in names},
                    costs={k: v for k, v in rest.items() if k in ROW_COST_KEYS},
@@ -106,9 +84,9 @@ class Row:
         for key in ("cell_key", "method", "dataset", "category", "status"):
             if key not in data:
                 raise BadRow(f"result row {source} has no {key}; {fix}")
-        for key, (ok, what) in _CORE.items():
-            if key in data and not ok(data[key]):
-                raise BadRow(f"result row {source}: {key} = {data[key]!r} must be {what}; {fix}")
+        for key, kind in _core().items():
+            if key in data and not fits(data[key], kind):
+                raise BadRow(f"result row {source}: {key} = {data[key]!r} must be {describe(kind)}; {fix}")
         if schema == 1:  # flat rows from before the schema
             return cls.from_flat(data)
         for block in ("metrics", "costs", "extra"):
@@ -134,3 +112,13 @@ class Row:
                 if f.name not in ("metrics", "costs", "extra", "schema")}
         return {**self.extra, **self.costs, **self.metrics, **core}
 
+
+
+#: what a row's ``status`` may be: the choices of :attr:`Row.status`
+STATUSES: tuple[str, ...] = typing.get_args(typing.get_type_hints(Row)["status"])
+
+
+@functools.lru_cache(maxsize=None)
+def _core() -> dict[str, Any]:
+    """The core fields and their annotations: the schema the one checker validates."""
+    return {k: v for k, v in typing.get_type_hints(Row).items() if k not in ("metrics", "costs", "extra", "schema")}

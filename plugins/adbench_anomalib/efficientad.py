@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 import time
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 
-from adbench import FitReport, TrainData
+from adbench import FitReport, MethodConfig, TrainData
 
 from .method import AnomalibMethod, quiet
 
@@ -26,7 +26,23 @@ TEACHER_ARCHIVE = ("https://github.com/open-edge-platform/anomalib/releases/down
 TEACHER_SHA256 = "c09aeaa2b33f244b3261a5efdaeae8f8284a949470a4c5a526c61275fe62684a"
 
 
+class EfficientADConfig(MethodConfig):
+    """EfficientAD's keys: anomalib's constructor arguments, the step budget and the penalty images."""
+
+    model_size: Literal["small", "medium"]
+    teacher_out_channels: int
+    lr: float
+    weight_decay: float
+    padding: bool
+    pad_maps: bool
+    steps: int
+    pretrained: bool
+    penalty_source: Literal["noise", "imagenette"]
+    validation_fraction: float
+
+
 class EfficientAD(AnomalibMethod):
+    config_class = EfficientADConfig
     name = "anomalib_efficientad"
     anomalib_class = "EfficientAd"
     init_keys = ("teacher_out_channels", "model_size", "lr", "weight_decay", "padding", "pad_maps")

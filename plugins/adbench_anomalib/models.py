@@ -9,9 +9,47 @@ run on 2 CPU cores with random backbones, since nothing may be downloaded at run
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from adbench import MethodConfig
 
 from .method import AnomalibMethod
+
+
+class BackboneConfig(MethodConfig):
+    """A feature-extractor model: its timm backbone and whether ImageNet weights are loaded."""
+
+    backbone: str
+    pretrained: bool
+
+
+class PatchCoreConfig(BackboneConfig):
+    layers: list[str]
+    coreset_sampling_ratio: float
+    num_neighbors: int
+
+
+class PaDiMConfig(BackboneConfig):
+    layers: list[str]
+    n_features: int
+
+
+class STFPMConfig(BackboneConfig):
+    layers: list[str]
+
+
+class FastFlowConfig(BackboneConfig):
+    flow_steps: int
+    conv3x3_only: bool
+    hidden_ratio: float
+
+
+class DRAEMConfig(MethodConfig):
+    beta: list[float]
+    enable_sspcab: bool
+    anomaly_source: Literal["perlin", "dtd"]
+    recon_width: int
+    disc_width: int
 
 _CITE = "anomalib 2.7 (Akcay et al., ICIP 2022), model"
 
@@ -27,6 +65,7 @@ def _profiles(smoke: dict[str, Any], quick: dict[str, Any], paper: dict[str, Any
 
 
 class PatchCore(AnomalibMethod):
+    config_class = PatchCoreConfig
     name = "anomalib_patchcore"
     anomalib_class = "Patchcore"
     memory_bank = True
@@ -45,6 +84,7 @@ class PatchCore(AnomalibMethod):
 
 
 class PaDiM(AnomalibMethod):
+    config_class = PaDiMConfig
     name = "anomalib_padim"
     anomalib_class = "Padim"
     memory_bank = True
@@ -63,6 +103,7 @@ class PaDiM(AnomalibMethod):
 
 
 class STFPM(AnomalibMethod):
+    config_class = STFPMConfig
     name = "anomalib_stfpm"
     anomalib_class = "Stfpm"
     init_keys = ("backbone", "layers")
@@ -78,6 +119,7 @@ class STFPM(AnomalibMethod):
 
 
 class FastFlow(AnomalibMethod):
+    config_class = FastFlowConfig
     name = "anomalib_fastflow"
     anomalib_class = "Fastflow"
     init_keys = ("backbone", "pretrained", "flow_steps", "conv3x3_only", "hidden_ratio")
@@ -93,6 +135,7 @@ class FastFlow(AnomalibMethod):
 
 
 class DRAEM(AnomalibMethod):
+    config_class = DRAEMConfig
     name = "anomalib_draem"
     anomalib_class = "Draem"
     init_keys = ("beta", "enable_sspcab")

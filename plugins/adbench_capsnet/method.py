@@ -4,7 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from adbench import FitReport, Method, TrainData
+from adbench import FitReport, Method, MethodConfig, TrainData
+
+
+class CapsNetConfig(MethodConfig):
+    """Both CapsNets' hyper-parameters (README, "Profiles")."""
+
+    conv_channels: int
+    kernel: int
+    primary_caps: int
+    primary_dim: int
+    primary_stride: int
+    out_dim: int
+    iterations: int
+    decoder: list[int]
+    m_pos: float
+    m_neg: float
+    lam: float
+    recon_weight: float
+    lr: float
+    augment: bool
+    standardize: bool
+    conv_bn: bool
+    recon_in_score: bool
+    patch: int
+    patch_stride: int
 
 _PAPER = dict(image_size=28, conv_channels=256, kernel=9, primary_caps=32, primary_dim=8, primary_stride=2,
               out_dim=16, iterations=3, decoder=[512, 1024], m_pos=0.9, m_neg=0.1, lam=0.5,
@@ -17,6 +41,7 @@ _SMOKE = dict(_QUICK, image_size=64, conv_channels=16, primary_caps=4, epochs=2)
 
 
 class CapsNetAD(Method):
+    config_class = CapsNetConfig
     name = "capsnet"
     track = "supervised"
     tracks = ("supervised",)

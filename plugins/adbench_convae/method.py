@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from adbench import FitReport, Method, TrainData
+from adbench import FitReport, Method, MethodConfig, TrainData
+
+
+class ConvAEConfig(MethodConfig):
+    """The reference autoencoder's hyper-parameters (README)."""
+
+    width: int
+    latent: int
+    lr: float
+    sigma: float
+    topk: float
 
 
 class ConvAE(Method):
+    config_class = ConvAEConfig
     name = "convae"
     track = "unsupervised"
     tracks = ("unsupervised",)

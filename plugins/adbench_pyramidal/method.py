@@ -23,6 +23,33 @@ _PIADE_AUTHORS = dict(squash_input=False, detach_routing=True, fc_batchnorm=True
                       feature_norm=False, stages=4, join="view")
 
 
+class ReconstructionConfig(MethodConfig):
+    """What both reconstruction methods share: loss weights, optimiser, map score and I/O."""
+
+    w_mse: float
+    w_ssim: float
+    w_perceptual: float
+    lr: float
+    weight_decay: float
+    sigma: float
+    topk: float
+    score: Literal["map_topk", "mse_ssim_perceptual"]
+    pretrained: bool
+    augment: bool
+    input_range: Literal["pm1", "01"]
+    perceptual_normalize: bool
+
+
+class PyramidalConfig(ReconstructionConfig):
+    """The pyramidal autoencoder's network (README, "Profiles")."""
+
+    levels: int
+    width: int
+    latent: int
+    code: int
+    grid: int
+
+
 class _ReconstructionMethod(Method):
     track = "unsupervised"
     tracks = ("unsupervised",)
@@ -57,6 +84,7 @@ class _ReconstructionMethod(Method):
 
 
 class PyramidalAEMethod(_ReconstructionMethod):
+    config_class = PyramidalConfig
     name = "pyramidal_ae"
     description = "Deep pyramidal stacked autoencoder with perceptual loss (Mishra et al. 2020a) [architecture inferred]"
     fidelity = "reading"
@@ -80,9 +108,19 @@ class PyramidalAEMethod(_ReconstructionMethod):
         return PyramidalAE(self.input_size, c["levels"], c["width"], c["latent"], c["code"], c["grid"])
 
 
-class PIADEConfig(MethodConfig):
+class PIADEConfig(ReconstructionConfig):
     """PIADE's network choices, checked before a run starts (``--set join=concat`` fails at once)."""
 
+    depth: Literal[18, 34, 50]
+    iterations: int
+    caps_dim: int
+    fc: list[int]
+    dec_channels: list[int]
+    squash_input: bool
+    detach_routing: bool
+    fc_batchnorm: bool
+    authors_layers: bool
+    feature_norm: bool
     stages: Literal[1, 2, 3, 4]
     join: Literal["view", "depth_to_space"]
 

@@ -26,8 +26,47 @@ def _profiles(smoke: dict, quick: dict, paper: dict) -> dict[str, dict[str, Any]
 class SegmentationConfig(MethodConfig):
     """The choices checked before a run starts, so ``--set head_init=xavier`` fails at once."""
 
+    sigma: float
+    topk: float
+    lr: float
+    loss: Literal["bce_dice", "focal_dice", "bce"]
+    paste_p: float
     paste_on: Literal["anywhere", "foreground"]
     head_init: Literal["he", "zero", "prior"] = "he"
+
+
+class SMPConfig(SegmentationConfig):
+    """An smp architecture: its encoder (any of smp's encoder names) and decoder widths."""
+
+    encoder: str
+    decoder_channels: list[int]
+    pretrained: bool
+
+
+class UNetConfig(SegmentationConfig):
+    """The from-scratch U-Nets: base width, batch norm, and Refined UNet v2's dropout type."""
+
+    base: int
+    batchnorm: bool
+    elementwise_dropout: bool = False
+
+
+class FCN32sConfig(SegmentationConfig):
+    """FCN-32s: VGG16 width divisor, fc width, and the reference recipe's switches."""
+
+    width_div: int
+    fc: int
+    batch_norm: bool
+    reference_padding: bool
+    learn_upscore: bool
+    pretrained: bool
+
+
+class SegNetConfig(SegmentationConfig):
+    """SegNet: VGG16-BN width divisor and ImageNet weights."""
+
+    width_div: int
+    pretrained: bool
 
 
 class SegmentationMethod(Method):
@@ -91,6 +130,7 @@ class _SMPMethod(SegmentationMethod):
 
     architecture = ""
     fidelity = "substitute"
+    config_class = SMPConfig
 
     @classmethod
     def required_weights(cls, cfg: Any) -> list[Any]:
@@ -127,6 +167,7 @@ class UNetPlusPlus(_SMPMethod):
 
 
 class UNetRonneberger(SegmentationMethod):
+    config_class = UNetConfig
     name = "unet_ronneberger"
     description = "Original U-Net (64 base channels, ~31 M parameters at paper)"
     paper = "Ronneberger, Fischer, Brox, MICCAI 2015"
@@ -141,6 +182,7 @@ class UNetRonneberger(SegmentationMethod):
 
 
 class RefinedUNetV2(SegmentationMethod):
+    config_class = UNetConfig
     name = "unet2"
     description = "Refined UNet v2 network (dropout on deep stages, 16-ch head); CRF not included"
     paper = "Jiao et al., Refined UNet V2, 2020"
@@ -157,6 +199,7 @@ class RefinedUNetV2(SegmentationMethod):
 
 
 class FCN32sMethod(SegmentationMethod):
+    config_class = FCN32sConfig
     name = "fcn32s"
     description = "FCN-32s (VGG16 backbone recipe from torchvision, one 32x up-sampling)"
     paper = "Long, Shelhamer, Darrell, CVPR 2015"
@@ -182,6 +225,7 @@ class FCN32sMethod(SegmentationMethod):
 
 
 class SegNetMethod(SegmentationMethod):
+    config_class = SegNetConfig
     name = "segnet"
     description = "SegNet (VGG16 encoder, decoder unpools with max-pooling indices)"
     paper = "Badrinarayanan, Kendall, Cipolla, TPAMI 2017"

@@ -2,9 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from adbench import FitReport, Method, TrainData
+from adbench import FitReport, Method, MethodConfig, TrainData
+
+
+class VTADLConfig(MethodConfig):
+    """Every VT-ADL key with its type and allowed values (README, "Declared deviations"), so
+    ``--set score=map_top`` fails before training instead of silently scoring the other way."""
+
+    w_mse: float
+    w_ssim: float
+    w_mdn: float
+    noise_sd: float
+    routing_iterations: int
+    attn_scale: Literal["dim", "head"]
+    squash_input: bool
+    detach_routing: bool
+    init: Literal["default", "kaiming"]
+    embed_init: Literal["vit", "randn"]
+    align_corners: bool
+    target_range: Literal["pm1", "01"]
+    patch_size: int
+    dim: int
+    depth: int
+    heads: int
+    mlp_dim: int
+    decoder_channels: list[int]
+    gaussians: int
+    mdn_loss: Literal["mixture", "authors"]
+    lr: float
+    weight_decay: float
+    map_sigma: float
+    topk: float
+    score: Literal["map_topk", "authors"]
 
 _LOSS = dict(w_mse=5.0, w_ssim=0.5, w_mdn=1.0, noise_sd=0.2, routing_iterations=3, attn_scale="dim")
 
@@ -24,6 +55,7 @@ PAPER = dict(_LOSS, **_AUTHORS, image_size=512, patch_size=64, dim=512, depth=6,
 
 
 class VTADLMethod(Method):
+    config_class = VTADLConfig
     name = "vtadl"
     track = "unsupervised"
     tracks = ("unsupervised",)

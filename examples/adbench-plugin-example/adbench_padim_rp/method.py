@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from adbench import AnomalyOutput, FitReport, Method, TrainData
+from adbench import AnomalyOutput, FitReport, Method, MethodConfig, TrainData
 
 
 class RandomFeatures(nn.Module):
@@ -45,7 +45,16 @@ class Pipeline(nn.Module):
         return AnomalyOutput(maps.flatten(1).amax(1), maps)
 
 
+class PadimRPConfig(MethodConfig):
+    """Every profile key with its type, checked before a run (the contract test requires it)."""
+
+    channels: int
+    grid: int
+    shrinkage: float
+
+
 class PadimRP(Method):
+    config_class = PadimRPConfig
     name = "padim_rp"
     track = "unsupervised"
     tracks = ("unsupervised",)
