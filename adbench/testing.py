@@ -13,6 +13,9 @@ round trip, ONNX export (or an explained refusal) and that the cost profiler run
 from __future__ import annotations
 
 import copy
+import inspect
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +111,15 @@ class MethodContractTests:
             assert not untyped, (f"profile {name} of {method_cls.name}: {', '.join(untyped)} not declared in "
                                  f"{method_cls.config_class.__name__} (annotate each key with its type)")
 
-    def test_fit_report(self, fitted) -> None:
+    def test_fit_report(self, fitted, cfg) -> None:
+        """``fit`` reports what it did: the profile's epoch budget exactly, when it has one."""
+        from .method import FitReport
+
         _, report = fitted
-        assert report.epochs >= 0 and report.wall_s >= 0
+        assert isinstance(report, FitReport), f"fit must return a FitReport, got {type(report).__name__}"
+        if cfg.epochs is not None:
+            assert report.epochs == cfg.epochs, f"trained {report.epochs} epochs; the profile says {cfg.epochs}"
+        assert report.wall_s >= 0
         assert all(torch.isfinite(torch.tensor(report.losses))) if report.losses else True
 
     def test_output_shapes_dtypes_finite(self, method_cls, fitted, data) -> None:
@@ -159,6 +168,53 @@ class MethodContractTests:
             assert res["onnx_max_abs_err"] < 1e-3
         else:
             assert res["onnx_ok"] or res["onnx_error"], "a refusal must say why"
+
+    # -- stored reference outputs (smp's model testers keep them too) -------------------
+    #: where a plugin's reference outputs live: next to its test module
+    reference_file_name: str = "reference_outputs.json"
+    reference_rtol: float = 1e-4
+
+    def _reference_outputs(self, method_cls: type[Method], cfg: MethodConfig, fitted: Any) -> dict[str, Any]:
+        """The fresh pipeline (weights from seed 0) on a seeded input: image scores and map
+        statistics, to compare against the stored ones. A method whose pipeline means nothing
+        before ``fit`` (``costs_after_fit``: a memory bank, a fitted Gaussian) is taken fitted
+        on the tiny split with seed 0; no gradient step is involved there."""
+        if method_cls.costs_after_fit:
+            method = fitted[0]
+        else:
+            torch.manual_seed(0)
+            method = method_cls(cfg, RunContext(device="cpu", seed=0, profile=self.profile, track=method_cls.track))
+            method.build()
+        size = cfg.image_size
+        x = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
+        out = self._run(method.model(), x)
+        ref: dict[str, Any] = {"image_scores": [float(v) for v in out.image_scores.double()]}
+        if out.anomaly_maps is not None:
+            maps = out.anomaly_maps.double()
+            ref.update(map_mean=float(maps.mean()), map_std=float(maps.std()), map_max=float(maps.max()))
+        return ref
+
+    def test_reference_outputs(self, method_cls, cfg, fitted) -> None:
+        """A change that alters the untrained network's output fails here, instead of passing
+        silently. ``ADBENCH_WRITE_REFERENCES=1`` (re)writes the stored values; a plugin
+        without a stored file skips, saying how to make one."""
+        path = Path(inspect.getfile(type(self))).with_name(self.reference_file_name)
+        stored = json.loads(path.read_text()) if path.is_file() else {}
+        key = f"{self.method_name}/{self.profile}" + (f"/{json.dumps(self.overrides, sort_keys=True)}"
+                                                      if self.overrides else "")
+        got = self._reference_outputs(method_cls, cfg, fitted)
+        if os.environ.get("ADBENCH_WRITE_REFERENCES") == "1":
+            stored[key] = got
+            path.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
+            return
+        if key not in stored:
+            pytest.skip(f"no reference outputs for {key} in {path}; store them with ADBENCH_WRITE_REFERENCES=1")
+        want = stored[key]
+        assert set(got) == set(want), f"{key}: outputs {sorted(got)} but stored {sorted(want)}"
+        for name, value in want.items():
+            torch.testing.assert_close(torch.tensor(got[name], dtype=torch.float64),
+                                       torch.tensor(value, dtype=torch.float64), rtol=self.reference_rtol,
+                                       atol=self.reference_rtol * 1e-2, msg=lambda m: f"{key} {name}: {m}")
 
     def test_model_before_fit_and_cost_profiler(self, method_cls, cfg, tmp_path) -> None:
         """``model()`` works before ``fit`` (profiling needs no data), and the profiler runs."""

@@ -79,6 +79,9 @@ class Sleepy(Method):
     profiles = {p: {"image_size": 32, "sleep": 1.5} for p in ("smoke", "quick", "paper")}
 
     def fit(self, train):
+        inside = os.environ.get("ADBENCH_TEST_IN_FIT")
+        if inside:  # tells a test this process is inside fit (no guessing with sleep)
+            open(os.path.join(inside, str(os.getpid())), "w").close()
         time.sleep(self.cfg["sleep"])
         return FitReport(notes={"cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")})
 
@@ -159,6 +162,16 @@ def adbench_cell_finished(row):
     if log:
         with open(log, "a") as fh:
             fh.write(f"{row['cell_key']} {os.getpid()} {row['status']}\\n")
+    after = os.environ.get("ADBENCH_TEST_INTERRUPT_AFTER")
+    if after:  # a deterministic Ctrl-C: the whole process group, right after the N-th written row
+        import fcntl, signal
+        with open(os.environ["ADBENCH_TEST_INTERRUPT_COUNT"], "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            fh.write("x")
+            fh.flush()
+            fh.seek(0)
+            if len(fh.read()) == int(after):
+                os.killpg(os.getpgid(0), signal.SIGINT)
 '''
 
 
@@ -167,3 +180,41 @@ def test_plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A third-party-style distribution ``adbench-testplugins`` registering crashy/nanscores/sleepy."""
     return make_distribution(tmp_path_factory.mktemp("site"), "adbench_testplugins",
                              "adbench_testplugins", TEST_METHODS, {"testplugins": "adbench_testplugins"})
+
+
+@pytest.fixture
+def second_lock_waiter(monkeypatch):
+    """An event set once a second caller is waiting on a file lock: a computation run under the
+    first caller's lock waits for it, so the two callers are forced to overlap (no sleep that a
+    loaded machine could outlast)."""
+    import threading
+
+    import filelock
+
+    arrived = threading.Event()
+    count = {"n": 0}
+    guard = threading.Lock()
+    real = filelock.FileLock.acquire
+
+    def acquire(self, *args, **kwargs):
+        with guard:
+            count["n"] += 1
+            if count["n"] >= 2:
+                arrived.set()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(filelock.FileLock, "acquire", acquire)
+    return arrived
+
+
+def run_interrupted(out: Path, site: Path, extra: list[str], after: int = 2) -> tuple[int, str]:
+    """``adbench run sleepy`` in its own process group, with a Ctrl-C to the whole group right
+    after the ``after``-th row is written (the test plugin's ``adbench_cell_finished`` sends it):
+    a deterministic interruption point, whatever the machine's load. Returns (exit code, stderr)."""
+    env = {**os.environ, "PYTHONPATH": str(site), "ADBENCH_LOAD_PLUGINS": "testplugins",
+           "ADBENCH_TEST_INTERRUPT_AFTER": str(after), "ADBENCH_TEST_INTERRUPT_COUNT": str(out.parent / "count")}
+    args = [sys.executable, "-m", "adbench", "run", "sleepy", "--profile", "smoke", *extra, "--out", str(out)]
+    proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    _, err = proc.communicate(timeout=300)
+    return proc.returncode, err.decode()

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 
-from conftest import REPO, run_cli
+from conftest import run_interrupted, REPO, run_cli
 from adbench.results.store import load_row
 
 
@@ -72,18 +72,17 @@ def test_crashing_method_writes_error_row_and_run_goes_on(tmp_path: Path, test_p
 
 
 def test_interrupted_run_resumes_without_losing_rows(tmp_path: Path, test_plugin_site: Path):
+    """Ctrl-C (to the process group, as a terminal sends it) arrives right after the second
+    row is written (the test plugin's ``adbench_cell_finished`` sends it): exactly two rows
+    stay, none is partial, and the next run does only the other two."""
     out = tmp_path / "run"
     env = dict(os.environ, PYTHONPATH=str(test_plugin_site), ADBENCH_LOAD_PLUGINS="testplugins")
-    args = [sys.executable, "-m", "adbench", "run", "sleepy", "--profile", "smoke", "--out", str(out)]
-    proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list((out / "cells").glob("*.json"))) < 2:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err.decode()
+    args = [sys.executable, "-m", "adbench", "run", "sleepy", "--profile", "smoke", "--set", "sleep=0",
+            "--out", str(out)]
+    code, err = run_interrupted(out, test_plugin_site, ["--set", "sleep=0"])
+    assert code == 130, err
     done = _rows(out)
-    assert 2 <= len(done) < 4 and all(r["status"] == "ok" for r in done)
+    assert len(done) == 2 and all(r["status"] == "ok" for r in done)
     assert not list((out / "cells").glob("*.tmp")), "no partial row may remain"
     res = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr

@@ -215,10 +215,10 @@ def test_profile_cli_needs_no_data_and_writes_costs_csv(tmp_path):
     assert not (tmp_path / "cache" / "synthetic").exists(), "profiling must not touch data"
 
 
-def test_concurrent_profiles_of_one_config_run_once(tmp_path, monkeypatch):
+def test_concurrent_profiles_of_one_config_run_once(tmp_path, monkeypatch, second_lock_waiter):
     """Two workers starting cells of one method: the cost profile is computed once, and the
-    second worker gets the cached figures instead of profiling again."""
-    import time
+    second worker gets the cached figures instead of profiling again. The profile waits until
+    the second worker is at the entry's lock, so the two always overlap."""
     from concurrent.futures import ThreadPoolExecutor
 
     from adbench import registry
@@ -229,7 +229,7 @@ def test_concurrent_profiles_of_one_config_run_once(tmp_path, monkeypatch):
 
     def fake_profile(*args):
         calls.append(1)
-        time.sleep(0.3)
+        assert second_lock_waiter.wait(timeout=60), "the second worker never reached the lock"
         return {"summary": {"params": 7}, "latency": [], "cached": False}
 
     monkeypatch.setattr(prof, "_profile", fake_profile)

@@ -253,9 +253,9 @@ def test_tensor_cache_hits_and_invalidates(tmp_path, monkeypatch):
     assert not np.array_equal(changed.images[0].numpy(), first.images[0].numpy())
 
 
-def test_concurrent_loads_decode_a_split_once(tmp_path, monkeypatch):
-    """Two workers asking for the same uncached split: one decodes, the other reads its entry."""
-    import time
+def test_concurrent_loads_decode_a_split_once(tmp_path, monkeypatch, second_lock_waiter):
+    """Two workers asking for the same uncached split: one decodes, the other reads its entry.
+    The decode waits until the second worker is at the entry's lock, so the two always overlap."""
     from concurrent.futures import ThreadPoolExecutor
 
     from adbench.data import loading
@@ -266,7 +266,7 @@ def test_concurrent_loads_decode_a_split_once(tmp_path, monkeypatch):
 
     def slow_decode(*args):
         calls.append(1)
-        time.sleep(0.3)  # long enough for the other thread to arrive while this one decodes
+        assert second_lock_waiter.wait(timeout=60), "the second worker never reached the lock"
         return real(*args)
 
     monkeypatch.setattr(loading, "_decode_all", slow_decode)

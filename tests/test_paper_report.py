@@ -32,10 +32,19 @@ def paper_report(tmp_path_factory) -> dict:
     fonts: dict[str, float] = {}
     overlaps: dict[str, list[str]] = {}
     layout: dict[str, list[str]] = {}
+    contents: dict[str, dict] = {}
     original = figures._save
 
     def recording_save(fig, out_dir, name):
         fig.canvas.draw()
+        contents[name] = {
+            "yticks": [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes],
+            "texts": [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_visible()],
+            "images": [tuple(im.get_array().shape) for ax in fig.axes for im in ax.get_images()],
+            "legend": [t.get_text() for leg in [*fig.legends, *(ax.get_legend() for ax in fig.axes
+                                                                if ax.get_legend() is not None)]
+                       for t in leg.get_texts()],
+            "lines": sum(len(ax.get_lines()) for ax in fig.axes)}
         sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
                  if t.get_visible() and t.get_text().strip()]
         fonts[name] = min(sizes) if sizes else 99.0
@@ -56,7 +65,32 @@ def paper_report(tmp_path_factory) -> dict:
     finally:
         mp.undo()
     return {"run": run, "out": out, "written": written, "fonts": fonts, "legend_overlaps": overlaps, "layout": layout,
-            "stdout": res.stdout}
+            "stdout": res.stdout, "contents": contents}
+
+
+def test_figures_show_every_method_of_the_run(paper_report):
+    """What the figures hold, not only that a file exists: every method of the real run appears
+    where it should (latency bars, heatmap rows and cells, Pareto labels, CD names, ROC legend)."""
+    from adbench.results.store import load_rows
+
+    rows = load_rows([paper_report["run"]])
+    ok = rows[rows["status"] == "ok"]
+    methods = set(ok["method"])
+    c = paper_report["contents"]
+    strip = lambda labels: {re.sub(r"[†‡]$", "", t) for t in labels}  # noqa: E731 - the fidelity marks
+    assert strip(c["latency"]["yticks"][0]) == set(ok.loc[ok["latency_ms"].notna(), "method"])
+    heat = c["heatmap_image_auroc"]
+    n_labels = len(heat["yticks"][0])
+    assert heat["images"] == [(n_labels, len(CATEGORIES.split(",")) + 1)]  # categories and their mean
+    assert {re.sub(r"[†‡]$", "", t.split(" (")[0]) for t in heat["yticks"][0]} == methods
+    for m in methods:
+        assert any(t.startswith(m) for t in c["pareto"]["texts"]), f"{m} has no Pareto label"
+    unsupervised = set(ok.loc[ok["track"] == "unsupervised", "method"])
+    cd_names = {re.sub(r"[†‡]$", "", re.sub(r"^\(\d\.\d\d\) | \(\d\.\d\d\)$", "", t))
+                for t in c["cd_image_auroc_unsupervised"]["texts"]}
+    assert unsupervised <= cd_names
+    pill = ok[(ok["category"] == "pill") & ok["curves"].map(lambda v: isinstance(v, dict) and "image_roc" in v)]
+    assert len(c["roc_synthetic_pill"]["legend"]) == len(pill)
 
 
 def test_every_tex_compiles_together_without_errors_or_overfull_boxes(paper_report, tmp_path):
@@ -164,7 +198,9 @@ def test_report_holds_per_defect_tables_intervals_cd_diagram_and_qualitative_gri
     figs = out / "figures"
     for name in ("cd_image_auroc_unsupervised", "qualitative_synthetic_fabric", "qualitative_synthetic_pill",
                  "model_size", "pareto", "heatmap_pixel_auroc", "heatmap_au_pro", "latency"):
-        assert (figs / f"{name}.pdf").stat().st_size > 1000, name
+        assert (figs / f"{name}.pdf").is_file() and name in paper_report["contents"], name
+    heat = paper_report["contents"]["heatmap_au_pro"]
+    assert heat["images"] and heat["images"][0][0] == len(heat["yticks"][0])  # one row per method
     html = (out / "index.html").read_text()
     assert "<nav><h2>Contents</h2>" in html and "Confidence intervals" in html and "Per defect type" in html
     assert "Rankings" in html and "Friedman" in html and "Nemenyi" in html
