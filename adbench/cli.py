@@ -230,24 +230,30 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     from Python: ``adbench.run_benchmark`` (README, "Python API").
     """
     from .executors.base import ExecutorOptionError
-    from .protocol.session import DEFAULT_EXECUTOR, BenchmarkRequest, RequestError, run_benchmark
+    from .protocol.session import (DEFAULT_EXECUTOR, BenchmarkRequest, DeviceUnavailable, RequestError,
+                                   run_benchmark)
     from .report.metric_views import summary_display, summary_how
     from .report.rows import fidelity_notes, ok_rows
 
     executor = executor or DEFAULT_EXECUTOR
     flags = _selected_flags(executor, executor_flags)
-    request = BenchmarkRequest(
-        methods=methods, datasets=_csv(dataset), categories=_csv(category), track=track, profile=profile,
-        seeds=_seeds(seed, n_seeds), k_anomalies=k_anomalies, ratios=_ratios(anomaly_ratio),
-        overrides=_key_values(overrides, "--set"), out=out, force=force, eval_resolution=eval_resolution,
-        save_maps=save_maps, device=_resolve_device(device),
-        executor=executor,
-        executor_options=_key_values(executor_opts, "--executor-opt"),
-        executor_config=_executor_config(executor_config), cell_timeout=cell_timeout,
-        shard=_shard(shard), datasets_file=datasets_file)
     try:
+        request = BenchmarkRequest(  # checks itself: device, shard, timeout, resolution
+            methods=methods, datasets=_csv(dataset), categories=_csv(category), track=track, profile=profile,
+            seeds=_seeds(seed, n_seeds), k_anomalies=k_anomalies, ratios=_ratios(anomaly_ratio),
+            overrides=_key_values(overrides, "--set"), out=out, force=force, eval_resolution=eval_resolution,
+            save_maps=save_maps, device=device, executor=executor,
+            executor_options=_key_values(executor_opts, "--executor-opt"),
+            executor_config=_executor_config(executor_config), cell_timeout=cell_timeout,
+            shard=_shard(shard), datasets_file=datasets_file)
         summary = run_benchmark(request, executor_flags=flags,
                                 log=lambda msg: click.echo(msg, err=True))
+    except DeviceUnavailable as exc:
+        _fail(str(exc))
+    except RequestError as exc:
+        if exc.field in _REQUEST_FLAGS:
+            raise click.BadParameter(str(exc), param_hint=_REQUEST_FLAGS[exc.field])
+        _fail(str(exc))
     except OverrideError as exc:
         raise click.BadParameter(str(exc), param_hint="--set")
     except ExecutorOptionError as exc:  # raised before any cell is planned or run
@@ -321,15 +327,19 @@ def _ratios(value: str | None) -> list[float]:
 
 
 def _shard(shard: str | None) -> tuple[int, int] | None:
+    """``I/N`` as numbers; the request checks their range (BenchmarkRequest)."""
     if shard is None:
         return None
     try:
         i, n = (int(v) for v in shard.split("/"))
-        if not 1 <= i <= n:
-            raise ValueError
     except ValueError:
         raise click.BadParameter(f"{shard!r}: expected I/N with 1 <= I <= N, e.g. 1/4", param_hint="--shard")
     return i, n
+
+
+#: the ``adbench run`` flag of each BenchmarkRequest field whose value can be wrong
+_REQUEST_FLAGS = {"device": "--device", "shard": "--shard", "cell_timeout": "--cell-timeout",
+                  "eval_resolution": "--eval-resolution"}
 
 
 def _key_values(items: tuple[str, ...], flag: str) -> dict[str, str]:
@@ -343,12 +353,13 @@ def _key_values(items: tuple[str, ...], flag: str) -> dict[str, str]:
 
 
 def _resolve_device(device: str) -> str:
+    """``adbench profile``'s device (``adbench run``'s is resolved by its request)."""
     from .protocol.session import DeviceUnavailable, RequestError, resolve_device
 
     try:
         return resolve_device(device)
-    except DeviceUnavailable:
-        _fail(f"--device {device}: CUDA is not available on this machine; use --device cpu")
+    except DeviceUnavailable as exc:
+        _fail(str(exc))
         raise  # unreachable: _fail raises
     except RequestError as exc:
         raise click.BadParameter(str(exc), param_hint="--device") from None

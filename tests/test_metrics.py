@@ -165,3 +165,20 @@ def test_parallel_chunked_sort_path_is_exact(monkeypatch):
     assert ev.auroc() == pytest.approx(roc_auc_score(masks.ravel(), maps.ravel()), abs=1e-12)
     assert ev.average_precision() == pytest.approx(average_precision_score(masks.ravel(), maps.ravel()), abs=1e-12)
     assert ev.au_pro() == pytest.approx(plain_au_pro(maps, masks), abs=1e-6)
+
+
+def test_resampled_interval_of_any_metric_agrees_with_the_pair_count_bootstrap():
+    """A plugin metric flagged ``bootstrap`` without an interval function is re-evaluated on
+    stratified resamples; for image AUROC that must land where the exact pair-count bootstrap
+    does (both are 95 % percentile intervals over 1,000 resamples of the same images)."""
+    from adbench.metrics.bootstrap import IntervalInput, image_auroc_interval, resampled_interval
+
+    rng = np.random.default_rng(3)
+    labels = np.r_[np.zeros(120, int), np.ones(60, int)]
+    scores = rng.normal(size=180) + 0.8 * labels
+    data = IntervalInput(scores, labels, None, np.zeros((180, 1, 1), bool), None, seed=0)
+    fast = image_auroc_interval(data)
+    generic = resampled_interval(M.image_auroc, "image", data)
+    assert fast.low < M.image_auroc(scores, labels) < fast.high
+    assert abs(generic.low - fast.low) < 0.02 and abs(generic.high - fast.high) < 0.02
+    assert resampled_interval(M.pixel_auroc, "pixel", data) is None  # no maps: no pixel interval

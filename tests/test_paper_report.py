@@ -12,6 +12,7 @@ import subprocess
 import warnings
 from pathlib import Path
 
+import matplotlib.text
 import pytest
 
 from adbench.report import figures
@@ -39,7 +40,7 @@ def paper_report(tmp_path_factory) -> dict:
         fig.canvas.draw()
         contents[name] = {
             "yticks": [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes],
-            "texts": [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_visible()],
+            "texts": [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_visible()],
             "images": [tuple(im.get_array().shape) for ax in fig.axes for im in ax.get_images()],
             "legend": [t.get_text() for leg in [*fig.legends, *(ax.get_legend() for ax in fig.axes
                                                                 if ax.get_legend() is not None)]
@@ -86,7 +87,7 @@ def test_figures_show_every_method_of_the_run(paper_report):
     for m in methods:
         assert any(t.startswith(m) for t in c["pareto"]["texts"]), f"{m} has no Pareto label"
     unsupervised = set(ok.loc[ok["track"] == "unsupervised", "method"])
-    cd_names = {re.sub(r"[†‡]$", "", re.sub(r"^\(\d\.\d\d\) | \(\d\.\d\d\)$", "", t))
+    cd_names = {re.sub(r"[†‡]$", "", re.sub(r"^\(\d+\.\d\d\) | \(\d+\.\d\d\)$", "", t))
                 for t in c["cd_image_auroc_unsupervised"]["texts"]}
     assert unsupervised <= cd_names
     pill = ok[(ok["category"] == "pill") & ok["curves"].map(lambda v: isinstance(v, dict) and "image_roc" in v)]

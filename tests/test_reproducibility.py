@@ -72,18 +72,18 @@ def test_a_cell_past_its_time_limit_is_an_error_row_not_a_shorter_training(tmp_p
     from adbench.protocol.runner import run_cell
 
     cell = Cell("convae", "synthetic", "fabric", profile="smoke", overrides=(("epochs", 3),))
-    row = run_cell(cell, RunSpec(tmp_path, "cpu", load_catalogue(), time_limit_s=1e-6))
-    assert row["status"] == "error" and row["time_limit_s"] == 1e-6
+    row = run_cell(cell, RunSpec(tmp_path, "cpu", load_catalogue(), cell_timeout=1e-6))
+    assert row["status"] == "error" and row["cell_timeout_s"] == 1e-6
     assert "TimeLimitExceeded" in row["error"] and "after 1 of 3 epochs" in row["error"]
     assert "--set epochs=N" in row["error"] and "--cell-timeout" in row["error"]
     assert "image_auroc" not in row
 
 
 def test_default_time_guards_are_generous_and_paper_has_none():
-    from adbench.protocol.runner import DEFAULT_TIME_LIMIT_S
+    from adbench.protocol.runner import DEFAULT_CELL_TIMEOUT_S
 
-    assert DEFAULT_TIME_LIMIT_S["paper"] is None
-    assert DEFAULT_TIME_LIMIT_S["smoke"] >= 300 and DEFAULT_TIME_LIMIT_S["quick"] >= 900
+    assert DEFAULT_CELL_TIMEOUT_S["paper"] is None
+    assert DEFAULT_CELL_TIMEOUT_S["smoke"] >= 300 and DEFAULT_CELL_TIMEOUT_S["quick"] >= 900
 
 
 def test_seeds_give_one_row_each_and_tables_show_mean_and_std(tmp_path: Path):

@@ -102,18 +102,21 @@ class Executor:
 
 def is_failure(row: dict[str, Any]) -> bool:
     """A row to report as failed: neither a result nor a cell skipped because it ran elsewhere."""
-    return row.get("status") not in ("ok", "skipped")
+    from ..protocol.task import SKIPPED
+
+    return row.get("status") not in ("ok", SKIPPED)
 
 
 def run_one(cell: Cell, spec: RunSpec) -> dict[str, Any]:
-    """Run one cell under its lock; the function every executor ships to where it runs."""
-    from .cellrun import run_locked
+    """Run one cell (:meth:`CellTask.run <adbench.protocol.task.CellTask.run>`: its lock, skip
+    when done, its row); the function every executor ships to where a cell runs."""
+    from ..protocol.task import CellTask
 
-    return run_locked(cell, spec)
+    return CellTask(cell, spec).run()
 
 
 def failure_row(cell: Cell, spec: RunSpec, reason: str) -> dict[str, Any]:
     """Write and return the error row of a cell whose process was lost (killed, timed out)."""
-    from ..protocol.runner import write_error_row
+    from ..protocol.task import CellTask
 
-    return write_error_row(cell, spec, reason)
+    return CellTask(cell, spec).fail(reason)

@@ -21,10 +21,13 @@ class LocalExecutor(Executor):
 
     def run(self, cells: Sequence[Cell], spec: RunSpec) -> list[dict[str, Any]]:
         workers = self.config["workers"]
-        if workers > 1 or spec.time_limit_s is not None:
+        if workers > 1 or spec.cell_timeout is not None:
             from .pool import PoolExecutor
 
-            return PoolExecutor(workers=workers, cell_timeout=spec.time_limit_s).run(cells, spec)
+            if workers == 1:  # said, not done silently: only a separate process can be stopped
+                print(f"--cell-timeout {spec.cell_timeout:g}: each cell runs in a worker process, so that one "
+                      f"that never reaches an epoch boundary can still be stopped", file=sys.stderr)
+            return PoolExecutor(workers=workers, cell_timeout=spec.cell_timeout).run(cells, spec)
         return run_in_process(cells, spec)
 
 

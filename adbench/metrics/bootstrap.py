@@ -110,11 +110,17 @@ def bootstrap_auroc(pairs: PairSamples, strata: np.ndarray, resamples: int = RES
     denom = (w @ n_pos) * (w @ n_neg)
     with np.errstate(invalid="ignore", divide="ignore"):
         auroc = np.einsum("bi,ij,bj->b", w, u, w) / denom
-    auroc = auroc[np.isfinite(auroc)]
-    if auroc.size == 0:
+    return percentile_interval(auroc, level)
+
+
+def percentile_interval(values: np.ndarray, level: float = LEVEL) -> Interval | None:
+    """The central ``level`` percentile interval of the finite ``values``; None when none is."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
         return None
     tail = (1.0 - level) / 2 * 100
-    low, high = np.percentile(auroc, [tail, 100 - tail])
+    low, high = np.percentile(values, [tail, 100 - tail])
     return Interval(float(low), float(high))
 
 
@@ -172,10 +178,4 @@ def resampled_interval(fn: Any, level_of_metric: str, data: IntervalInput, resam
         except MetricError:
             continue
         values.append(float(v))
-    values_arr = np.asarray(values)
-    values_arr = values_arr[np.isfinite(values_arr)]
-    if values_arr.size == 0:
-        return None
-    tail = (1.0 - level) / 2 * 100
-    low, high = np.percentile(values_arr, [tail, 100 - tail])
-    return Interval(float(low), float(high))
+    return percentile_interval(np.asarray(values), level)

@@ -66,8 +66,8 @@ class RunSpec:
     device: str
     catalogue: dict[str, "DatasetSpec"]
     force: bool = False
-    #: the cells' time guard (``--cell-timeout``); None: the profile's default
-    time_limit_s: float | None = None
+    #: the cells' time guard in seconds (``--cell-timeout``); None: the profile's default
+    cell_timeout: float | None = None
     #: intra-op threads of the cost measurements; None: each process's own
     cost_threads: int | None = None
     #: keep every test image's map at native size (``--save-maps``)

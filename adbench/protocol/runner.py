@@ -45,7 +45,7 @@ def build_split(adapter: DatasetAdapter, cell: Cell) -> Split:
 
 #: the time guard of a cell when ``--cell-timeout`` is not given, per profile: far above what
 #: a cell of that profile needs on two CPU cores (docs/benchmarks.md); ``paper`` has none
-DEFAULT_TIME_LIMIT_S: dict[str, float | None] = {"smoke": 600.0, "quick": 1800.0, "paper": None}
+DEFAULT_CELL_TIMEOUT_S: dict[str, float | None] = {"smoke": 600.0, "quick": 1800.0, "paper": None}
 
 
 #: maps kept per cell for the report's qualitative figures: the k highest- and k lowest-scored
@@ -56,15 +56,15 @@ SAVED_EXAMPLES = 4
 def run_cell(cell: Cell, spec: RunSpec) -> dict[str, Any]:
     """Run one cell and write its row (status "ok" or "error") into ``spec.run_dir``; returns the row.
 
-    ``spec.time_limit_s`` (default: :data:`DEFAULT_TIME_LIMIT_S` of the cell's profile) is a
+    ``spec.cell_timeout`` (default: :data:`DEFAULT_CELL_TIMEOUT_S` of the cell's profile) is a
     guard: a cell that passes it gets an error row, never a shorter training.
     ``spec.cost_threads``: the intra-op threads costs are measured with (default: this process's).
     """
     entry = registry.methods().get(cell.method)
     device, store = spec.device, ResultStore(spec.run_dir)
     row = base_row(cell, device)
-    limit = spec.time_limit_s if spec.time_limit_s is not None else DEFAULT_TIME_LIMIT_S.get(cell.profile)
-    row["time_limit_s"] = limit
+    limit = spec.cell_timeout if spec.cell_timeout is not None else DEFAULT_CELL_TIMEOUT_S.get(cell.profile)
+    row["cell_timeout_s"] = limit
     start = time.perf_counter()
     try:
         with time_limit(limit), deterministic(device) as nondeterministic:
@@ -80,7 +80,7 @@ def run_cell(cell: Cell, spec: RunSpec) -> dict[str, Any]:
         row["error"] = f"{type(exc).__name__}: {exc}" + _raised_by_plugin_note(exc)
         row["traceback"] = traceback.format_exc()
     row["wall_s"] = time.perf_counter() - start
-    return _record(store, row)
+    return record(store, row)
 
 
 def _raised_by_plugin_note(exc: BaseException) -> str:
@@ -92,7 +92,7 @@ def _raised_by_plugin_note(exc: BaseException) -> str:
     return ""
 
 
-def _record(store: ResultStore, row: dict[str, Any]) -> dict[str, Any]:
+def record(store: ResultStore, row: dict[str, Any]) -> dict[str, Any]:
     """Write the row atomically, then tell the plugins."""
     store.write(row)
     pm.hook.adbench_cell_finished(row=row)
@@ -114,11 +114,6 @@ def base_row(cell: Cell, device: str) -> dict[str, Any]:
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         **provenance(device),
     }
-
-
-def write_error_row(cell: Cell, spec: RunSpec, reason: str) -> dict[str, Any]:
-    """The row of a cell that could not report itself (its process was killed or timed out)."""
-    return _record(ResultStore(spec.run_dir), {**base_row(cell, spec.device), "status": "error", "error": reason})
 
 
 def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore) -> dict[str, Any]:

@@ -61,6 +61,20 @@ class BenchmarkRequest:
     #: write the tables under ``<out>/tables`` after the run
     report: bool = True
 
+    def __post_init__(self) -> None:
+        """The request checks itself once, whoever built it (the CLI or the Python API)."""
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
+            raise RequestError(f"device {self.device!r}: use cpu, cuda, cuda:N or auto", "device")
+        if self.shard is not None:
+            i, n = self.shard
+            if not 1 <= i <= n:
+                raise RequestError(f"shard {i}/{n}: expected I/N with 1 <= I <= N, e.g. 1/4", "shard")
+        if self.cell_timeout is not None and not self.cell_timeout > 0:
+            raise RequestError(f"cell timeout {self.cell_timeout!r}: must be a positive number of seconds",
+                               "cell_timeout")
+        if self.eval_resolution not in ("native", "input"):
+            raise RequestError(f"eval resolution {self.eval_resolution!r}: use native or input", "eval_resolution")
+
 
 @dataclass
 class RunSummary:
@@ -85,7 +99,12 @@ class RunSummary:
 
 
 class RequestError(ValueError):
-    """A request that cannot run (unknown name, bad device, nothing selected); the message says why."""
+    """A request that cannot run (unknown name, bad device, nothing selected); the message says
+    why, and ``field`` names the :class:`BenchmarkRequest` field at fault, where there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class DeviceUnavailable(RequestError):
@@ -97,11 +116,12 @@ def resolve_device(device: str) -> str:
     import torch
 
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
-        raise RequestError(f"device {device!r}: use cpu, cuda, cuda:N or auto")
+        raise RequestError(f"device {device!r}: use cpu, cuda, cuda:N or auto", "device")
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise DeviceUnavailable(f"device {device}: CUDA is not available on this machine; use cpu")
+        raise DeviceUnavailable(f"--device {device}: CUDA is not available on this machine; use --device cpu",
+                                "device")
     return device
 
 
@@ -130,8 +150,6 @@ def plan(request: BenchmarkRequest, catalogue: dict[str, DatasetSpec] | None = N
         raise RequestError("nothing to run: " + ("; ".join(notes) or "the selection matches no cell"))
     if request.shard is not None:
         i, n = request.shard
-        if not 1 <= i <= n:
-            raise RequestError(f"shard {i}/{n}: expected I/N with 1 <= I <= N")
         cells = cells[i - 1 :: n]
     return cells, notes
 
@@ -161,7 +179,7 @@ def run_benchmark(request: BenchmarkRequest | None = None, *, log: Callable[[str
     store = ResultStore(out)
     todo = [c for c in cells if request.force or not store.is_done(c.key)]
     say(f"{len(cells)} cells, {len(cells) - len(todo)} already done, {len(todo)} to run → {out}/cells/")
-    spec = RunSpec(out, device, catalogue, request.force, time_limit_s=request.cell_timeout,
+    spec = RunSpec(out, device, catalogue, request.force, cell_timeout=request.cell_timeout,
                    save_maps=request.save_maps)
     interrupted = False
     interrupts.install()

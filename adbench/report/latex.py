@@ -21,7 +21,10 @@ COLUMN_PAD_PT = 12.0
 
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                "†": r"\textdagger{}", "‡": r"\textdaggerdbl{}"}
+                "†": r"\textdagger{}", "‡": r"\textdaggerdbl{}",
+                # the symbols of statistics captions, which pdflatex's default input encoding lacks
+                "α": r"$\alpha$", "χ": r"$\chi$", "²": r"\textsuperscript{2}", "×": r"$\times$",
+                "≤": r"$\leq$", "≥": r"$\geq$"}
 
 # Computer Modern Roman 10 pt advance widths (pt), rounded up; bold is about 10 % wider.
 _WIDE = {**dict.fromkeys("mwMW", 9.2), **dict.fromkeys("ABCDEFGHKNOPQRSTUVXYZ", 7.8),

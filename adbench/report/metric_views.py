@@ -189,7 +189,7 @@ def seeds_tables(df: pd.DataFrame) -> list[Table]:
     if seeds.empty or not (seeds["n"] > 1).any():
         return []
     return [Table(name="seeds", title="Seeds", data=seeds, text=seeds.astype(str), csv_index=False,
-                  formats=("csv",))]
+                  csv_float=None, formats=("csv",))]
 
 
 FAILURE_COLUMNS = ("method", "dataset", "category", "track", "seed", "profile", "error")

@@ -35,7 +35,7 @@ class Table:
     section: str = ""
     methods_on: str | None = None
     csv_index: bool = True
-    csv_float: str = "%.6f"
+    csv_float: str | None = "%.6f"  # None: full precision
     latex_columns: dict[str, str] = field(default_factory=dict)
     latex_key_title: str = "Categories"
     notes_in_latex: bool = True
