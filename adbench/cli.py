@@ -92,8 +92,10 @@ def list_cmd(what: str) -> None:
     if what == "metrics":
         for e in registry.metric_entries().in_order():
             spec = e.obj
+            flags = [f for f in ("per_defect", "bootstrap", "ranked", "headline") if getattr(spec, f)]
             click.echo(f"{spec.name:14s} {spec.level:5s} {'higher' if spec.higher_is_better else 'lower'} is better  "
-                       f"{e.distribution or '-'}  {spec.title}: {spec.definition}")
+                       f"{e.distribution or '-'}  {spec.title}: {spec.definition}"
+                       + (f" [{', '.join(flags)}]" if flags else ""))
         return
     if what in ("views", "figures"):
         for e in getattr(registry, what)().in_order():
@@ -391,7 +393,7 @@ def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str
 
     from tqdm import tqdm
 
-    from .costs.table import costs_table
+    from .costs.table import profile_table
     from .protocol.plan import resolve_methods
 
     try:
@@ -412,7 +414,7 @@ def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str
         results.append(measure_method(cls, cls.config_for(profile_name), device=device,
                                       batches=[int(b) for b in _csv(batch)], precisions=_csv(precision),
                                       use_cache=not no_cache, profile=profile_name))
-    table = costs_table(results)
+    table = profile_table(results)
     shown = [c for c in ("method", "device", "precision", "batch", "params_inference", "gmacs", "latency_ms",
                          "latency_iqr_ms", "latency_reps", "latency_noisy", "forward_mb", "backward_mb",
                          "onnx_size_mb", "status") if c in table]

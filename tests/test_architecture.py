@@ -374,3 +374,13 @@ def test_row_status_choices_are_the_statuses():
     from adbench.results.row import STATUSES
 
     assert STATUSES == typing.get_args(typing.get_type_hints(Row)["status"]) == ("ok", "error", "running")
+
+
+def test_list_views_and_figures_names_the_builtin_and_the_plugin_ones(extras_site):
+    views = run_cli(["list", "views"], site=extras_site)
+    figs = run_cli(["list", "figures"], site=extras_site)
+    assert views.returncode == 0 and figs.returncode == 0, views.stderr + figs.stderr
+    names = {line.split()[0] for line in views.stdout.splitlines() if line.strip()}
+    assert {"summary", "metrics", "per_defect", "ci", "ranks", "costs", "failures", "gap_cells"} <= names
+    assert re.search(r"^gap_lines\s+adbench_extras\s+Score gap of every cell", figs.stdout, re.M)
+    assert re.search(r"^cd\s+adbench\s+Critical-difference diagram", figs.stdout, re.M)

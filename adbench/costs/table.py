@@ -53,7 +53,7 @@ def in_layout(table: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(columns=list(COSTS_CSV_COLUMNS))
 
 
-def costs_table(results: list[dict[str, Any]]) -> pd.DataFrame:
+def profile_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     """``adbench profile``'s results as costs.csv rows."""
     rows = []
     for res in results:

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from tqdm import tqdm
 
 from ..protocol.cells import Cell
-from .base import RunSpec, failure_row, is_failure, run_one
+from .base import Executor, ExecutorOption, RunSpec, failure_row, is_failure, run_one
 
 
 def _exit_with_parent() -> None:
@@ -105,15 +105,23 @@ class _Worker:
         self.join()
 
 
-class PoolExecutor:
-    """The ``local`` executor's worker pool: ``--workers N`` (and ``--cell-timeout S``).
+class PoolExecutor(Executor):
+    """The ``local`` executor's worker pool: ``--workers N`` (and ``--cell-timeout S``). An
+    :class:`Executor` like any other (its options are checked the same way), which ``local``
+    hands its cells to rather than one registered under its own name.
 
     ``gpus``: the devices to spread workers over; default: every visible GPU when the run's
     device is CUDA, none on CPU."""
 
-    def __init__(self, workers: int = 2, cell_timeout: float | None = None, gpus: Sequence[str] | None = None):
-        self.workers = max(1, workers)
-        self.cell_timeout = cell_timeout
+    name = "pool"
+    description = "worker processes on this machine (the local executor's --workers)"
+    options = (ExecutorOption("workers", int, 2, "worker processes", minimum=1),
+               ExecutorOption("cell_timeout", float, None, "seconds after which a worker's cell is stopped"))
+
+    def __init__(self, gpus: Sequence[str] | None = None, **options: Any):
+        super().__init__(**options)
+        self.workers = self.config["workers"]
+        self.cell_timeout = self.config["cell_timeout"]
         self.gpus = None if gpus is None else list(gpus)
 
     def run(self, cells: Sequence[Cell], spec: RunSpec) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ import pandas as pd  # noqa: E402
 
 from .. import registry  # noqa: E402
 from ..costs.fields import COST_FIELDS  # noqa: E402
+from ..io import write_atomic  # noqa: E402
 from ..metrics.spec import MetricSpec, headline  # noqa: E402
 from .ranks import RankResult, rankings  # noqa: E402
 from .rows import column_labels, eval_resolutions, method_labels, ok_rows, setting_slug, settings  # noqa: E402
@@ -82,8 +83,8 @@ class Style:
 def _save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{name}.pdf", out_dir / f"{name}.png"]
-    for p in paths:
-        fig.savefig(p)  # no bbox="tight": the page keeps its 3.4 or 7 in width
+    for p in paths:  # atomically, like every report file; no bbox="tight": the page keeps its 3.4 or 7 in width
+        write_atomic(p, lambda fh, fmt=p.suffix[1:]: fig.savefig(fh, format=fmt))
     plt.close(fig)
     return paths
 
