@@ -206,8 +206,16 @@ def test_profile_cli_needs_no_data_and_writes_costs_csv(tmp_path):
     df = pd.read_csv(tmp_path / "costs.csv")
     assert len(df) == 4 and set(df["precision"]) == {"fp32", "bf16"}
     from adbench.costs.table import COSTS_CSV_COLUMNS
+    from adbench.report.build import write_report
+    from adbench.results.store import ResultStore, load_rows
 
     assert list(df.columns) == list(COSTS_CSV_COLUMNS), "the one costs.csv layout"
+    ResultStore(tmp_path / "run").write({"cell_key": "k", "method": "convae", "dataset": "d", "category": "c",
+                                         "status": "ok", "device": "cpu", "latency_ms": 1.0, "params_inference": 5})
+    write_report(load_rows([tmp_path / "run"]), tmp_path / "rep", ("csv",))
+    report_costs = pd.read_csv(tmp_path / "rep" / "costs.csv")
+    assert list(report_costs.columns) == list(df.columns), "adbench report writes the same layout"
+    assert report_costs["params_inference"].tolist() == [5] and report_costs["latency_ms"].tolist() == [1.0]
     assert df[["params_inference", "params_total", "gmacs", "forward_mb", "backward_mb", "memory_batch",
                "onnx_size_mb", "latency_ms", "latency_iqr_ms", "latency_reps"]].notna().to_numpy().all()
     assert (df["costs_torch_threads"] >= 1).all() and df["costs_cpu_model"].notna().all()

@@ -32,10 +32,10 @@ def cost_table(df: pd.DataFrame) -> pd.DataFrame:
         if key in ok:
             t[key] = groups[key].first()
     t = t.reset_index().rename(columns={"latency_batch": "batch"})
-    t["precision"] = "fp32"
+    t["precision"], t["status"] = "fp32", "ok"  # what the rows measured: fp32, from ok rows
     if "costs_source" not in t:
         t["costs_source"] = "the run rows"
-    return in_layout(t).dropna(axis=1, how="all")
+    return in_layout(t)
 
 
 def _na_reasons(rows: pd.DataFrame) -> str:

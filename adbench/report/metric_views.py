@@ -99,7 +99,7 @@ def _metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | None, se
     text = with_spread(mean, stats["std"], stats["n"]) if several else formatted(mean)
     datasets = sorted({str(r).split("/", 1)[0] for r in mean.index})
     caption = (metric_caption(spec, resolution) + (f" Setting: {setting}." if setting else "")
-               + f" Rows: the categories of {', '.join(datasets)} and their mean; best value per category in bold"
+               + f" The categories of {', '.join(datasets)} and their mean; best value per category in bold"
                + ("; mean ± std over seeds, a mean averages the categories seed by seed (n per cell in seeds.csv)."
                   if several else "; one seed per cell."))
     notes = method_notes(df, spec.name) + fidelity_notes(df) + [f"– {n}" for n in missing_notes(df, mean)]

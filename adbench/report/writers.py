@@ -33,10 +33,15 @@ def _cells(table: Table, mark: tuple[str, str]) -> pd.DataFrame:
     return text.where(~bold, mark[0] + text + mark[1])
 
 
+def _has_row_labels(table: Table) -> bool:
+    """Whether the rows are labelled (categories, methods), rather than just numbered."""
+    return table.csv_index or table.text.index.name is not None
+
+
 def to_markdown(table: Table) -> str:
     """``## title``, the table (row labels first, numbers right-aligned), the caption, the notes."""
     cells = _cells(table, ("**", "**"))
-    index = table.csv_index or cells.index.name is not None
+    index = _has_row_labels(table)
     md = cells.to_markdown(index=index, disable_numparse=True,
                            colalign=(["left"] if index else []) + ["right"] * cells.shape[1])
     notes = "".join((f"{i + 1}. " if table.numbered_notes else "- ") + f"{n}\n" for i, n in enumerate(table.notes))
@@ -82,7 +87,7 @@ def to_latex(table: Table, transpose: bool = False) -> str:
 def to_html(table: Table) -> str:
     """The table as HTML (bold cells in ``<b>``), its caption and notes below it."""
     cells = _cells(table, ("\ue000", "\ue001"))  # private-use marks, which escaping keeps
-    body = cells.to_html(escape=True, index=True, na_rep="–", border=0)
+    body = cells.to_html(escape=True, index=_has_row_labels(table), na_rep="–", border=0)
     body = body.replace("\ue000", "<b>").replace("\ue001", "</b>")
     parts = [f"<h3 id='{html.escape(table.name)}'>{html.escape(table.title)}</h3>", body]
     parts += [f"<p class='note'>{html.escape(n)}</p>" for n in [table.caption, *table.notes] if n]
