@@ -13,6 +13,8 @@ import warnings
 from pathlib import Path
 
 import matplotlib.text
+import numpy as np
+import pandas as pd
 import pytest
 
 from adbench.report import figures
@@ -42,6 +44,9 @@ def paper_report(tmp_path_factory) -> dict:
             "yticks": [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes],
             "texts": [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_visible()],
             "images": [tuple(im.get_array().shape) for ax in fig.axes for im in ax.get_images()],
+            "clipped": [int(((arr < im.get_clim()[0] - 1e-12) | (arr > im.get_clim()[1] + 1e-12)).sum())
+                        for ax in fig.axes for im in ax.get_images()
+                        for arr in [np.ma.filled(im.get_array().astype(float), np.nan)]],
             "legend": [t.get_text() for leg in [*fig.legends, *(ax.get_legend() for ax in fig.axes
                                                                 if ax.get_legend() is not None)]
                        for t in leg.get_texts()],
@@ -69,6 +74,14 @@ def paper_report(tmp_path_factory) -> dict:
             "stdout": res.stdout, "contents": contents}
 
 
+def test_heatmap_colour_scales_clip_no_cell(paper_report):
+    """Every heatmap's colour range holds every value it shows (a fixed 0.5–1 scale painted
+    most pixel-AP cells the colour of its lower end)."""
+    heatmaps = {n: c for n, c in paper_report["contents"].items() if n.startswith("heatmap_")}
+    assert len(heatmaps) >= 7
+    assert {n: c["clipped"] for n, c in heatmaps.items() if any(c["clipped"])} == {}
+
+
 def test_figures_show_every_method_of_the_run(paper_report):
     """What the figures hold, not only that a file exists: every method of the real run appears
     where it should (latency bars, heatmap rows and cells, Pareto labels, CD names, ROC legend)."""
@@ -86,10 +99,14 @@ def test_figures_show_every_method_of_the_run(paper_report):
     assert {re.sub(r"[†‡]$", "", t.split(" (")[0]) for t in heat["yticks"][0]} == methods
     for m in methods:
         assert any(t.startswith(m) for t in c["pareto"]["texts"]), f"{m} has no Pareto label"
-    unsupervised = set(ok.loc[ok["track"] == "unsupervised", "method"])
-    cd_names = {re.sub(r"[†‡]$", "", re.sub(r"^\(\d+\.\d\d\) | \(\d+\.\d\d\)$", "", t))
-                for t in c["cd_image_auroc_unsupervised"]["texts"]}
-    assert unsupervised <= cd_names
+    from adbench.report.ranks import rankings
+
+    (result,) = [r for spec, setting, r in rankings(rows) if spec.name == "image_auroc" and setting == "unsupervised"]
+    assert ("cd_image_auroc_unsupervised" in c) == result.significant, "a CD diagram only where Friedman rejects"
+    if result.significant:
+        cd_names = {re.sub(r"[†‡]$", "", re.sub(r"^\(\d+\.\d\d\) | \(\d+\.\d\d\)$", "", t))
+                    for t in c["cd_image_auroc_unsupervised"]["texts"]}
+        assert set(ok.loc[ok["track"] == "unsupervised", "method"]) <= cd_names
     pill = ok[(ok["category"] == "pill") & ok["curves"].map(lambda v: isinstance(v, dict) and "image_roc" in v)]
     assert len(c["roc_synthetic_pill"]["legend"]) == len(pill)
 
@@ -182,8 +199,8 @@ def test_summary_gives_mean_and_std_over_categories(paper_report):
     md = (paper_report["out"] / "summary.md").read_text()
     shown = f"{convae.mean():.3f} ({convae.std(ddof=1):.3f})"
     assert re.search(rf"^\| {re.escape(label)} .*{re.escape(shown)}", md, re.M), md
-    assert "in parentheses the std over categories" in md
-    assert "in parentheses the std over categories" in (paper_report["out"] / "summary.tex").read_text()
+    assert "in parentheses the sample std (n − 1) over categories" in md
+    assert "in parentheses the sample std (n − 1) over categories" in (paper_report["out"] / "summary.tex").read_text()
     html = (paper_report["out"] / "index.html").read_text()
     assert shown in html
 
@@ -197,14 +214,15 @@ def test_report_holds_per_defect_tables_intervals_cd_diagram_and_qualitative_gri
     assert ci[0] == "method,setting,dataset,category,seed,metric,value,ci_low,ci_high"
     assert any(",pixel_auroc," in line for line in ci) and any(",image_auroc," in line for line in ci)
     figs = out / "figures"
-    for name in ("cd_image_auroc_unsupervised", "qualitative_synthetic_fabric", "qualitative_synthetic_pill",
+    for name in ("qualitative_synthetic_fabric", "qualitative_synthetic_pill",
                  "model_size", "pareto", "heatmap_pixel_auroc", "heatmap_au_pro", "latency"):
         assert (figs / f"{name}.pdf").is_file() and name in paper_report["contents"], name
     heat = paper_report["contents"]["heatmap_au_pro"]
     assert heat["images"] and heat["images"][0][0] == len(heat["yticks"][0])  # one row per method
     html = (out / "index.html").read_text()
     assert "<nav><h2>Contents</h2>" in html and "Confidence intervals" in html and "Per defect type" in html
-    assert "Rankings" in html and "Friedman" in html and "Nemenyi" in html
+    assert "Rankings" in html and "Friedman" in html
+    assert "Nemenyi" in html or "no critical-difference diagram is drawn" in html
     assert "divided by 0.3" in html and "native resolution" in html
     assert "<figcaption><b>qualitative_synthetic_fabric</b> (<a href='figures/qualitative_synthetic_fabric.pdf'>" in html
     assert "the blue contour is the ground truth" in html
@@ -262,3 +280,23 @@ def test_no_figure_collapses_its_layout(paper_report):
     with_maps = {r["method"] for r in rows if r["track"] == "unsupervised" and r["extra"].get("maps_file")}
     grids = [n for n in paper_report["layout"] if n.startswith("qualitative_synthetic_pill") and "supervised" not in n]
     assert len(grids) == -(-len(with_maps) // figures.QUALITATIVE_METHODS_MAX), (grids, sorted(with_maps))
+
+
+def test_main_table_holds_the_headline_metrics_per_setting_with_every_tie_bold(paper_report):
+    """``main-<setting>``: method × image AUROC, pixel AUROC and AU-PRO (the headline metrics),
+    the summary's means, bold exactly where a value ties the column's best at 3 decimals."""
+    out = paper_report["out"]
+    main = pd.read_csv(out / "main-unsupervised.csv", index_col="method")
+    summary = pd.read_csv(out / "summary.csv", index_col="method")
+    assert list(main.columns) == ["image_auroc", "pixel_auroc", "au_pro"]
+    uns = [m for m in summary.index if m.endswith("(uns)")]
+    assert len(main) == len(uns)
+    md = (out / "main-unsupervised.md").read_text()
+    for metric in main.columns:
+        best = main[metric].round(3).max()
+        for method, value in main[metric].items():
+            assert value == pytest.approx(summary.at[f"{method} (uns)", metric])
+            cell = f"**{value:.3f}**"
+            row = next(line for line in md.splitlines() if line.startswith(f"| {method} "))
+            assert (cell in row) == (round(value, 3) == best), (metric, method)
+    assert "\\label{tab:main-unsupervised}" in (out / "main-unsupervised.tex").read_text()

@@ -169,3 +169,47 @@ def test_layouts_compile_without_overfull_boxes(tmp_path):
     subprocess.run(["pdflatex", "-interaction=nonstopmode", "t.tex"], cwd=tmp_path, capture_output=True, timeout=120)
     log = (tmp_path / "t.log").read_text(errors="replace")
     assert not [ln for ln in log.splitlines() if ln.startswith("!") or ln.startswith("Overfull \\hbox")]
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.4])
+def test_ranks_p_value_and_critical_difference_match_autorank(shift):
+    """The same block table through autorank (the reference implementation of Demšar's
+    procedure): equal Friedman p, mean ranks and Nemenyi CD, whether or not the test rejects."""
+    import warnings
+
+    from autorank import autorank
+
+    rng = np.random.default_rng(1)
+    blocks = pd.DataFrame(rng.random((8, 5)) + shift * np.arange(5)[::-1], columns=list("abcde"))
+    res = critical_difference(blocks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = autorank(blocks, alpha=0.05, verbose=False, force_mode="nonparametric", order="descending")
+    assert ref.omnibus == "friedman" and res.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    assert res.avg_ranks.to_dict() == pytest.approx(ref.rankdf["meanrank"].to_dict())
+    assert res.cd == pytest.approx(ref.cd, rel=1e-4)
+    assert res.significant == (ref.pvalue < 0.05)
+
+
+def test_cd_diagram_only_where_the_friedman_test_rejects(tmp_path):
+    """Without a significant difference the diagram is not drawn and the rankings table says
+    so; with one, it is drawn and the caption gives the critical difference."""
+    from adbench.report.build import write_report, view_tables
+    from adbench.results.store import ResultStore, load_rows
+
+    for name, gaps in (("equal", [0.0, 0.0, 0.0]), ("apart", [0.0, 0.2, 0.4])):
+        store = ResultStore(tmp_path / name)
+        rng = np.random.default_rng(0)
+        for c in range(6):
+            for m, gap in zip(("m1", "m2", "m3"), gaps):
+                store.write({"cell_key": f"{m}-{c}", "method": m, "dataset": "synthetic", "category": f"c{c}",
+                             "status": "ok", "image_auroc": 0.5 + gap + 0.05 * rng.random()})
+        rows = load_rows([tmp_path / name])
+        written = {p.name for p in write_report(rows, tmp_path / name / "rep", ("md", "fig"))}
+        (table,) = [t for t in view_tables(rows) if t.name == "ranks_image_auroc_unsupervised"]
+        if name == "equal":
+            assert "cd_image_auroc_unsupervised.png" not in written
+            assert "no critical-difference diagram is drawn" in table.caption
+        else:
+            assert "cd_image_auroc_unsupervised.png" in written
+            assert "Nemenyi critical difference at α = 0.05" in table.caption

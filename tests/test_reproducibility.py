@@ -98,7 +98,7 @@ def test_seeds_give_one_row_each_and_tables_show_mean_and_std(tmp_path: Path):
     assert len(set(aurocs)) > 1, "seeds must change the training"
     assert " ± " in res.stdout and "| seeds" in res.stdout.replace("|   seeds", "| seeds")
     md = (out / "tables" / "pixel_auroc.md").read_text()
-    assert " ± " in md and "mean ± std over seeds" in md
+    assert " ± " in md and "mean ± sample std (n − 1) over seeds" in md
     assert run_cli(["report", str(out), "--format", "tex"]).returncode == 0
     assert "$\\pm$" in (out / "tables" / "pixel_auroc.tex").read_text()
     import pandas as pd

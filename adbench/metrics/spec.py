@@ -37,8 +37,9 @@ class MetricSpec:
       has the fast AUROC one); without it, ``fn`` is re-evaluated on stratified resamples;
     * ``ranked``: ranked across cells (Friedman + Nemenyi) in the rankings table and the
       critical-difference diagram;
-    * ``headline``: the score figures plot against cost (Pareto, imbalance sweep); the first
-      registered headline metric of a level wins;
+    * ``headline``: a column of the main table (``main.tex``, the one a paper ``\\input``s), and
+      the score the figures plot against cost (Pareto, imbalance sweep: the first registered
+      headline metric of a level);
     * ``curve``: the key under the row's ``curves`` whose area this metric is (a curve figure
       per category is drawn for each such metric).
     """
@@ -100,7 +101,7 @@ def builtin_metrics() -> tuple[MetricSpec, ...]:
         MetricSpec("au_pro", "AU-PRO@0.3", "pixel", True, functools.partial(au_pro, fpr_limit=0.3),
                    "area under the per-region-overlap curve (8-connected regions) up to FPR 0.3, "
                    "exact, divided by 0.3 so that 1 is perfect", from_evaluator=lambda ev: ev.au_pro(0.3),
-                   curve="pro"),
+                   curve="pro", headline=True),
     )
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..costs.fields import COST_FIELD, COST_FIELDS, FITTED_WEIGHTS
 from ..costs.table import in_layout
-from .rows import ok_rows
+from .rows import fidelity_notes, method_labels, ok_rows
 from .table import Table
 
 NOISY_MARK = "*"
@@ -103,9 +103,13 @@ def cost_tables(df: pd.DataFrame) -> list[Table]:
     if len(devices) == 1:
         shown = shown.drop(columns=["device"])
         caption += f" Device: {devices[0]}."
+    ok = ok_rows(df)
+    labels = dict(zip(ok["method"], method_labels(ok)))  # the fidelity marks, as in every other table
+    shown["method"] = shown["method"].map(lambda m: labels.get(m, m))
+    notes = notes + fidelity_notes(ok)
     text = shown.set_index("method")
     short = {f.title: f.short for f in COST_FIELDS if f.title in text.columns}
     legend = ", ".join(f"{s} = {t}" for t, s in short.items())
-    latex_caption = " ".join([caption, *(n for n in notes if n.startswith(NOISY_MARK)), f"Columns: {legend}."])
+    latex_caption = " ".join([caption, *(n for n in notes if not n.startswith("n/a for")), f"Columns: {legend}."])
     return [Table(name="costs", title="Costs", data=costs, text=text, caption=caption, notes=notes, section="Costs",
                   csv_index=False, csv_float="%.6g", latex_columns=short, latex_caption=latex_caption)]

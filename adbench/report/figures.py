@@ -255,9 +255,9 @@ def _track_legend(fig: plt.Figure, tracks: set[str], extra: list[Any] = ()) -> N
 
 # -- accuracy ----------------------------------------------------------------------------
 def heatmap_figure(ok: pd.DataFrame, out_dir: Path, spec: MetricSpec) -> list[Path]:
-    """Method × category of one registered metric, plus a mean column; scores in [0, 1] use
-    the colour range 0.5–1 with an extended (arrow) end for anything below, and every cell
-    prints its value."""
+    """Method × category of one registered metric, plus a mean column; the colour range
+    follows the data (scores in [0, 1]: its minimum and maximum rounded out to 0.05), so no
+    cell is clipped, and every cell prints its value."""
     metric = spec.name
     if metric not in ok or ok[metric].isna().all():
         return []
@@ -268,10 +268,10 @@ def heatmap_figure(ok: pd.DataFrame, out_dir: Path, spec: MetricSpec) -> list[Pa
     t["mean"] = t.mean(axis=1, skipna=False)
     values = t.to_numpy(dtype=float)
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
-    extend = "neither"
-    if 0.0 <= lo and hi <= 1.0:
-        vmin, vmax = 0.5, 1.0
-        extend = "min" if lo < 0.5 else "neither"
+    extend = "neither"  # the scale follows the data: no cell is clipped to the colour of an end
+    if 0.0 <= lo and hi <= 1.0:  # a score: the data's range, widened to whole 0.05 steps
+        vmin, vmax = np.floor(lo * 20) / 20, min(1.0, np.ceil(hi * 20) / 20)
+        vmin, vmax = (vmin, vmax) if vmax > vmin else (max(0.0, vmin - 0.05), min(1.0, vmax + 0.05))
     else:
         vmin, vmax = lo, hi if hi > lo else lo + 1e-9
     width = COLUMN_WIDTH_IN if t.shape[1] <= 7 else PAGE_WIDTH_IN
@@ -566,8 +566,11 @@ def heatmap_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]
 
 
 def cd_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
-    """A critical-difference diagram per ``ranked`` metric and training setting."""
-    return [p for spec, setting, result in rankings(ok) for p in cd_figure(result, spec, setting, out_dir)]
+    """A critical-difference diagram per ``ranked`` metric and training setting, drawn only
+    where the Friedman test rejects equal ranks at its α: otherwise one bar would join every
+    method, and the rankings table says instead that no difference is significant."""
+    return [p for spec, setting, result in rankings(ok) if result.significant
+            for p in cd_figure(result, spec, setting, out_dir)]
 
 
 #: the built-in figures, registered by the core plugin as a plugin registers its own:
@@ -584,8 +587,8 @@ BUILTIN_FIGURES = (
      "against inference parameters; the dashed step line is the Pareto front (no method is both cheaper and "
      "better). Filled markers: supervised, open: unsupervised."),
     ("heatmap", heatmap_figures,
-     "Method × category with the mean over categories in the last column; every cell prints its value, and an "
-     "arrow on the colour bar means values below its lower end."),
+     "Method × category with the mean over categories in the last column; every cell prints its value, and the "
+     "colour bar spans the values shown (no cell is clipped)."),
     ("roc", functools.partial(curve_figures, curve="image_roc"),
      "Image-level ROC curves of one category; the legend gives each method's image AUROC."),
     ("pro", functools.partial(curve_figures, curve="pro"), "Per-region-overlap curves of one category up to the FPR limit of AU-PRO (0.3); the legend gives "
@@ -599,9 +602,9 @@ BUILTIN_FIGURES = (
      "every method: each method's maps share one colour scale, shown by the bar below its column; the blue "
      "contour is the ground truth."),
     ("cd", cd_figures,
-     "Critical-difference diagram (Demšar 2006): average rank over the data set × category cells (1 = best); "
-     "methods joined by a bar do not differ significantly (Friedman test, Nemenyi post-hoc, α = 0.05); CD is "
-     "the critical difference."),
+     "Critical-difference diagram (Demšar 2006), drawn only where the Friedman test rejects equal ranks: average "
+     "rank over the data set × category cells (1 = best); methods joined by a bar do not differ significantly "
+     "(Nemenyi post-hoc, α = 0.05); CD is the critical difference."),
 )
 
 

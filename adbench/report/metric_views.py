@@ -9,7 +9,7 @@ import pandas as pd
 from .. import registry
 from ..metrics.spec import MetricSpec
 from .rows import (column_labels, fidelity_notes, metric_caption, metric_title, method_notes, ok_rows,
-                   resolution_notes, settings, table_groups)
+                   resolution_notes, setting_groups, setting_slug, settings, table_groups)
 from .table import DIGITS, Table, best_cells, formatted, mean_std, with_spread
 
 
@@ -100,7 +100,8 @@ def _metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | None, se
     datasets = sorted({str(r).split("/", 1)[0] for r in mean.index})
     caption = (metric_caption(spec, resolution) + (f" Setting: {setting}." if setting else "")
                + f" The categories of {', '.join(datasets)} and their mean; best value per category in bold"
-               + ("; mean ± std over seeds, a mean averages the categories seed by seed (n per cell in seeds.csv)."
+               + ("; mean ± sample std (n − 1) over seeds, a mean averages the categories seed by seed (n per "
+                  "cell in seeds.csv)."
                   if several else "; one seed per cell."))
     notes = method_notes(df, spec.name) + fidelity_notes(df) + [f"– {n}" for n in missing_notes(df, mean)]
     return Table(name=name, title=metric_title(spec, resolution) + (f", {setting}" if setting else ""),
@@ -157,8 +158,8 @@ def summary_how(summary: pd.DataFrame) -> str:
     """How the summary's cells were computed, for its caption."""
     several = "seeds" in summary and bool((summary["seeds"] > 1).any())
     spread = any(c.endswith("_std_categories") for c in summary.columns)
-    return ("Mean over categories" + (", then mean ± std over seeds" if several else "")
-            + ("; in parentheses the std over categories." if spread else "."))
+    return ("Mean over categories" + (", then mean ± sample std (n − 1) over seeds" if several else "")
+            + ("; in parentheses the sample std (n − 1) over categories." if spread else "."))
 
 
 def summary_tables(df: pd.DataFrame) -> list[Table]:
@@ -181,6 +182,38 @@ def summary_tables(df: pd.DataFrame) -> list[Table]:
     notes = resolution_notes(df) + fidelity_notes(ok) + [metric_caption(spec) for spec in specs]
     return [Table(name="summary", title="Summary", data=summary, text=text, bold=bold, caption=how, notes=notes,
                   section="Summary", latex_columns={s.name: s.title for s in specs})]
+
+
+def main_tables(df: pd.DataFrame) -> list[Table]:
+    """``main[-<setting>]``: method × every ``headline`` metric (built-in: image AUROC, pixel
+    AUROC, AU-PRO), the mean over categories, per training setting: the compact table a paper
+    ``\\input``s, best value per column in bold."""
+    headline = [s for s in registry.metrics() if s.headline]
+    groups = [(setting, rows) for setting, rows in setting_groups(df)]
+    tables = []
+    for setting, rows in groups:
+        summary = summary_table(rows)
+        specs = [s for s in headline if s.name in summary.columns]
+        if summary.empty or not specs:
+            continue
+        names = [s.name for s in specs]
+        none = pd.Series(None, index=summary.index, dtype=float)
+        text = pd.DataFrame({n: [mean_std(m, sd) for m, sd in zip(summary[n], summary.get(f"{n}_std", none))]
+                             for n in names}, index=summary.index)
+        bold = pd.DataFrame({s.name: best_cells(summary[[s.name]], s.higher_is_better, axis=0)[s.name]
+                             for s in specs}, index=summary.index)
+        ok = ok_rows(rows)
+        n_cats = ok.groupby(["dataset", "category"]).ngroups
+        several = bool((summary["seeds"] > 1).any())
+        caption = (f"Mean over {n_cats} categories of {', '.join(sorted(set(ok['dataset'])))}"
+                   + (f", {setting}" if setting else "") + (" (± sample std over seeds)" if several else "")
+                   + "; bold: best per column. " + "; ".join(s.title for s in specs) + ".")
+        name = "main" + (f"-{setting_slug(setting)}" if len(groups) > 1 else "")
+        tables.append(Table(name=name, title="Main results" + (f", {setting}" if len(groups) > 1 else ""),
+                            data=summary[names], text=text, bold=bold, caption=caption,
+                            notes=fidelity_notes(ok) + [metric_caption(s) for s in specs], section="Main results",
+                            latex_columns={s.name: s.title for s in specs}, notes_in_latex=False))
+    return tables
 
 
 def seeds_tables(df: pd.DataFrame) -> list[Table]:

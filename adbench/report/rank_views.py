@@ -20,7 +20,10 @@ def rank_tables(df: pd.DataFrame) -> list[Table]:
             name=f"ranks_{spec.name}_{setting_slug(setting)}", title=f"{spec.title}, {setting}: average rank",
             data=t, text=t.map(lambda v: f"{v:.2f}"),
             caption=(f"Average rank over {res.n_blocks} data set × category cells (1 = best). Friedman "
-                     f"χ² = {res.statistic:.3f}, p = {res.p_value:.3g}; Nemenyi critical difference at "
-                     f"α = {res.alpha:g}: {res.cd:.3f} (ranks closer than this are not significantly different)."),
+                     f"χ² = {res.statistic:.3f}, p = {res.p_value:.3g}; "
+                     + (f"Nemenyi critical difference at α = {res.alpha:g}: {res.cd:.3f} (ranks closer than this "
+                        f"are not significantly different; the CD diagram shows which are)." if res.significant else
+                        f"the test does not reject equal ranks at α = {res.alpha:g}, so no difference between these "
+                        f"methods is significant and no critical-difference diagram is drawn.")),
             section="Rankings", methods_on="index"))
     return tables

@@ -30,6 +30,11 @@ class RankResult:
     n_blocks: int
     alpha: float = ALPHA
 
+    @property
+    def significant(self) -> bool:
+        """Whether the Friedman test rejects "every method ranks the same" at ``alpha``."""
+        return self.p_value < self.alpha
+
     def cliques(self) -> list[list[str]]:
         """Maximal runs of methods (in rank order) spanning less than the critical difference."""
         order = self.avg_ranks.sort_values()
