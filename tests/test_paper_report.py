@@ -200,7 +200,7 @@ def test_summary_gives_mean_and_std_over_categories(paper_report):
     shown = f"{convae.mean():.3f} ({convae.std(ddof=1):.3f})"
     assert re.search(rf"^\| {re.escape(label)} .*{re.escape(shown)}", md, re.M), md
     assert "in parentheses the sample std (n − 1) over categories" in md
-    assert "in parentheses the sample std (n − 1) over categories" in (paper_report["out"] / "summary.tex").read_text()
+    assert "in parentheses the sample std (n $-$ 1) over categories" in (paper_report["out"] / "summary.tex").read_text()
     html = (paper_report["out"] / "index.html").read_text()
     assert shown in html
 

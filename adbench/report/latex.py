@@ -24,7 +24,7 @@ _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "
                 "†": r"\textdagger{}", "‡": r"\textdaggerdbl{}",
                 # the symbols of statistics captions, which pdflatex's default input encoding lacks
                 "α": r"$\alpha$", "χ": r"$\chi$", "²": r"\textsuperscript{2}", "×": r"$\times$",
-                "≤": r"$\leq$", "≥": r"$\geq$"}
+                "≤": r"$\leq$", "≥": r"$\geq$", "−": r"$-$"}
 
 # Computer Modern Roman 10 pt advance widths (pt), rounded up; bold is about 10 % wider.
 _WIDE = {**dict.fromkeys("mwMW", 9.2), **dict.fromkeys("ABCDEFGHKNOPQRSTUVXYZ", 7.8),
