@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .. import registry
 from ..metrics.spec import MetricSpec
@@ -52,6 +51,8 @@ class RankResult:
 def critical_difference(blocks: pd.DataFrame, higher_is_better: bool = True, alpha: float = ALPHA) -> RankResult:
     """``blocks``: one row per data set × category, one column per method, no missing value;
     at least 3 methods and 2 blocks (the Friedman test needs them)."""
+    from scipy import stats  # here, not at import: most runs rank nothing, and it takes 0.5 s to load
+
     k, n = blocks.shape[1], blocks.shape[0]
     if k < 3 or n < 2:
         raise ValueError(f"the Friedman test needs at least 3 methods and 2 cells, got {k} and {n}")
