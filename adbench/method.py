@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, NamedTuple
 
+from .typecheck import check
+
 if TYPE_CHECKING:  # torch loads when a method is built, not when plugins are listed
     import torch
     from torch import nn
@@ -121,7 +123,7 @@ class MethodConfig(Mapping[str, Any]):
         data = dict(values)
         for key, kind in _typed_keys(type(self)).items():
             if key in data:
-                _check_type(type(self).__name__, key, data[key], kind)
+                check(type(self).__name__, key, data[key], kind)  # adbench.typecheck: the one checker
             elif not hasattr(type(self), key):
                 raise ValueError(f"{type(self).__name__}: the profile has no {key!r} (required)")
         object.__setattr__(self, "_data", data)
@@ -167,14 +169,6 @@ class MethodConfig(Mapping[str, Any]):
 def _typed_keys(cls: type) -> dict[str, Any]:
     """The annotated keys of a config class and its bases."""
     return {k: v for k, v in typing.get_type_hints(cls).items() if not k.startswith("_")}
-
-
-def _check_type(owner: str, key: str, value: Any, kind: Any) -> None:
-    """A value that does not fit its annotation (a ``Literal[...]``: a value outside its choices)
-    fails with the key, the value and what it must be (:mod:`adbench.typecheck`)."""
-    from .typecheck import check
-
-    check(owner, key, value, kind)
 
 
 class Method:

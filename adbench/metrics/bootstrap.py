@@ -93,6 +93,18 @@ def image_pairs(scores: np.ndarray, labels: np.ndarray) -> PairSamples:
     return pairs
 
 
+def resample_weights(strata: np.ndarray, resamples: int = RESAMPLES, seed: int = 0) -> np.ndarray:
+    """``(resamples, n)``: how often each of the n test images is drawn in each resample, drawn
+    with replacement within each stratum (image label), so every resample keeps the class counts."""
+    rng = np.random.default_rng(seed)
+    strata = np.asarray(strata)
+    w = np.zeros((resamples, len(strata)))
+    for value in np.unique(strata):
+        members = np.nonzero(strata == value)[0]
+        w[:, members] = rng.multinomial(len(members), np.full(len(members), 1.0 / len(members)), size=resamples)
+    return w
+
+
 def bootstrap_auroc(pairs: PairSamples, strata: np.ndarray, resamples: int = RESAMPLES, level: float = LEVEL,
                     seed: int = 0) -> Interval | None:
     """Percentile interval of AUROC over ``resamples`` stratified resamples of the images;
@@ -101,12 +113,7 @@ def bootstrap_auroc(pairs: PairSamples, strata: np.ndarray, resamples: int = RES
     n_pos, n_neg = np.array(pairs.n_pos, float), np.array(pairs.n_neg, float)
     if n_pos.sum() == 0 or n_neg.sum() == 0:
         return None
-    rng = np.random.default_rng(seed)
-    strata = np.asarray(strata)
-    w = np.zeros((resamples, len(strata)))
-    for value in np.unique(strata):
-        members = np.nonzero(strata == value)[0]
-        w[:, members] = rng.multinomial(len(members), np.full(len(members), 1.0 / len(members)), size=resamples)
+    w = resample_weights(strata, resamples, seed)
     denom = (w @ n_pos) * (w @ n_neg)
     with np.errstate(invalid="ignore", divide="ignore"):
         auroc = np.einsum("bi,ij,bj->b", w, u, w) / denom
@@ -137,6 +144,11 @@ class IntervalInput:
     pairs: PairSamples | None
     seed: int
 
+    @property
+    def has_pixels(self) -> bool:
+        """Maps and at least one anomalous pixel: what a pixel metric's interval needs."""
+        return self.maps is not None and bool(self.masks.any())
+
 
 def image_auroc_interval(data: IntervalInput) -> Interval | None:
     """Image AUROC's interval: exact resamples of the image pair counts."""
@@ -145,7 +157,7 @@ def image_auroc_interval(data: IntervalInput) -> Interval | None:
 
 def pixel_auroc_interval(data: IntervalInput) -> Interval | None:
     """Pixel AUROC's interval: the native pair samples, or the input-size maps sampled alike."""
-    if data.maps is None or not data.masks.any():
+    if not data.has_pixels:
         return None
     pairs = data.pairs
     if pairs is None:
@@ -157,19 +169,19 @@ def pixel_auroc_interval(data: IntervalInput) -> Interval | None:
 
 def resampled_interval(fn: Any, level_of_metric: str, data: IntervalInput, resamples: int = RESAMPLES,
                        level: float = LEVEL) -> Interval | None:
-    """Any metric's percentile interval: ``fn`` re-evaluated on ``resamples`` stratified
-    resamples of the test images (image metrics on the scores, pixel metrics on the
-    input-size maps); None where the metric is undefined on every resample."""
+    """Any metric's percentile interval: ``fn`` re-evaluated on the same stratified resamples
+    of the test images as :func:`bootstrap_auroc` draws (:func:`resample_weights`; image
+    metrics on the scores, pixel metrics on the input-size maps); None where the metric is
+    undefined on every resample."""
     from .ranking import MetricError
 
-    if level_of_metric == "pixel" and (data.maps is None or not data.masks.any()):
+    if level_of_metric == "pixel" and not data.has_pixels:
         return None
-    rng = np.random.default_rng(data.seed)
     labels = np.asarray(data.labels)
-    groups = [np.nonzero(labels == v)[0] for v in np.unique(labels)]
+    images = np.arange(len(labels))
     values = []
-    for _ in range(resamples):
-        idx = np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups])
+    for w in resample_weights(labels, resamples, data.seed).astype(int):
+        idx = np.repeat(images, w)
         try:
             if level_of_metric == "pixel":
                 v = fn(data.maps[idx], data.masks[idx])

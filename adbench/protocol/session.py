@@ -63,8 +63,7 @@ class BenchmarkRequest:
 
     def __post_init__(self) -> None:
         """The request checks itself once, whoever built it (the CLI or the Python API)."""
-        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
-            raise RequestError(f"device {self.device!r}: use cpu, cuda, cuda:N or auto", "device")
+        _check_device_name(self.device)
         if self.shard is not None:
             i, n = self.shard
             if not 1 <= i <= n:
@@ -111,12 +110,17 @@ class DeviceUnavailable(RequestError):
     """A well-formed device this machine does not have (CUDA without a GPU)."""
 
 
+def _check_device_name(device: str) -> None:
+    """A device adbench can name at all (whether this machine has it is :func:`resolve_device`'s)."""
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
+        raise RequestError(f"device {device!r}: use cpu, cuda, cuda:N or auto", "device")
+
+
 def resolve_device(device: str) -> str:
     """``auto`` → ``cuda`` when available, else ``cpu``; a CUDA device on a machine without CUDA is an error."""
     import torch
 
-    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
-        raise RequestError(f"device {device!r}: use cpu, cuda, cuda:N or auto", "device")
+    _check_device_name(device)
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():

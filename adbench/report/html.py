@@ -27,9 +27,10 @@ PROVENANCE = ["adbench_version", "torch_version", "torch_build", "python_version
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}th,td{border-bottom:1px solid #ddd;
-padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}.best{font-weight:bold}
+padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}
 figure{display:inline-block;margin:0 1em 1em 0;vertical-align:top}figure img{max-width:520px}
-figcaption{font-size:12px;color:#555}.err{color:#a00;font-family:monospace;font-size:12px;text-align:left}
+figcaption{font-size:12px;color:#555}
+table.failures td{text-align:left}table.failures td:last-child{color:#a00;font-family:monospace;font-size:12px}
 .note{font-size:12px;color:#555}nav ol{columns:2;font-size:14px}h2{border-top:1px solid #ccc;padding-top:.4em}"""
 
 SCRIPT = """window.addEventListener('load',()=>{const imgs=[...document.images];
@@ -82,11 +83,10 @@ def write_html(df: pd.DataFrame, tables: list[Table], figures: list[Path], out_d
         page.note(note)
 
     shown = [t for t in tables if t.formats is None or "html" in t.formats]
-    sections = list(dict.fromkeys(t.section or t.title for t in shown if (t.section or t.title) != "Failures"))
-    for section in sections:
+    for section in dict.fromkeys(t.heading for t in shown if t.heading != "Failures"):  # failures go last
         page.section(section)
         for t in shown:
-            if (t.section or t.title) == section:
+            if t.heading == section:
                 page.add(to_html(t))
 
     pngs = [p for p in figures if p.suffix == ".png"]

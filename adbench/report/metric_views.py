@@ -189,7 +189,7 @@ def main_tables(df: pd.DataFrame) -> list[Table]:
     AUROC, AU-PRO), the mean over categories, per training setting: the compact table a paper
     ``\\input``s, best value per column in bold."""
     headline = [s for s in registry.metrics() if s.headline]
-    groups = [(setting, rows) for setting, rows in setting_groups(df)]
+    groups = setting_groups(df)
     tables = []
     for setting, rows in groups:
         summary = summary_table(rows)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 #: digits every format shows for a metric value
@@ -43,20 +42,19 @@ class Table:
     latex_caption: str | None = None
     formats: tuple[str, ...] | None = None
 
+    @property
+    def heading(self) -> str:
+        """The HTML section the table goes under: its ``section``, or its own title."""
+        return self.section or self.title
+
     def __post_init__(self) -> None:
         if self.bold is not None and self.bold.shape != self.text.shape:
             raise ValueError(f"table {self.name}: bold {self.bold.shape} and text {self.text.shape} differ in shape")
 
 
-def number(v: object, digits: int = DIGITS) -> str:
-    """A value as every format shows it: fixed digits, trailing zeros kept, "–" for none."""
-    if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v):
-        return "–"
-    return f"{float(v):.{digits}f}"
-
-
 def mean_std(mean: float, std: float | None, digits: int = DIGITS) -> str:
-    """"mean ± std", or "mean" when there is no spread to show, or "–" for no value."""
+    """"mean ± std", or "mean" when there is no spread to show, or "–" for no value: fixed
+    digits with trailing zeros kept, as every format shows a value."""
     if pd.isna(mean):
         return "–"
     return f"{mean:.{digits}f}" + ("" if std is None or pd.isna(std) else f" ± {std:.{digits}f}")
@@ -69,8 +67,8 @@ def with_spread(mean: pd.DataFrame, std: pd.DataFrame, n: pd.DataFrame, digits: 
 
 
 def formatted(table: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
-    """Every cell of a numeric table as :func:`number` shows it."""
-    return pd.DataFrame({c: [number(v, digits) for v in table[c]] for c in table.columns}, index=table.index)
+    """Every cell of a numeric table as :func:`mean_std` shows a value without spread."""
+    return pd.DataFrame({c: [mean_std(v, None, digits) for v in table[c]] for c in table.columns}, index=table.index)
 
 
 def best_cells(values: pd.DataFrame, higher_is_better: bool = True, axis: int = 1,

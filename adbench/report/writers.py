@@ -67,7 +67,8 @@ def to_latex(table: Table, transpose: bool = False) -> str:
     text, bold = table.text.astype(str), table.bold
     if bold is None:
         bold = pd.DataFrame(False, index=text.index, columns=text.columns)
-    if table.methods_on == "columns" and not transpose:
+    methods_as_rows = table.methods_on == "columns" and not transpose  # the table's columns become rows
+    if methods_as_rows:
         text, bold = text.T, bold.T
         corner = "method"
     else:
@@ -79,15 +80,14 @@ def to_latex(table: Table, transpose: bool = False) -> str:
         caption = table.latex_caption
     else:
         caption = " ".join([table.caption, *(table.notes if table.notes_in_latex else [])]).strip()
-    first_is_method = table.methods_on == "columns" and not transpose
     return render(LatexTable(header, rows, flags, caption=latex_text(caption), label=_label(table.name),
-                             key_title=table.latex_key_title, abbreviate=first_is_method))
+                             key_title=table.latex_key_title, abbreviate=methods_as_rows))
 
 
 def to_html(table: Table) -> str:
     """The table as HTML (bold cells in ``<b>``), its caption and notes below it."""
     cells = _cells(table, ("\ue000", "\ue001"))  # private-use marks, which escaping keeps
-    body = cells.to_html(escape=True, index=_has_row_labels(table), na_rep="–", border=0)
+    body = cells.to_html(escape=True, index=_has_row_labels(table), na_rep="–", border=0, classes=table.name)
     body = body.replace("\ue000", "<b>").replace("\ue001", "</b>")
     parts = [f"<h3 id='{html.escape(table.name)}'>{html.escape(table.title)}</h3>", body]
     parts += [f"<p class='note'>{html.escape(n)}</p>" for n in [table.caption, *table.notes] if n]
