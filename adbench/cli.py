@@ -385,15 +385,22 @@ def _option_hint(executor: str, option: str | None, flags: dict[str, Any]) -> st
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="Write <out>/costs.csv (one row per method × device × precision × batch).")
 @click.option("--no-cache", is_flag=True, help="Measure again even when a cached profile exists.")
+@click.option("--input-size", type=click.IntRange(min=8), default=None,
+              help="Profile every method at this input size (px) instead of its profile's, so costs compare at "
+                   "one size (the seed paper's figures 5 and 6 do); a method that cannot run at it gets an error row.")
+@click.option("--memory-batch", type=click.IntRange(min=1), default=None,
+              help="Measure training memory at this batch for every method instead of each one's training batch.")
 def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str, precision: str,
-            out: Path | None, no_cache: bool) -> None:
+            out: Path | None, no_cache: bool, input_size: int | None, memory_batch: int | None) -> None:
     """Parameters, FLOPs (fvcore), latency, memory and ONNX size of METHODS' whole inference
-    pipelines, without any data set. On a GPU machine: adbench profile all --device cuda."""
+    pipelines, without any data set. On a GPU machine: adbench profile all --device cuda.
+    Compare at one input size with --input-size N (and --memory-batch B), then
+    `adbench report RUN --costs DIR`."""
     import time
 
     from tqdm import tqdm
 
-    from .costs.table import profile_table
+    from .costs.table import failed_profile, profile_table
     from .protocol.plan import resolve_methods
 
     try:
@@ -411,9 +418,17 @@ def profile(methods: tuple[str, ...], profile_name: str, device: str, batch: str
     start = time.perf_counter()
     for name in tqdm(names, unit="method", file=sys.stderr):
         cls = registry.methods().get(name).obj
-        results.append(measure_method(cls, cls.config_for(profile_name), device=device,
-                                      batches=[int(b) for b in _csv(batch)], precisions=_csv(precision),
-                                      use_cache=not no_cache, profile=profile_name))
+        try:
+            cfg = cls.config_for(profile_name, {"image_size": input_size} if input_size else None)
+            results.append(measure_method(cls, cfg, device=device, batches=[int(b) for b in _csv(batch)],
+                                          precisions=_csv(precision), use_cache=not no_cache, profile=profile_name,
+                                          train_batch=memory_batch))
+        except Exception as exc:  # one method that cannot run at this size must not cost the others theirs
+            if input_size is None:
+                raise
+            reason = f"cannot be profiled at {input_size} px: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            click.echo(f"{name} {reason}", err=True)
+            results.append(failed_profile(name, input_size, device, reason))
     table = profile_table(results)
     shown = [c for c in ("method", "device", "precision", "batch", "params_inference", "gmacs", "latency_ms",
                          "latency_iqr_ms", "latency_reps", "latency_noisy", "forward_mb", "backward_mb",

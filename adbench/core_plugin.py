@@ -60,5 +60,5 @@ def adbench_register_views(register: Callable[..., None]) -> None:
 def adbench_register_figures(register: Callable[..., None]) -> None:
     from .report.figures import BUILTIN_FIGURES
 
-    for name, fn, caption in BUILTIN_FIGURES:
-        register(name, fn, caption=caption)
+    for name, fn, caption, per_setting in BUILTIN_FIGURES:
+        register(name, fn, caption=caption, per_setting=per_setting)

@@ -63,10 +63,12 @@ def adbench_register_views(register: Callable[..., None]) -> None:
 
 @hookspec
 def adbench_register_figures(register: Callable[..., None]) -> None:
-    """Register report figures: ``register(name, fn, caption="…")`` with
+    """Register report figures: ``register(name, fn, caption="…", per_setting=False)`` with
     ``fn(ok_rows_df, style, out_dir) -> list[Path]``; the files' names start with ``name``
-    (``name`` or ``name_<part>``), and ``caption`` goes under each in the HTML and the gallery.
-    ``style`` (:class:`adbench.report.figures.Style`) gives every method its colour and marker.
+    (``name`` or ``name_<part>``), and ``caption`` (at most 40 words) goes under each in the
+    HTML and the gallery. ``style`` (:class:`adbench.report.figures.Style`) gives every method
+    its colour, marker and line style. With ``per_setting=True`` the function is called once per
+    training setting with that setting's rows, and its file names end in ``style.suffix``.
     """
 
 

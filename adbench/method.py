@@ -191,6 +191,11 @@ class Method:
     description: ClassVar[str] = ""
     #: citation of the published method (recorded in every row, shown by the report)
     paper: ClassVar[str] = ""
+    #: the name tables and figures show ("VT-ADL"); empty: ``name``
+    display_name: ClassVar[str] = ""
+    #: one BibTeX entry of the publication: LaTeX tables ``\\citep`` its key, and the report writes
+    #: it to ``references.bib`` (empty: nothing to cite, e.g. a reference baseline)
+    bibtex: ClassVar[str] = ""
     #: notes the report prints under a metric's table, keyed by metric name (e.g. what the
     #: method's paper calls that metric); recorded in every row of the method
     notes: ClassVar[dict[str, str]] = {}

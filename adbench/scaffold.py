@@ -70,6 +70,8 @@ class {cls}(Method):
     tracks = ("unsupervised",)
     description = "{name}: describe your method in one line"
     paper = "cite your paper here"
+    display_name = "{name}"  # what tables and figures show
+    bibtex = ""  # one BibTeX entry of your paper: LaTeX tables cite its key, the report writes references.bib
     profiles = {{
         "smoke": {{"image_size": 32, "width": 8, "epochs": 2, "lr": 2e-3, "batch_size": 16}},
         "quick": {{"image_size": 64, "width": 32, "epochs": 40, "lr": 2e-3, "batch_size": 16}},

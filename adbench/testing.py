@@ -100,6 +100,17 @@ class MethodContractTests:
             for w in method_cls.required_weights(method_cls.config_for(name)):
                 assert w.name and w.location().name, f"profile {name}: weights {w!r} need a name and a file"
 
+    def test_display_name_and_citation(self, method_cls: type[Method]) -> None:
+        """What tables show and cite: a short display name, and a BibTeX entry that parses (or
+        none, for a method without a publication)."""
+        from .citations import bibtex_key
+
+        shown = method_cls.display_name or method_cls.name
+        assert shown.strip() == shown and 0 < len(shown) <= 24, f"display name {shown!r}: 1–24 characters"
+        if method_cls.bibtex:
+            key = bibtex_key(method_cls.bibtex)  # raises with what is wrong
+            assert key.isascii() and " " not in key
+
     def test_every_profile_key_is_typed(self, method_cls: type[Method]) -> None:
         """Each profile key is an annotated key of the method's config class, so its type and
         allowed values are checked before a run (``--set`` included); an undeclared key fails."""

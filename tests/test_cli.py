@@ -95,7 +95,7 @@ def test_report_command_rebuilds_tables(tmp_path: Path):
     res = run_cli(["report", str(out), "--out", str(tmp_path / "rep"), "--format", "md,tex"])
     assert res.returncode == 0, res.stderr
     md = (tmp_path / "rep" / "image_auroc.md").read_text()
-    assert "convae" in md and "synthetic/metal" in md
+    assert "ConvAE" in md and "synthetic/metal" in md
     assert (tmp_path / "rep" / "image_auroc.tex").read_text().count("\\toprule") == 1
 
 

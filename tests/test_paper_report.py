@@ -6,6 +6,7 @@ report holds per-defect tables, confidence intervals, a CD diagram and the quali
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -29,17 +30,37 @@ def paper_report(tmp_path_factory) -> dict:
     """One smoke `run all` and its full report; every figure's smallest font is recorded as it
     is saved (at the size it is saved at)."""
     base = tmp_path_factory.mktemp("paper")
-    run = base / "run"
+    # ADBENCH_PAPER_RUN_DIR: a run folder to write or resume (while working on the report)
+    run = Path(os.environ.get("ADBENCH_PAPER_RUN_DIR") or base / "run")
     res = run_cli(["run", "all", "--profile", "smoke", "--category", CATEGORIES, "--out", str(run)])
     assert res.returncode == 0, res.stderr[-3000:]
     fonts: dict[str, float] = {}
+    boxes: dict[str, dict] = {}
+    styles: dict[str, list] = {}
     overlaps: dict[str, list[str]] = {}
     layout: dict[str, list[str]] = {}
     contents: dict[str, dict] = {}
     original = figures._save
 
+    drawn: list = []
+    original_draw = matplotlib.text.Text.draw
+
+    def recording_draw(self, renderer):  # the texts a figure really draws, where it draws them
+        original_draw(self, renderer)
+        if self.get_visible() and self.get_text().strip() and renderer is not None:
+            drawn.append((self.get_text(), self.get_window_extent(renderer)))
+
     def recording_save(fig, out_dir, name):
-        fig.canvas.draw()
+        drawn.clear()
+        with pytest.MonkeyPatch.context() as texts:
+            texts.setattr(matplotlib.text.Text, "draw", recording_draw)
+            fig.canvas.draw()
+        width, height = fig.canvas.get_width_height()
+        boxes[name] = {"texts": list(drawn), "size": (width, height)}
+        styles[name] = [sorted((str(line.get_color()), str(line.get_marker()), str(line.get_linestyle()))
+                               for line in ax.get_lines() if line.get_marker() not in (None, "None", "", "_", "|")
+                               and len(line.get_xdata()))
+                        for ax in fig.axes]
         contents[name] = {
             "yticks": [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes],
             "texts": [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_visible()],
@@ -71,7 +92,7 @@ def paper_report(tmp_path_factory) -> dict:
     finally:
         mp.undo()
     return {"run": run, "out": out, "written": written, "fonts": fonts, "legend_overlaps": overlaps, "layout": layout,
-            "stdout": res.stdout, "contents": contents}
+            "stdout": res.stdout, "contents": contents, "boxes": boxes, "styles": styles}
 
 
 def test_heatmap_colour_scales_clip_no_cell(paper_report):
@@ -89,16 +110,17 @@ def test_figures_show_every_method_of_the_run(paper_report):
 
     rows = load_rows([paper_report["run"]])
     ok = rows[rows["status"] == "ok"]
-    methods = set(ok["method"])
+    shown = dict(zip(ok["method"], ok["method_display"]))  # each method's display name
     c = paper_report["contents"]
-    strip = lambda labels: {re.sub(r"[†‡]$", "", t) for t in labels}  # noqa: E731 - the fidelity marks
-    assert strip(c["latency"]["yticks"][0]) == set(ok.loc[ok["latency_ms"].notna(), "method"])
-    heat = c["heatmap_image_auroc"]
-    n_labels = len(heat["yticks"][0])
-    assert heat["images"] == [(n_labels, len(CATEGORIES.split(",")) + 1)]  # categories and their mean
-    assert {re.sub(r"[†‡]$", "", t.split(" (")[0]) for t in heat["yticks"][0]} == methods
-    for m in methods:
-        assert any(t.startswith(m) for t in c["pareto"]["texts"]), f"{m} has no Pareto label"
+    strip = lambda labels: {re.sub(r"[†‡]$", "", re.sub(r" \(\d+ px\)$", "", t)) for t in labels}  # noqa: E731
+    assert strip(c["latency"]["yticks"][0]) == {shown[m] for m in ok.loc[ok["latency_ms"].notna(), "method"]}
+    for setting, track in (("unsupervised", "unsupervised"), ("supervised-k5", "supervised")):
+        heat = c[f"heatmap_image_auroc-{setting}"]
+        n_labels = len(heat["yticks"][0])
+        assert heat["images"] == [(n_labels, len(CATEGORIES.split(",")) + 1)]  # categories and their mean
+        assert strip(heat["yticks"][0]) == {shown[m] for m in ok.loc[ok["track"] == track, "method"]}
+        for m in set(ok.loc[ok["track"] == track, "method"]):
+            assert any(t.startswith(shown[m]) for t in c[f"pareto-{setting}"]["texts"]), f"{m} has no Pareto label"
     from adbench.report.ranks import rankings
 
     (result,) = [r for spec, setting, r in rankings(rows) if spec.name == "image_auroc" and setting == "unsupervised"]
@@ -108,7 +130,8 @@ def test_figures_show_every_method_of_the_run(paper_report):
                     for t in c["cd_image_auroc_unsupervised"]["texts"]}
         assert set(ok.loc[ok["track"] == "unsupervised", "method"]) <= cd_names
     pill = ok[(ok["category"] == "pill") & ok["curves"].map(lambda v: isinstance(v, dict) and "image_roc" in v)]
-    assert len(c["roc_synthetic_pill"]["legend"]) == len(pill)
+    assert len(c["roc_synthetic_pill-unsupervised"]["legend"]) == (pill["track"] == "unsupervised").sum()
+    assert len(c["roc_synthetic_pill-supervised-k5"]["legend"]) == (pill["track"] == "supervised").sum()
 
 
 def test_every_tex_compiles_together_without_errors_or_overfull_boxes(paper_report, tmp_path):
@@ -118,17 +141,20 @@ def test_every_tex_compiles_together_without_errors_or_overfull_boxes(paper_repo
     assert {"image_auroc-unsupervised.tex", "image_auroc-supervised-k5.tex", "au_pro-unsupervised.tex",
             "summary.tex", "costs.tex"} <= names
     body = (out / "image_auroc-unsupervised.tex").read_text()
-    # real names, escaped, as rows; a reading carries its dagger
-    assert "pyramidal\\_ae\\textdagger{} &" in body and "unet\\_ronneberger &" in body
-    assert "unet2\\textdaggerdbl{} &" in body and "\\textdaggerdbl{} a substitute" in body
+    # display names as rows, each citing its paper; a reading carries its dagger
+    assert "Pyramidal AE\\textdagger{}~\\citep{mishra2020pyramidal} &" in body
+    assert "U-Net~\\citep{ronneberger2015unet} &" in body
+    assert "Refined UNet v2\\textdaggerdbl{}~\\citep{jiao2020refinedunet2} &" in body
+    assert "\\textdaggerdbl{} substitute network" in body
     assert "\\label{tab:image-auroc-unsupervised}" in body and "\\toprule" in body
-    assert "exact, divided by 0.3" in (out / "au_pro-unsupervised.tex").read_text()
+    assert "exact, divided by 0.3" in (out / "notes.md").read_text()
     assert "native resolution" in (out / "pixel_auroc-unsupervised.tex").read_text()
     if shutil.which("pdflatex") is None:
         pytest.skip("pdflatex is not installed (.ci/run installs texlive); the markup was checked, not compiled")
     doc = tmp_path / "paper.tex"
     # a two-column paper: the narrowest common layout (IEEEtran's columns are wider)
-    doc.write_text("\\documentclass[twocolumn]{article}\\usepackage{booktabs}\\begin{document}\n"
+    doc.write_text("\\documentclass[twocolumn]{article}\\usepackage{booktabs}\\usepackage[numbers]{natbib}"
+                   "\\begin{document}\n"
                    + "".join(f"\\input{{{p}}}\\clearpage\n" for p in tex_files) + "\\end{document}\n")
     subprocess.run(["pdflatex", "-interaction=nonstopmode", doc.name], cwd=tmp_path, capture_output=True, timeout=180)
     log = (tmp_path / "paper.log").read_text(errors="replace")
@@ -167,19 +193,19 @@ def test_readings_and_substitutes_are_marked_with_a_footnote(paper_report):
     assert fidelity["vtadl"] == fidelity["piade"] == fidelity["convae"] == "faithful"
     out = paper_report["out"]
     md = (out / "image_auroc-unsupervised.md").read_text()
-    assert "pyramidal_ae†" in md and "unetpp‡" in md
-    assert re.search(r"\bvtadl\b(?![†‡])", md) and not re.search(r"vtadl[†‡]", md)  # faithful: no mark
+    assert "Pyramidal AE†" in md and "U-Net++‡" in md
+    assert re.search(r"\bVT-ADL\b(?![†‡])", md) and not re.search(r"VT-ADL[†‡]", md)  # faithful: no mark
     assert "† a reading" in md and "‡ a substitute" in md
     summary = pd.read_csv(out / "summary.csv", index_col="method")
-    assert "pyramidal_ae† (uns)" in summary.index and "capsnet2021† (sup)" in summary.index
+    assert "Pyramidal AE† (uns)" in summary.index and "CapsNet-2021† (sup)" in summary.index
     assert "† a reading" in (out / "summary.md").read_text()
     assert "† a reading" in (out / "index.html").read_text()
     console = paper_report["stdout"]  # the run's own summary
-    assert "pyramidal_ae† (uns)" in console and "† a reading" in console and "‡ a substitute" in console
+    assert "Pyramidal AE† (uns)" in console and "† a reading" in console and "‡ a substitute" in console
 
 
 def test_legends_sit_outside_every_axes(paper_report):
-    assert "pareto" in paper_report["legend_overlaps"]
+    assert "pareto-unsupervised" in paper_report["legend_overlaps"]
     inside = {name: texts for name, texts in paper_report["legend_overlaps"].items() if texts}
     assert not inside, f"legends over the data: {inside}"
 
@@ -192,7 +218,7 @@ def test_summary_gives_mean_and_std_over_categories(paper_report):
     summary = pd.read_csv(paper_report["out"] / "summary.csv", index_col="method")
     rows = load_rows([paper_report["run"]])
     convae = rows[(rows["method"] == "convae") & (rows["status"] == "ok")].set_index("category")["image_auroc"]
-    label = "convae (uns)"  # a run of both tracks labels each method with its track
+    label = "ConvAE (uns)"  # a run of both tracks labels each method with its track
     assert summary.at[label, "categories"] == 2
     assert summary.at[label, "image_auroc"] == pytest.approx(convae.mean(), abs=1e-6)
     assert summary.at[label, "image_auroc_std_categories"] == pytest.approx(convae.std(ddof=1), abs=1e-6)
@@ -208,16 +234,17 @@ def test_summary_gives_mean_and_std_over_categories(paper_report):
 def test_report_holds_per_defect_tables_intervals_cd_diagram_and_qualitative_grid(paper_report):
     out = paper_report["out"]
     per_defect = (out / "per_defect_image_auroc-unsupervised.md").read_text()
-    assert "synthetic/fabric/" in per_defect and "pyramidal_ae" in per_defect
+    assert "synthetic/fabric/" in per_defect and "Pyramidal AE" in per_defect
     assert (out / "per_defect_pixel_auroc-unsupervised.csv").is_file()
     ci = (out / "ci.csv").read_text().splitlines()
-    assert ci[0] == "method,setting,dataset,category,seed,metric,value,ci_low,ci_high"
+    assert ci[0] == "method,label,setting,dataset,category,seed,metric,value,ci_low,ci_high"
     assert any(",pixel_auroc," in line for line in ci) and any(",image_auroc," in line for line in ci)
     figs = out / "figures"
     for name in ("qualitative_synthetic_fabric", "qualitative_synthetic_pill",
-                 "model_size", "pareto", "heatmap_pixel_auroc", "heatmap_au_pro", "latency"):
+                 "model_size", "pareto-unsupervised", "heatmap_pixel_auroc-unsupervised",
+                 "heatmap_au_pro-unsupervised", "latency"):
         assert (figs / f"{name}.pdf").is_file() and name in paper_report["contents"], name
-    heat = paper_report["contents"]["heatmap_au_pro"]
+    heat = paper_report["contents"]["heatmap_au_pro-unsupervised"]
     assert heat["images"] and heat["images"][0][0] == len(heat["yticks"][0])  # one row per method
     html = (out / "index.html").read_text()
     assert "<nav><h2>Contents</h2>" in html and "Confidence intervals" in html and "Per defect type" in html
@@ -225,7 +252,7 @@ def test_report_holds_per_defect_tables_intervals_cd_diagram_and_qualitative_gri
     assert "Nemenyi" in html or "no critical-difference diagram is drawn" in html
     assert "divided by 0.3" in html and "native resolution" in html
     assert "<figcaption><b>qualitative_synthetic_fabric</b> (<a href='figures/qualitative_synthetic_fabric.pdf'>" in html
-    assert "the blue contour is the ground truth" in html
+    assert "the blue outline is the ground truth" in html
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
                          text=True).stdout.strip()
     if cpu:
@@ -274,7 +301,7 @@ def test_transpose_puts_categories_in_rows(paper_report, tmp_path):
 def test_no_figure_collapses_its_layout(paper_report):
     """With the anomalib extra a real `run all` ranks 17 methods: a qualitative grid of 19
     columns on one page collapsed every axis to zero (matplotlib's constrained-layout warning);
-    such grids are now split over figures of at most 12 method columns."""
+    such grids are now split over figures of at most 8 method columns (tiles of about 0.7 in)."""
     assert {n: w for n, w in paper_report["layout"].items() if w} == {}
     rows = [json.loads(p.read_text()) for p in (paper_report["run"] / "cells").glob("*.json")]
     with_maps = {r["method"] for r in rows if r["track"] == "unsupervised" and r["extra"].get("maps_file")}
@@ -300,3 +327,151 @@ def test_main_table_holds_the_headline_metrics_per_setting_with_every_tie_bold(p
             row = next(line for line in md.splitlines() if line.startswith(f"| {method} "))
             assert (cell in row) == (round(value, 3) == best), (metric, method)
     assert "\\label{tab:main-unsupervised}" in (out / "main-unsupervised.tex").read_text()
+
+
+def _overlaps(a, b, slack: float = 0.5) -> bool:
+    """Whether two drawn text boxes intersect by more than ``slack`` pixels each way."""
+    return (min(a.x1, b.x1) - max(a.x0, b.x0) > slack) and (min(a.y1, b.y1) - max(a.y0, b.y0) > slack)
+
+
+def test_no_two_texts_of_a_figure_overlap_and_none_leaves_the_page(paper_report):
+    """Every text a saved figure draws (labels, ticks, legends, titles, cell values, point labels
+    placed by adjustText) keeps clear of every other and stays on the page, with every method of
+    the real smoke run (17 with the anomalib extra)."""
+    boxes = paper_report["boxes"]
+    assert {"pareto-unsupervised", "latency", "model_size", "qualitative_synthetic_pill"} <= set(boxes)
+    clashes, outside = {}, {}
+    for name, found in boxes.items():
+        texts, (width, height) = found["texts"], found["size"]
+        bad = [(a[0], b[0]) for i, a in enumerate(texts) for b in texts[i + 1:] if _overlaps(a[1], b[1])]
+        off = [t for t, box in texts if box.x0 < -1 or box.y0 < -1 or box.x1 > width + 1 or box.y1 > height + 1]
+        if bad:
+            clashes[name] = bad[:4]
+        if off:
+            outside[name] = off[:4]
+    assert not clashes, clashes
+    assert not outside, outside
+
+
+def test_no_method_style_is_reused_within_a_figure(paper_report):
+    """Colour × marker (× line style) identifies a method: within one axes no two methods' points
+    or curves share a colour and a marker, however many methods the run holds."""
+    rows = [json.loads(p.read_text()) for p in (paper_report["run"] / "cells").glob("*.json")]
+    assert len({r["method"] for r in rows}) >= 12
+    reused = {}
+    for name, axes in paper_report["styles"].items():
+        for lines in axes:
+            pairs = [(colour, marker) for colour, marker, _ in lines]
+            if len(pairs) != len(set(pairs)):
+                reused[name] = sorted(p for p in set(pairs) if pairs.count(p) > 1)
+    assert not reused, reused
+    assert "#F0E442" not in figures.OKABE_ITO  # yellow on white is unreadable as a line
+    style = figures.Style([f"m{i}" for i in range(40)])
+    triples = {(style.colour(m), style.marker(m), style.linestyle(m)) for m in style.index}
+    assert len(triples) == len(style.index)  # every registered method and 40 more, each its own
+
+
+def test_every_cost_caption_and_cost_figure_names_its_input_size(paper_report):
+    """Costs compare methods at different input sizes only with a warning that says so, in the
+    table's caption and on every cost figure; memory names its batch."""
+    out = paper_report["out"]
+    costs = pd.read_csv(out / "costs.csv")
+    sizes = sorted(set(costs["input_size"].dropna().astype(int)))
+    assert len(sizes) > 1  # the smoke profiles differ (32 and 64 px): the warning case
+    caption = re.search(r"\\caption\{(.*?)\}\n", (out / "costs.tex").read_text()).group(1)
+    assert f"at unequal input sizes ({sizes[0]}--{sizes[-1]} px" in caption.replace("–", "--")
+    assert "batch" in caption and " px " in (out / "costs.tex").read_text().split("\\midrule")[0] + " "
+    texts = {name: " ".join(t for t, _ in found["texts"]) for name, found in paper_report["boxes"].items()}
+    for name in ("latency", "model_size", "pareto-unsupervised"):
+        assert "input sizes" in texts[name] and "px" in texts[name], name
+    assert "memory at training batch" in texts["model_size"]
+
+
+def test_captions_keep_to_the_word_limit_and_notes_hold_the_rest(paper_report):
+    """Every table caption (each format, LaTeX included) and every registered figure caption is at
+    most 40 words; the definitions and footnotes are in notes.md."""
+    from adbench import registry
+    from adbench.report.build import view_tables
+    from adbench.report.rows import CAPTION_WORDS, words
+    from adbench.results.store import load_rows
+
+    tables = view_tables(load_rows([paper_report["run"]]))
+    long = {t.name: words(c) for t in tables for c in (t.caption, t.latex_caption or "")
+            if words(c) > CAPTION_WORDS and (t.formats is None or {"md", "tex", "html"} & set(t.formats))}
+    assert not long, long
+    long = {e.name: words(e.options["caption"]) for e in registry.figures().in_order()
+            if words(e.options["caption"]) > CAPTION_WORDS}
+    assert not long, long
+    for tex in paper_report["out"].glob("*.tex"):  # as written, less the key of abbreviated headings
+        caption = re.search(r"\\caption\{(.*?)\}\n", tex.read_text(), re.S).group(1)
+        prose = re.split(r" (?:Categories|Defects): \S+ = ", re.sub(r"\\[a-z]+\{\}|\$[^$]*\$", "", caption))[0]
+        assert words(prose) <= CAPTION_WORDS, (tex.name, prose)
+    notes = (paper_report["out"] / "notes.md").read_text()
+    assert "exact, divided by 0.3" in notes and "† a reading" in notes and "## Costs (`costs`)" in notes
+
+
+def test_a_mixed_track_run_never_compares_supervised_with_unsupervised_methods(paper_report):
+    """Each table, ranking and per-setting figure holds the methods of one training setting: its
+    rows' tracks agree, and a figure of several settings is drawn once per setting."""
+    from adbench.report.build import view_tables
+    from adbench.report.rows import method_labels, settings
+    from adbench.results.store import load_rows
+
+    rows = load_rows([paper_report["run"]])
+    ok = rows[rows["status"] == "ok"]
+    setting_of = {}
+    for label, setting in zip(method_labels(ok), settings(ok)):
+        setting_of.setdefault(label, set()).add(setting)
+    assert {len(s) for s in setting_of.values()} == {1}  # run all: each method in its own track
+    for table in view_tables(rows):
+        if table.methods_on is None or table.name in ("summary", "costs"):
+            continue  # the summary labels each method with its setting; costs do not depend on a test set
+        labels = table.text.columns if table.methods_on == "columns" else table.text.index
+        found = {next(iter(setting_of[lab])) for lab in labels if lab in setting_of}
+        assert len(found) == 1, (table.name, found)
+    names = set(paper_report["boxes"])
+    for prefix in ("pareto", "heatmap_image_auroc", "roc_synthetic_pill"):
+        assert {f"{prefix}-unsupervised", f"{prefix}-supervised-k5"} <= names, prefix
+        assert prefix not in names  # no figure of both settings
+    html = (paper_report["out"] / "index.html").read_text()
+    for name in ("pareto-unsupervised", "pareto-supervised-k5"):  # each setting's figure keeps its caption
+        part = html.split(f"<figcaption><b>{name}</b>", 1)[1].split("</figcaption>", 1)[0]
+        assert "Pareto front: no other method is both cheaper and better" in part, part
+    heading = " ".join(t for t, _ in paper_report["boxes"]["pareto-supervised-k5"]["texts"])
+    n_test = int(ok.loc[ok["track"] == "supervised", "n_test"].iloc[0])
+    assert f"supervised, k=5 setting, {n_test} test images" in heading.replace("\n", " ")
+
+
+def test_a_two_column_paper_with_main_table_costs_and_two_figures_compiles_with_citations(paper_report, tmp_path):
+    """What a co-author \\input s: the main table and the costs table, two figures at column and
+    page width, citations from the written references.bib; 0 errors, 0 overfull boxes, no
+    undefined citation."""
+    out = paper_report["out"]
+    bib = (out / "references.bib").read_text()
+    main = (out / "main-unsupervised.tex").read_text()
+    keys = set(re.findall(r"\\citep\{([^}]+)\}", main))
+    assert {"mishra2021vtadl", "long2015fcn", "roth2022patchcore"} <= keys
+    assert all(f"{{{k}," in bib for k in keys)
+    assert "VT-ADL~\\citep{mishra2021vtadl}" in main and "ConvAE &" in main  # no paper, no citation
+    if shutil.which("pdflatex") is None or shutil.which("bibtex") is None:
+        pytest.skip("pdflatex/bibtex are not installed (.ci/run installs texlive); the markup was checked")
+    for name in ("main-unsupervised.tex", "costs.tex", "references.bib"):
+        shutil.copy(out / name, tmp_path / name)
+    for name in ("latency.pdf", "pareto-unsupervised.pdf"):
+        shutil.copy(out / "figures" / name, tmp_path / name)
+    (tmp_path / "paper.tex").write_text(
+        "\\documentclass[twocolumn]{article}\\usepackage{booktabs,graphicx}\\usepackage[numbers]{natbib}\n"
+        "\\begin{document}\n\\input{main-unsupervised}\n\\input{costs}\n"
+        "\\begin{figure}\\centering\\includegraphics[width=\\columnwidth]{latency.pdf}\\caption{Latency.}"
+        "\\end{figure}\n\\begin{figure*}\\centering\\includegraphics[width=\\textwidth]{pareto-unsupervised.pdf}"
+        "\\caption{Pareto.}\\end{figure*}\n"
+        "\\bibliographystyle{plainnat}\\bibliography{references}\n\\end{document}\n")
+    for cmd in (["pdflatex"], ["bibtex"], ["pdflatex"], ["pdflatex"]):
+        subprocess.run(cmd + (["paper"] if cmd == ["bibtex"] else ["-interaction=nonstopmode", "paper.tex"]),
+                       cwd=tmp_path, capture_output=True, timeout=180)
+    log = (tmp_path / "paper.log").read_text(errors="replace")
+    assert not [line for line in log.splitlines() if line.startswith("!")]
+    assert not [line for line in log.splitlines() if line.startswith(("Overfull \\hbox", "Overfull \\vbox"))]
+    assert "undefined" not in log.lower(), [line for line in log.splitlines() if "undefined" in line.lower()]
+    blg = (tmp_path / "paper.blg").read_text(errors="replace")
+    assert "error" not in blg.lower(), blg

@@ -56,7 +56,7 @@ def test_new_plugin_skeleton_passes_its_tests(tmp_path: Path):
     assert "my_detector" in run_cli(["list", "methods"], site=site).stdout
     res = _pytest(pkg / "tests", site)
     assert res.returncode == 0, res.stdout[-3000:]
-    assert "9 passed" in res.stdout  # the contract tests, the typed-keys one included
+    assert "10 passed" in res.stdout  # the contract tests, the typed-keys and the citation ones included
     again = run_cli(["new-plugin", "my_detector", "--dir", str(tmp_path)])
     assert again.returncode != 0 and "already exists" in again.stderr
     bad = run_cli(["new-plugin", "My-Detector", "--dir", str(tmp_path)])

@@ -78,3 +78,21 @@ def test_trace_plugins_prints_hook_calls():
     res = run_cli(["list", "methods"], env={"ADBENCH_TRACE_PLUGINS": "1"})
     assert res.returncode == 0
     assert "adbench_register_methods" in res.stderr
+
+
+def test_every_builtin_method_has_its_own_display_name_and_cites_its_paper():
+    """The report's names and citations: one display name per built-in method, each published
+    method with a BibTeX entry (the reference baseline has no paper), keys shared only by
+    methods of the same paper (U-Net: smp's and Ronneberger's)."""
+    from adbench import registry
+    from adbench.citations import bibliography, bibtex_key
+
+    methods = {e.name: e.obj for e in registry.methods().in_order()}
+    shown = [m.display_name for m in methods.values()]
+    assert all(shown) and len(set(shown)) == len(shown), shown
+    keys = {name: bibtex_key(m.bibtex) for name, m in methods.items() if m.bibtex}
+    assert set(methods) - set(keys) == {"convae"}
+    assert keys["unet"] == keys["unet_ronneberger"] == "ronneberger2015unet"
+    assert len(set(keys.values())) == len(keys) - 1
+    bib = bibliography(m.bibtex for m in methods.values())
+    assert bib.count("@") == len(set(keys.values())) and "{mishra2021vtadl," in bib

@@ -4,6 +4,7 @@ cost figures whose source is stated (docs/architecture.md, "Reproducibility").""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,7 +99,7 @@ def test_seeds_give_one_row_each_and_tables_show_mean_and_std(tmp_path: Path):
     assert len(set(aurocs)) > 1, "seeds must change the training"
     assert " ± " in res.stdout and "| seeds" in res.stdout.replace("|   seeds", "| seeds")
     md = (out / "tables" / "pixel_auroc.md").read_text()
-    assert " ± " in md and "mean ± sample std (n − 1) over seeds" in md
+    assert " ± " in md and "Mean ± sample std (n − 1) over seeds" in md
     assert run_cli(["report", str(out), "--format", "tex"]).returncode == 0
     assert "$\\pm$" in (out / "tables" / "pixel_auroc.tex").read_text()
     import pandas as pd
@@ -121,12 +122,15 @@ def test_seed_and_seeds_together_are_refused():
 def test_report_takes_cost_figures_from_a_profile_folder(tmp_path: Path):
     run = tmp_path / "run"
     assert run_cli(["run", "convae", "--profile", "smoke", "--category", "fabric", "--out", str(run)]).returncode == 0
-    prof = tmp_path / "prof"
-    assert run_cli(["profile", "convae", "--profile", "smoke", "--out", str(prof)]).returncode == 0
+    prof = tmp_path / "prof"  # every method at one input size and memory batch, as the report then says
+    assert run_cli(["profile", "convae", "--profile", "smoke", "--input-size", "48", "--memory-batch", "4",
+                    "--out", str(prof)]).returncode == 0
     res = run_cli(["report", str(run), "--costs", str(prof), "--out", str(tmp_path / "rep"), "--format", "md,html"])
     assert res.returncode == 0, res.stderr
     costs_md = (tmp_path / "rep" / "costs.md").read_text()
     assert f"Cost figures from adbench profile ({prof / 'costs.csv'})" in costs_md
+    assert "all at 48 px input" in costs_md and "memory: a training step at batch 4" in costs_md
+    assert re.search(r"^\| ConvAE +\| +48 \|", costs_md, re.M), costs_md  # the input column
     assert "adbench profile" in (tmp_path / "rep" / "index.html").read_text()
     plain = run_cli(["report", str(run), "--out", str(tmp_path / "rep2"), "--format", "md"])
     assert "Cost figures from the run rows" in (tmp_path / "rep2" / "costs.md").read_text()
@@ -140,6 +144,19 @@ def test_report_takes_cost_figures_from_a_profile_folder(tmp_path: Path):
         "the parity check of each cell's own fitted model stays"
     bad = run_cli(["report", str(run), "--costs", str(tmp_path / "nowhere"), "--out", str(tmp_path / "rep3")])
     assert bad.returncode == 1 and "adbench profile all --out" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_method_that_cannot_run_at_the_asked_input_size_gets_an_error_row(tmp_path: Path):
+    """``profile --input-size``: a method whose network cannot take that size is reported (n/a
+    with its reason in costs.csv), and the others are still measured."""
+    res = run_cli(["profile", "capsnet", "convae", "--profile", "smoke", "--input-size", "8", "--out", str(tmp_path)])
+    assert res.returncode == 0, res.stderr
+    assert "capsnet cannot be profiled at 8 px" in res.stderr and "Traceback" not in res.stderr
+    import pandas as pd
+
+    costs = pd.read_csv(tmp_path / "costs.csv").set_index("method")
+    assert costs.at["capsnet", "status"] == "error" and "cannot be profiled at 8 px" in costs.at["capsnet", "errors"]
+    assert pd.isna(costs.at["capsnet", "latency_ms"]) and costs.at["capsnet", "input_size"] == 8
 
 
 def test_worker_pool_profiles_costs_before_any_cell_trains(tmp_path: Path, monkeypatch):

@@ -12,7 +12,7 @@ PROFILE_KEYS: tuple[str, ...] = (
     "gmacs", "gflops", "flops_unsupported_ops", "flops_error",
     "forward_mb", "backward_mb", "memory_batch", "memory_method", "memory_error", "memory_note",
     "onnx_size_mb", "onnx_exporter", "onnx_opset", "ort_latency_ms",
-    "latency_ms", "latency_iqr_ms", "latency_reps", "latency_timed_s", "latency_noisy", "latency_timer",
+    "latency_ms", "latency_iqr_ms", "latency_q1_ms", "latency_q3_ms", "latency_reps", "latency_timed_s", "latency_noisy", "latency_timer",
     "latency_batch", "latency_error", "profiled_weights")
 #: how ``profiled_weights`` starts when a cell's cost was profiled on its own fitted model
 #: (``Method.costs_after_fit``); the rest names the fitted state, which differs between cells
@@ -43,6 +43,7 @@ class CostField:
 
 #: the cost figures the report compares, in table order (docs/results.md)
 COST_FIELDS: tuple[CostField, ...] = (
+    CostField("input_size", "px", "input (px)", "px"),
     CostField("params_inference", "M", "params, inference (M)", "params (M)", scale=1e6, size_figure=True),
     CostField("params_total", "M", "params, total (M)", "total (M)", scale=1e6),
     CostField("gmacs", "GMAC", "GMACs (fvcore)", "GMACs", error_key="flops_error"),

@@ -36,10 +36,11 @@ def autocast(device: str, precision: str) -> contextlib.AbstractContextManager:
 
 
 def summarise(times_s: list[float], batch: int) -> dict[str, Any]:
-    """Median, IQR, n, total timed seconds and the noisy flag of single-pass times."""
+    """Median, quartiles and IQR, n, total timed seconds and the noisy flag of single-pass times."""
     t = np.asarray(times_s)
     q1, med, q3 = np.percentile(t, [25, 50, 75])
-    return {"latency_ms": med * 1e3, "latency_iqr_ms": (q3 - q1) * 1e3, "latency_reps": int(t.size),
+    return {"latency_ms": med * 1e3, "latency_iqr_ms": (q3 - q1) * 1e3, "latency_q1_ms": q1 * 1e3,
+            "latency_q3_ms": q3 * 1e3, "latency_reps": int(t.size),
             "latency_timed_s": float(t.sum()), "latency_noisy": bool((q3 - q1) > NOISY_IQR_RATIO * med),
             "throughput_ips": batch / med}
 

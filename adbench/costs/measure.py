@@ -28,7 +28,7 @@ from .memory import measure_memory
 from .onnx_export import export_and_check
 from .size import model_size_mb, parameter_counts
 
-PROFILER_VERSION = 3  # 3: onnx_opset read from the exported file
+PROFILER_VERSION = 4  # 3: onnx_opset read from the exported file; 4: latency quartiles
 RANDOM_WEIGHTS = "random init (seed 0)"
 
 
@@ -70,7 +70,8 @@ def measure_model(model: nn.Module, image_size: int, *, device: str = "cpu", bat
     model.cpu()
     first = next((r for r in rows if r["precision"] == "fp32" and r["batch"] == min(batches)), None)
     if first is not None and first["status"] == "ok":
-        summary.update({k: first[k] for k in ("latency_ms", "latency_iqr_ms", "latency_reps", "latency_timed_s",
+        summary.update({k: first[k] for k in ("latency_ms", "latency_iqr_ms", "latency_q1_ms", "latency_q3_ms",
+                                              "latency_reps", "latency_timed_s",
                                               "latency_noisy")},
                        latency_timer=first["timer"], latency_batch=first["batch"], latency_device=device)
     else:
@@ -91,12 +92,14 @@ def torch_threads(n: int | None) -> Iterator[None]:
 
 
 def _cache_key(method: str, cfg: dict[str, Any], device: str, threads: int, batches: Sequence[int],
-               precisions: Sequence[str], min_time: float, fitted_state: dict[str, Any] | None) -> str:
+               precisions: Sequence[str], min_time: float, fitted_state: dict[str, Any] | None,
+               train_batch: int | None = None) -> str:
     versions = {d: dist_version(d) for d in ("torch", "onnx", "onnxruntime", "fvcore", "adbench")}
     blob = json.dumps({"v": PROFILER_VERSION, "method": method, "cfg": dict(cfg), "device": device,
                        "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else cpu_model(),
                        "threads": threads, "batches": list(batches), "min_time": min_time,
-                       "precisions": list(precisions), "versions": versions, "fitted_state": fitted_state},
+                       "precisions": list(precisions), "versions": versions, "fitted_state": fitted_state,
+                       **({"train_batch": train_batch} if train_batch else {})},
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -104,24 +107,27 @@ def _cache_key(method: str, cfg: dict[str, Any], device: str, threads: int, batc
 def measure_method(method_cls: Any, cfg: dict[str, Any], *, device: str = "cpu", batches: Sequence[int] = (1,),
                    precisions: Sequence[str] = ("fp32",), fitted: nn.Module | None = None,
                    threads: int | None = None, use_cache: bool = True, min_time: float = 1.0,
-                   profile: str = "quick", fitted_state: dict[str, Any] | None = None) -> dict[str, Any]:
+                   profile: str = "quick", fitted_state: dict[str, Any] | None = None,
+                   train_batch: int | None = None) -> dict[str, Any]:
     """Profile a method's pipeline at its config, from the cache when possible.
 
     The pipeline is built with fresh weights from seed 0. Only a method whose ``model()``
     cannot be built before ``fit`` is profiled on ``fitted`` instead (and says so). A method
     whose cost depends on its fitted state (``fitted_state`` given, e.g. a memory bank's shape)
     is always profiled on ``fitted``, cached per that state. Latency runs with ``threads``
-    intra-op threads (default: the current number).
+    intra-op threads (default: the current number). Training memory is measured at
+    ``train_batch`` images (default: the config's ``batch_size``).
     """
     threads = threads or torch.get_num_threads()
 
     def run() -> dict[str, Any]:
         return _profile(method_cls, cfg, device, batches, precisions, fitted, threads, min_time, profile,
-                        fitted_state)
+                        fitted_state, train_batch)
 
     if not use_cache:
         return {**run(), "cached": False}
-    key = _cache_key(method_cls.name, cfg, device, threads, batches, precisions, min_time, fitted_state)
+    key = _cache_key(method_cls.name, cfg, device, threads, batches, precisions, min_time, fitted_state,
+                     train_batch)
     result, hit = cached_entry(cache_dir() / "costs" / f"{key}.json", lambda p: json.loads(p.read_text()), run,
                                write_json_atomic)
     return {**result, "cached": hit}
@@ -154,14 +160,15 @@ def _pipeline(method_cls: Any, cfg: dict[str, Any], fitted: nn.Module | None, pr
 
 def _profile(method_cls: Any, cfg: dict[str, Any], device: str, batches: Sequence[int],
              precisions: Sequence[str], fitted: nn.Module | None, threads: int, min_time: float,
-             profile: str, fitted_state: dict[str, Any] | None = None) -> dict[str, Any]:
+             profile: str, fitted_state: dict[str, Any] | None = None,
+             train_batch: int | None = None) -> dict[str, Any]:
     from ..determinism import torch_defaults
 
     model, weights = _pipeline(method_cls, cfg, fitted, profile, fitted_state)
     with torch_threads(threads), torch_defaults():
         result = measure_model(model, cfg.image_size, device=device, batches=batches,
                                precisions=precisions, min_time=min_time,
-                               train_batch=int(cfg.get("batch_size", 1)))
+                               train_batch=train_batch or int(cfg.get("batch_size", 1)))
     result["summary"]["profiled_weights"] = weights
     result["method"] = method_cls.name
     return result

@@ -22,7 +22,7 @@ COSTS_CSV_COLUMNS: tuple[str, ...] = (
     "method", "device", "precision", "batch", "status",
     "params_inference", "params_total", "params_trainable", "model_size_mb", "input_size", "gmacs", "gflops",
     "forward_mb", "backward_mb", "memory_batch", "memory_method", "onnx_size_mb", "onnx_max_abs_err",
-    "ort_latency_ms", "latency_ms", "latency_iqr_ms", "latency_reps", "latency_timed_s", "latency_noisy",
+    "ort_latency_ms", "latency_ms", "latency_iqr_ms", "latency_q1_ms", "latency_q3_ms", "latency_reps", "latency_timed_s", "latency_noisy",
     "latency_timer", "throughput_img_per_s", *(f"costs_{k}" for k in PROFILE_ENV_KEYS), "profiled_weights",
     "flops_unsupported_ops", "errors", "costs_source")
 #: the profile summary's keys copied as they are (the environment goes under ``costs_<key>``)
@@ -30,7 +30,8 @@ _SUMMARY_KEYS = ("params_inference", "params_total", "params_trainable", "model_
                  "gflops", "forward_mb", "backward_mb", "memory_batch", "memory_method", "onnx_size_mb",
                  "onnx_max_abs_err", "ort_latency_ms", "profiled_weights")
 #: a latency measurement's keys → costs.csv columns
-_LATENCY_KEYS = {"latency_ms": "latency_ms", "latency_iqr_ms": "latency_iqr_ms", "latency_reps": "latency_reps",
+_LATENCY_KEYS = {"latency_ms": "latency_ms", "latency_iqr_ms": "latency_iqr_ms", "latency_q1_ms": "latency_q1_ms",
+                 "latency_q3_ms": "latency_q3_ms", "latency_reps": "latency_reps",
                  "latency_timed_s": "latency_timed_s", "latency_noisy": "latency_noisy", "timer": "latency_timer",
                  "throughput_ips": "throughput_img_per_s"}
 #: the columns of costs.csv files written before the one layout (adbench 0.1 ``profile``), so
@@ -68,3 +69,10 @@ def profile_table(results: list[dict[str, Any]]) -> pd.DataFrame:
                          "status": lat["status"], **{col: lat.get(key) for key, col in _LATENCY_KEYS.items()},
                          "costs_source": "adbench profile"})
     return in_layout(pd.DataFrame(rows))
+
+
+def failed_profile(method: str, input_size: int, device: str, reason: str) -> dict[str, Any]:
+    """A profile result for a method that could not be measured: one error row in costs.csv
+    (its figures empty, ``errors`` says why), so a report shows n/a with the reason, never 0."""
+    return {"method": method, "summary": {"input_size": input_size, "flops_error": reason},
+            "latency": [{"device": device, "precision": "fp32", "batch": 1, "status": "error", "error": reason}]}

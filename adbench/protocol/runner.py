@@ -106,6 +106,8 @@ def base_row(cell: Cell, device: str) -> dict[str, Any]:
         "cell_key": cell.key, **cell.definition(),
         "status": "running", "error": None, "traceback": None,
         "method_paper": entry.obj.paper or None if entry else None,
+        "method_display": (entry.obj.display_name or entry.obj.name) if entry else None,
+        "method_bibtex": entry.obj.bibtex or None if entry else None,
         "fidelity": entry.obj.fidelity if entry else None,
         "method_notes": dict(entry.obj.notes) if entry else {},
         "plugin": entry.plugin if entry else None,

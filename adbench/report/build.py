@@ -10,7 +10,10 @@ from typing import Any
 import pandas as pd
 
 from .. import registry
+from ..citations import bibliography, bibtex_key
+from ..io import write_text_atomic
 from ..results.store import load_rows
+from .rows import citation_keys, ok_rows
 from .table import Table
 from .writers import write_tables
 
@@ -31,8 +34,26 @@ def view_tables(df: pd.DataFrame) -> list[Table]:
 def write_view_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...] = ("csv", "md"),
                       transpose: bool = False) -> list[Path]:
     """Every view's tables as CSV, Markdown and LaTeX files under ``out_dir`` (the formats
-    asked for); ``transpose`` puts categories in the rows of the LaTeX metric tables."""
-    return write_tables(view_tables(df), out_dir, formats, transpose)
+    asked for); ``transpose`` puts categories in the rows of the LaTeX metric tables. With LaTeX,
+    every method label cites its paper and ``references.bib`` holds those entries."""
+    ok = ok_rows(df)
+    written = write_tables(view_tables(df), out_dir, formats, transpose, citations=citation_keys(ok))
+    entries = [e for e in ok.get("method_bibtex", pd.Series(dtype=object)).dropna() if isinstance(e, str)]
+    if "tex" in formats and entries:
+        written.append(write_text_atomic(out_dir / "references.bib", bibliography(_valid(entries))))
+    return written
+
+
+def _valid(entries: list[str]) -> list[str]:
+    """The entries that parse (a row's broken entry is left out of the .bib, as it is not cited)."""
+    good = []
+    for entry in entries:
+        try:
+            bibtex_key(entry)
+        except ValueError:
+            continue
+        good.append(entry)
+    return good
 
 
 def write_figures_and_html(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:

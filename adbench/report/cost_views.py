@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..costs.fields import COST_FIELD, COST_FIELDS, FITTED_WEIGHTS
 from ..costs.table import in_layout
-from .rows import fidelity_notes, method_labels, ok_rows
+from .rows import fidelity_legend, fidelity_notes, method_labels, ok_rows
 from .table import Table
 
 NOISY_MARK = "*"
@@ -28,7 +28,7 @@ def cost_table(df: pd.DataFrame) -> pd.DataFrame:
         if "latency_noisy" in ok else False
     t["errors"] = groups.apply(_na_reasons, include_groups=False)
     for key in ("latency_batch", "costs_torch_threads", "costs_cpu_model", "costs_gpu_name", "costs_torch_build",
-                "profiled_weights", "memory_method", "input_size", "costs_source"):
+                "profiled_weights", "memory_method", "costs_source"):
         if key in ok:
             t[key] = groups[key].first()
     t = t.reset_index().rename(columns={"latency_batch": "batch"})
@@ -92,24 +92,42 @@ def costs_caption(df: pd.DataFrame) -> str:
             f"training-only parts). fvcore counts one multiply-add as one flop (GMACs).")
 
 
+def _values(ok: pd.DataFrame, key: str) -> list[int]:
+    return sorted({int(v) for v in ok[key].dropna()}) if key in ok else []
+
+
+def sizes_caption(ok: pd.DataFrame) -> str:
+    """What every cost caption says about size: the one input size and memory batch of the
+    figures, or a warning that they differ (then the columns name each method's)."""
+    sizes, batches = _values(ok, "input_size"), _values(ok, "memory_batch")
+    if len(sizes) == 1:
+        size = f"all at {sizes[0]} px input"
+    elif sizes:
+        size = f"at unequal input sizes ({sizes[0]}–{sizes[-1]} px, column px; profile --input-size N gives one)"
+    else:
+        size = "input size not recorded"
+    batch = (f"memory: a training step at batch {batches[0]}" if len(batches) == 1 else
+             "memory: a training step at its batch (column batch)" if batches else "")
+    return f"{size}. Latency: median at batch 1" + (f"; {batch}" if batch else "") + "."
+
+
 def cost_tables(df: pd.DataFrame) -> list[Table]:
     """``costs``: the cost table (costs.csv in the one layout; text with n/a and noise marks)."""
     costs = cost_table(df)
     if costs.empty:
         return []
     shown, notes = cost_display(costs)
-    caption = costs_caption(df)
+    ok = ok_rows(df)
     devices = sorted(set(shown["device"]))
+    where = f" on {devices[0]}" if len(devices) == 1 else ""
     if len(devices) == 1:
         shown = shown.drop(columns=["device"])
-        caption += f" Device: {devices[0]}."
-    ok = ok_rows(df)
-    labels = dict(zip(ok["method"], method_labels(ok)))  # the fidelity marks, as in every other table
+    caption = f"Costs{where}, {sizes_caption(ok)} n/a: see notes." + fidelity_legend(ok)
+    labels = dict(zip(ok["method"], method_labels(ok)))  # display names and fidelity marks, as in every table
     shown["method"] = shown["method"].map(lambda m: labels.get(m, m))
-    notes = notes + fidelity_notes(ok)
+    notes = [costs_caption(df), *notes, *fidelity_notes(ok)]
     text = shown.set_index("method")
     short = {f.title: f.short for f in COST_FIELDS if f.title in text.columns}
-    legend = ", ".join(f"{s} = {t}" for t, s in short.items())
-    latex_caption = " ".join([caption, *(n for n in notes if not n.startswith("n/a for")), f"Columns: {legend}."])
+    notes.append("Columns: " + ", ".join(f"{s} = {t}" for t, s in short.items()) + ".")
     return [Table(name="costs", title="Costs", data=costs, text=text, caption=caption, notes=notes, section="Costs",
-                  csv_index=False, csv_float="%.6g", latex_columns=short, latex_caption=latex_caption)]
+                  csv_index=False, csv_float="%.6g", latex_columns=short, methods_on="index")]

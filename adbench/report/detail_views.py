@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import registry
-from .rows import column_labels, ok_rows, setting_groups, setting_slug, settings
+from .rows import column_labels, fidelity_legend, fidelity_notes, method_labels, ok_rows, setting_groups, setting_slug, settings
 from .table import Table, best_cells, formatted
 
 
@@ -53,9 +53,10 @@ def per_defect_tables(df: pd.DataFrame) -> list[Table]:
                 name=f"per_defect_{spec.name}" + (f"-{setting_slug(setting)}" if setting else ""),
                 title=f"{spec.title} per defect type" + (f", {setting}" if setting else ""),
                 data=t, text=formatted(t), bold=best_cells(t, spec.higher_is_better, axis=1),
-                caption=(f"{spec.title} of each defect type's test images against all normal test images of the "
-                         f"category (rows dataset/category/defect); best value per row in bold; mean over "
-                         f"seeds.{where}"),
+                caption=(f"{spec.title} per defect type, {setting or ', '.join(sorted(set(settings(rows))))} "
+                         f"setting: each type's test images against all normal test images of its category; mean "
+                         f"over seeds. Bold: best per row, ties included." + fidelity_legend(rows)),
+                notes=([where.strip()] if where else []) + fidelity_notes(rows),
                 section="Per defect type", methods_on="columns", latex_key_title="Defects"))
     return tables
 
@@ -65,7 +66,7 @@ def ci_table(df: pd.DataFrame) -> pd.DataFrame:
     ok = ok_rows(df)
     if ok.empty:
         return pd.DataFrame()
-    ok = ok.assign(setting=settings(ok))
+    ok = ok.assign(setting=settings(ok), label=method_labels(ok))
     records = []
     for _, r in ok.iterrows():
         for spec in registry.metrics():
@@ -73,21 +74,22 @@ def ci_table(df: pd.DataFrame) -> pd.DataFrame:
                 continue
             ci = r.get(f"{spec.name}_ci")
             if isinstance(ci, (list, tuple)) and len(ci) == 2 and spec.name in r and not pd.isna(r[spec.name]):
-                records.append({"method": r["method"], "setting": r["setting"], "dataset": r["dataset"],
+                records.append({"method": r["method"], "label": r["label"], "setting": r["setting"], "dataset": r["dataset"],
                                 "category": r["category"], "seed": r["seed"], "metric": spec.name,
                                 "value": float(r[spec.name]), "ci_low": float(ci[0]), "ci_high": float(ci[1])})
     return pd.DataFrame(records)
 
 
 def ci_display(ci: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """``dataset/category`` × method of "value [low, high]" for one metric (first seed)."""
+    """``dataset/category`` × method of "value [low, high]" for one metric (first seed) and the
+    training setting(s) of ``ci``."""
     sub = ci[ci["metric"] == metric]
     if sub.empty:
         return pd.DataFrame()
     sub = sub[sub["seed"] == sub.groupby(["method", "setting", "dataset", "category"])["seed"].transform("min")]
     several = sub["setting"].nunique() > 1
     sub = sub.assign(row=sub["dataset"] + "/" + sub["category"],
-                     column=sub["method"] + (" (" + sub["setting"] + ")" if several else ""),
+                     column=sub["label"] + (" (" + sub["setting"] + ")" if several else ""),
                      text=[f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
                            zip(sub["value"], sub["ci_low"], sub["ci_high"])])
     t = sub.pivot_table(index="row", columns="column", values="text", aggfunc="first").fillna("–")
@@ -112,13 +114,22 @@ def ci_tables(df: pd.DataFrame) -> list[Table]:
     ci = ci_table(df)
     if ci.empty:
         return []
-    caption = ci_caption(df)
+    how = ci_caption(df)
     tables = [Table(name="ci", title="Confidence intervals", data=ci, text=ci.astype(str), csv_index=False,
-                    caption=caption, formats=("csv",))]
-    for spec in registry.metrics():
-        t = ci_display(ci, spec.name) if spec.bootstrap else pd.DataFrame()
+                    caption=how, formats=("csv",))]
+    info = next((b for b in df.get("bootstrap", pd.Series(dtype=object)) if isinstance(b, dict)), {})
+    caption = (f"Value [{info.get('level', 0.95):.0%} bootstrap interval] per category, first seed; intervals "
+               f"resample the test images {info.get('resamples', 1000)} times, stratified by label."
+               + fidelity_legend(ok_rows(df)))
+    settings_found = sorted(set(ci["setting"]))
+    for spec, setting in ((spec, setting) for spec in registry.metrics() for setting in settings_found):
+        t = ci_display(ci[ci["setting"] == setting], spec.name) if spec.bootstrap else pd.DataFrame()
+        suffix = f"-{setting_slug(setting)}" if len(settings_found) > 1 else ""
         if not t.empty:
-            tables.append(Table(name=f"ci_{spec.name}", title=f"{spec.title}, value [95 % interval]", data=t,
-                                text=t, caption=caption, section="Confidence intervals", methods_on="columns",
+            tables.append(Table(name=f"ci_{spec.name}{suffix}", title=f"{spec.title}, value [95 % interval]"
+                                + (f", {setting}" if suffix else ""), data=t,
+                                text=t, caption=f"{setting.capitalize()} setting. {caption}",
+                                notes=[how, *fidelity_notes(ok_rows(df))],
+                                section="Confidence intervals", methods_on="columns",
                                 formats=("md", "tex", "html")))
     return tables

@@ -36,14 +36,19 @@ from ..costs.fields import COST_FIELDS  # noqa: E402
 from ..io import write_atomic  # noqa: E402
 from ..metrics.spec import MetricSpec, headline  # noqa: E402
 from .ranks import RankResult, rankings  # noqa: E402
-from .rows import column_labels, eval_resolutions, method_labels, ok_rows, setting_slug, settings  # noqa: E402
+from .rows import (column_labels, eval_resolutions, image_counts, method_labels, ok_rows, setting_groups,  # noqa: E402
+                   setting_slug, settings)
 
 COLUMN_WIDTH_IN = 3.4  # one column of a two-column paper
 PAGE_WIDTH_IN = 7.0  # both columns
 MIN_FONT_PT = 7.0
-#: Okabe & Ito (2008), the colour-blind-safe qualitative palette
-OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#F0E442")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p")
+#: Okabe & Ito (2008), the colour-blind-safe qualitative palette, without its yellow (#F0E442),
+#: which is unreadable as a line on white
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+#: fifteen marker shapes: 15 and the 7 colours are coprime, so the first 105 methods each get
+#: their own (colour, marker) pair, and methods that share a colour also differ in line style
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "p", "*", "H", "d", "8")
+LINESTYLES = ("-", "--", ":", "-.")
 #: the colours of the size figure's bars, one per cost field it shows (``CostField.size_figure``)
 SIZE_COLOURS = ("#0072B2", "#009E73", "#CC79A7", "#E69F00", "#D55E00", "#56B4E9")
 
@@ -55,16 +60,27 @@ plt.rcParams.update({
 
 
 class Style:
-    """One colour and marker per method (stable: sorted over every registered method and every
-    method in the rows), one marker fill per track."""
+    """One (colour, marker, line style) per method, never shared by two methods: its index
+    among every registered method and every method in the rows (sorted, so stable across the
+    reports of one installation) picks colour ``i mod 7``, marker ``i mod 15`` and line style
+    ``i div 7``. The track is the marker fill (filled: supervised, open: unsupervised).
+    ``setting`` names the training setting a per-setting figure shows, and ``suffix`` is what
+    its file names end with ("-supervised-k5") when a run holds several settings."""
 
-    def __init__(self, methods: list[str]):
+    def __init__(self, methods: list[str], setting: str = "", suffix: str = "", counts: str = ""):
         try:
             known = set(registry.methods())
         except Exception:  # a broken plugin must not cost the report its figures
             known = set()
         names = sorted(known | set(methods))
         self.index = {m: i for i, m in enumerate(names)}
+        self.setting, self.suffix, self.counts = setting, suffix, counts
+
+    def for_setting(self, setting: str, suffix: str, counts: str) -> Style:
+        """The same colours and markers, for the figures of one training setting."""
+        other = Style.__new__(Style)
+        other.index, other.setting, other.suffix, other.counts = self.index, setting, suffix, counts
+        return other
 
     def colour(self, method: str) -> str:
         return OKABE_ITO[self.index.get(method, 0) % len(OKABE_ITO)]
@@ -72,12 +88,19 @@ class Style:
     def marker(self, method: str) -> str:
         return MARKERS[self.index.get(method, 0) % len(MARKERS)]
 
+    def linestyle(self, method: str) -> str:
+        return LINESTYLES[(self.index.get(method, 0) // len(OKABE_ITO)) % len(LINESTYLES)]
+
     def point(self, method: str, track: str) -> dict[str, Any]:
-        """scatter/plot keywords: filled for supervised, open for unsupervised."""
+        """plot keywords: colour, marker, line style; filled for supervised, open for unsupervised."""
         c = self.colour(method)
         filled = track == "supervised"
-        return {"color": c, "marker": self.marker(method), "markerfacecolor": c if filled else "white",
-                "markeredgecolor": c}
+        return {"color": c, "marker": self.marker(method), "linestyle": self.linestyle(method),
+                "markerfacecolor": c if filled else "white", "markeredgecolor": c}
+
+    def heading(self) -> str:
+        """The line a per-setting figure carries: its setting and test set."""
+        return ", ".join(p for p in (f"{self.setting} setting" if self.setting else "", self.counts) if p)
 
 
 def _save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
@@ -90,17 +113,31 @@ def _save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
 
 
 def _axis_title(fig: plt.Figure, text: str) -> None:
-    """The x-axis title, centred on the figure rather than on the axes: long method names on
-    the y axis push the axes right, and a title centred on them ran off the page."""
-    fig.supxlabel(text, fontsize=plt.rcParams["axes.labelsize"])
+    """The x-axis title, centred on the figure rather than on the axes (long method names on
+    the y axis push the axes right, and a title centred on them ran off the page), each line
+    wrapped to the figure's width."""
+    fig.supxlabel(_wrap(fig, text, plt.rcParams["axes.labelsize"]), fontsize=plt.rcParams["axes.labelsize"])
 
 
-def _log_x(ax: Any) -> None:
-    from matplotlib.ticker import LogFormatterSciNotation, NullFormatter
+def _wrap(fig: plt.Figure, text: str, fontsize: float) -> str:
+    """``text`` with each line wrapped to the figure's width (about 0.62 em per character)."""
+    import textwrap
+
+    width = int(fig.get_figwidth() * 72 / (0.62 * fontsize))
+    return "\n".join(w for line in text.split("\n") for w in textwrap.wrap(line, width))
+
+
+def _log_x(ax: Any, low: float, high: float) -> None:
+    """A log x axis whose labels read as plain numbers (0.5, 1, 2, 5, 10): 1-2-5 steps over at
+    most two decades, decades only beyond."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(2, 0.4)))
+    decades = np.log10(max(high, 1e-12) / max(low, 1e-12))
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 2 else (1.0,)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlim(low / 1.5, high * 1.5)
 
 
 def _labels(ok: pd.DataFrame) -> pd.Series:
@@ -121,6 +158,13 @@ def _na(ax: Any, x: float, y: float) -> None:
     ax.text(x, y, " n/a", va="center", ha="left", fontsize=MIN_FONT_PT, color="0.35")
 
 
+def _heading(fig: plt.Figure, style: Style) -> None:
+    """A per-setting figure's top line: its setting and test set (figures of different settings
+    score different test images, so each says which)."""
+    if style.heading():
+        fig.suptitle(_wrap(fig, style.heading(), MIN_FONT_PT), fontsize=MIN_FONT_PT, color="0.25")
+
+
 # -- costs -----------------------------------------------------------------------------
 def _per_method_costs(ok: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     present = [c for c in cols if c in ok]
@@ -130,65 +174,105 @@ def _per_method_costs(ok: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     return t.reindex(columns=cols)
 
 
+def _cost_names(ok: pd.DataFrame, named: bool = True) -> tuple[dict[str, str], str]:
+    """Each method's name on a cost axis and the figure's size line: the one input size of
+    every cost figure or, when sizes differ, a warning, and (``named``) each method's own size
+    after its name."""
+    names = dict(zip(ok["method"], method_labels(ok)))
+    sizes = ok.groupby("method")["input_size"].median() if "input_size" in ok else pd.Series(dtype=float)
+    found = sorted({int(v) for v in sizes.dropna()})
+    if len(found) > 1:
+        if named:
+            names = {m: f"{n} ({int(sizes[m])} px)" if m in sizes and not pd.isna(sizes[m]) else n
+                     for m, n in names.items()}
+        return names, (f"costs at unequal input sizes ({found[0]}–{found[-1]} px"
+                       + (", after each name)" if named else "; costs.csv names each)"))
+    return names, f"costs at {found[0]} px input" if found else "input size not recorded"
+
+
 def latency_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
-    """Median batch-1 latency per method with IQR whiskers (centred on the median); the axis
-    names device, threads and where the figures come from."""
-    t = _per_method_costs(ok, ["latency_ms", "latency_iqr_ms"])
+    """Median batch-1 latency per method as a point, whiskers from the first to the third
+    quartile of the single passes, on a log axis; the axis names device, threads, input size
+    and where the figures come from."""
+    t = _per_method_costs(ok, ["latency_ms", "latency_q1_ms", "latency_q3_ms"])
     if t.empty or t["latency_ms"].isna().all():
         return []
     t = t.sort_values("latency_ms", na_position="first")
-    supervised = set(ok.loc[ok["track"] == "supervised", "method"])
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.22 * len(t) + 1.1), layout="constrained")
-    y = np.arange(len(t))
-    measured = t["latency_ms"].notna().to_numpy()
-    iqr = t["latency_iqr_ms"].fillna(0.0).to_numpy()
+    track = dict(zip(ok["method"], ok["track"].fillna("unsupervised")))
+    names, sizes = _cost_names(ok)
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.2 * len(t) + 1.2), layout="constrained")
+    measured = t["latency_ms"].dropna()
+    low = float(np.nanmin(t[["latency_ms", "latency_q1_ms"]].to_numpy(dtype=float)))
+    high = float(np.nanmax(t[["latency_ms", "latency_q3_ms"]].to_numpy(dtype=float)))
     for i, m in enumerate(t.index):
-        if measured[i]:
-            ax.barh(i, t["latency_ms"].iloc[i], xerr=iqr[i] / 2, capsize=2, color=style.colour(m),
-                    hatch="///" if m in supervised else None, edgecolor="white", error_kw={"lw": 0.7})
-        else:
-            _na(ax, np.nanmin(t["latency_ms"]), i)
-    ax.set_yticks(y, t.index)
-    _log_x(ax)
+        med = t.at[m, "latency_ms"]
+        if pd.isna(med):
+            _na(ax, low, i)
+            continue
+        q1, q3 = t.at[m, "latency_q1_ms"], t.at[m, "latency_q3_ms"]
+        if not (pd.isna(q1) or pd.isna(q3)):
+            ax.hlines(i, q1, q3, color=style.colour(m), lw=1.0)
+        kw = style.point(m, track.get(m, "unsupervised"))
+        kw.pop("linestyle")
+        ax.plot([med], [i], ms=4.5, lw=0, **kw)
+    ax.set_yticks(range(len(t)), [names.get(m, m) for m in t.index])
+    ax.set_ylim(-0.6, len(t) - 0.4)
+    ax.grid(axis="x", which="major", color="0.9", lw=0.5)
+    _log_x(ax, low, high)
     device = ", ".join(sorted(ok["device"].dropna().astype(str).unique())) if "device" in ok else "?"
     threads = sorted({int(v) for v in ok.get("costs_torch_threads", pd.Series(dtype=float)).dropna()})
     source = "adbench profile" if ok.get("costs_source", pd.Series(dtype=object)).astype(str).str.startswith(
         "adbench profile").any() else "run rows"
-    _axis_title(fig, f"latency at batch 1 (ms): median, IQR whiskers\n{device}, "
+    quartiles = "" if t[["latency_q1_ms", "latency_q3_ms"]].notna().all(axis=1)[measured.index].all() else \
+        " (rows without quartiles: no whisker)"
+    _axis_title(fig, f"latency at batch 1 (ms, log): median, whiskers Q1–Q3{quartiles}\n{sizes}; {device}, "
                      f"{'/'.join(map(str, threads)) or '?'} thread(s), {source}")
     return _save(fig, out_dir, "latency")
 
 
 def model_size_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
-    """The cost fields flagged ``size_figure`` (inference parameters in M, ONNX file size and
-    peak forward/backward memory of a training step in MiB) as grouped bars on one log axis;
-    what was not measured is marked n/a."""
-    parts = {f.key: (f.title, SIZE_COLOURS[i % len(SIZE_COLOURS)], f.scale)
-             for i, f in enumerate(f for f in COST_FIELDS if f.size_figure)}
-    t = _per_method_costs(ok, list(parts))
+    """Two axes at column width: inference parameters (millions), and the figures in MiB
+    (``CostField.size_figure``: ONNX file, peak forward and backward memory of one training
+    step), each method a row of points on log axes; n/a where a figure was not measured."""
+    fields = [f for f in COST_FIELDS if f.size_figure]
+    params = [f for f in fields if f.unit == "M"]
+    mib = [f for f in fields if f.unit == "MiB"]
+    t = _per_method_costs(ok, [f.key for f in fields])
     if t.empty or t.isna().all().all():
         return []
     t = t.copy()
-    for col, (_, _, scale) in parts.items():
-        t[col] = t[col] / scale
-    t = t.sort_values(next(iter(parts)), na_position="first")
-    positive = t.to_numpy()[np.isfinite(t.to_numpy()) & (t.to_numpy() > 0)]
-    low = float(positive.min()) if positive.size else 1.0
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.42 * len(t) + 1.3), layout="constrained")
-    height = 0.8 / len(parts)
+    for f in fields:
+        t[f.key] = t[f.key] / f.scale
+    t = t.sort_values(params[0].key if params else mib[0].key, na_position="first")
+    names, sizes = _cost_names(ok)
+    panels = [(p, "millions") for p in ([params] if params else [])] + ([(mib, "MiB")] if mib else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(COLUMN_WIDTH_IN, 0.2 * len(t) + 1.5), layout="constrained",
+                             sharey=True, squeeze=False)
+    shapes = ("o", "s", "^", "D", "v")
     batches = sorted({int(b) for b in ok.get("memory_batch", pd.Series(dtype=float)).dropna()})
-    for k, (col, (label, colour, _)) in enumerate(parts.items()):
-        pos = np.arange(len(t)) + (k - (len(parts) - 1) / 2) * height
-        vals = t[col].to_numpy(dtype=float)
-        good = np.isfinite(vals) & (vals > 0)
-        ax.barh(pos[good], vals[good], height=height, color=colour, label=label)
-        for p in pos[~good]:
-            _na(ax, low, p)
-    ax.set_yticks(np.arange(len(t)), t.index)
-    _log_x(ax)
-    memory = f"\nmemory at the training batch ({'/'.join(map(str, batches))})" if batches else ""
-    _axis_title(fig, f"millions of parameters, or MiB (log scale){memory}")
-    fig.legend(loc="outside upper center", ncol=2, frameon=False)
+    for ax, (group, unit) in zip(axes[0], panels):
+        vals = t[[f.key for f in group]].to_numpy(dtype=float)
+        good = vals[np.isfinite(vals) & (vals > 0)]
+        low, high = (float(good.min()), float(good.max())) if good.size else (0.1, 1.0)
+        for k, f in enumerate(group):
+            colour = SIZE_COLOURS[k % len(SIZE_COLOURS)] if len(group) > 1 else "0.2"
+            v = t[f.key].to_numpy(dtype=float)
+            ok_ = np.isfinite(v) & (v > 0)
+            ax.plot(v[ok_], np.arange(len(t))[ok_], lw=0, marker=shapes[k % len(shapes)], ms=4, color=colour,
+                    markerfacecolor="white" if k else colour, label=f.title if len(group) > 1 else None)
+            if len(group) == 1:
+                for i in np.nonzero(~ok_)[0]:
+                    _na(ax, low, i)
+        ax.grid(axis="x", which="major", color="0.9", lw=0.5)
+        _log_x(ax, low, high)
+        ax.set_xlabel(f"{group[0].title}" if len(group) == 1 else f"{unit} (log)")
+        if len(group) > 1:
+            ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=MIN_FONT_PT, ncol=1,
+                      borderaxespad=0.2)
+    axes[0][0].set_yticks(range(len(t)), [names.get(m, m) for m in t.index])
+    axes[0][0].set_ylim(-0.6, len(t) - 0.4)
+    memory = f"; memory at training batch {'/'.join(map(str, batches))}" if batches else ""
+    _axis_title(fig, f"{sizes}{memory}")
     return _save(fig, out_dir, "model_size")
 
 
@@ -203,10 +287,28 @@ def pareto_front(cost: Any, score: Any) -> list[int]:
     return keep
 
 
+def _place_labels(fig: plt.Figure, ax: Any, texts: list[Any], points: tuple[np.ndarray, np.ndarray]) -> None:
+    """Move point labels so that none overlaps another or a point (adjustText), with a thin
+    leader line where a label moved away from its point."""
+    from adjustText import adjust_text
+
+    if not texts:
+        return
+    fig.canvas.draw()  # the layout first: adjustText works in display space
+    fig.set_layout_engine("none")  # and then fixed, so a later draw does not move the axes under the labels
+    renderer = fig.canvas.get_renderer()
+    for expand in ((1.15, 1.3), (1.3, 1.6), (1.5, 2.0)):  # wider margins until no two labels touch
+        adjust_text(texts, x=points[0], y=points[1], ax=ax, expand=expand, ensure_inside_axes=True,
+                    iter_lim=2000, arrowprops={"arrowstyle": "-", "color": "0.55", "lw": 0.4})
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        if not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]):
+            break
+
+
 def pareto_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
     """The headline image metric (``MetricSpec.headline``; mean over categories, std as error
-    bars) against latency and against inference parameters; each point labelled, the Pareto
-    front drawn as a step line."""
+    bars clipped to the metric's range [0, 1]) against latency and against inference parameters
+    of one training setting; labels placed so none overlaps, the Pareto front drawn on top."""
     spec = headline(registry.metrics(), "image")
     if spec is None or spec.name not in ok:
         return []
@@ -214,47 +316,61 @@ def pareto_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
     acc = ok.groupby(["label", "category", "dataset"])[spec.name].mean().groupby("label").agg(["mean", "std"])
     costs = ok.groupby("label")[[c for c in ("latency_ms", "params_inference") if c in ok]].median(numeric_only=True)
     t = acc.join(costs)
-    panels = [(c, x) for c, x in (("latency_ms", "latency at batch 1 (ms)"),
-                                  ("params_inference", "inference parameters (M)")) if c in t and t[c].notna().any()]
+    panels = [(c, x) for c, x in (("latency_ms", "latency at batch 1 (ms, log)"),
+                                  ("params_inference", "inference parameters (M, log)"))
+              if c in t and t[c].notna().any()]
     t = t.dropna(subset=["mean"])
     if not panels or t.empty:
         return []
     method, track = _method_and_track(ok)
-    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH_IN, 2.8), layout="constrained", squeeze=False)
+    _, sizes = _cost_names(ok, named=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH_IN, 3.0), layout="constrained", squeeze=False)
+    placed = []
     for ax, (col, xlabel) in zip(axes[0], panels):
         sub = t.dropna(subset=[col])
         x = sub[col] / (1e6 if col == "params_inference" else 1.0)
+        mean, std = sub["mean"], sub["std"].fillna(0.0)
+        below, above = np.minimum(std, mean - 0.0), np.minimum(std, 1.0 - mean)  # inside the metric's range
+        texts = []
         for lab in sub.index:
             kw = style.point(method[lab], track[lab])
-            ax.errorbar(x[lab], sub.at[lab, "mean"], yerr=0 if pd.isna(sub.at[lab, "std"]) else sub.at[lab, "std"],
-                        ms=5, lw=0, elinewidth=0.6, capsize=1.5, zorder=3, **kw)
-            ax.annotate(lab, (x[lab], sub.at[lab, "mean"]), xytext=(3, 3), textcoords="offset points",
-                        fontsize=MIN_FONT_PT, color="0.2")
-        front = sub.iloc[pareto_front(x.to_numpy(), sub["mean"].to_numpy())]
+            kw.pop("linestyle")
+            ax.errorbar(x[lab], mean[lab], yerr=[[below[lab]], [above[lab]]], ms=5, lw=0, elinewidth=0.6,
+                        capsize=1.5, zorder=3, alpha=0.9, **kw)
+            texts.append(ax.text(x[lab], mean[lab], lab, fontsize=MIN_FONT_PT, color="0.15", zorder=5))
+        front = sub.iloc[pareto_front(x.to_numpy(), mean.to_numpy())]
         fx = x[front.index].sort_values()
-        (line,) = ax.step(fx, front.loc[fx.index, "mean"], where="post", color="0.5", lw=0.8, ls="--", zorder=2,
-                          label="Pareto front")
-        _log_x(ax)
+        (line,) = ax.step(fx, front.loc[fx.index, "mean"], where="post", color="#D55E00", lw=1.4, ls="-",
+                          zorder=4, alpha=0.8, label="Pareto front")
+        _log_x(ax, float(x.min()), float(x.max()))
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(f"{spec.title}\n(mean ± std over categories)")  # one line does not fit 2.8 in
-    _track_legend(fig, set(track.values()), extra=[line])
-    return _save(fig, out_dir, "pareto")
+        ax.set_ylabel(f"{spec.title} (mean ± std)")
+        lo, hi = float((mean - below).min()), float((mean + above).max())
+        ax.set_ylim(max(0.0, lo - 0.03), min(1.0, hi + 0.03) + 0.005)
+        placed.append((ax, texts, (x.to_numpy(dtype=float), mean.to_numpy(dtype=float))))
+    _heading(fig, style)
+    _track_legend(fig, set(track.values()), extra=[line], note=sizes)
+    for ax, texts, points in placed:
+        _place_labels(fig, ax, texts, points)
+    return _save(fig, out_dir, "pareto" + style.suffix)
 
 
-def _track_legend(fig: plt.Figure, tracks: set[str], extra: list[Any] = ()) -> None:
+def _track_legend(fig: plt.Figure, tracks: set[str], extra: list[Any] = (), note: str = "") -> None:
     """A legend below the axes, outside the data: the marker fill (filled = supervised,
-    open = unsupervised) and any ``extra`` handles (such as the Pareto front)."""
+    open = unsupervised), any ``extra`` handles (such as the Pareto front) and a ``note``."""
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], marker="o", lw=0, color="0.3", markerfacecolor="0.3" if t == "supervised" else "white",
                       label=f"{t} (marker {'filled' if t == 'supervised' else 'open'})") for t in sorted(tracks)]
     handles += list(extra)
+    if note:
+        handles.append(Line2D([], [], lw=0, label=note))
     if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), frameon=False)
 
 
 # -- accuracy ----------------------------------------------------------------------------
-def heatmap_figure(ok: pd.DataFrame, out_dir: Path, spec: MetricSpec) -> list[Path]:
+def heatmap_figure(ok: pd.DataFrame, out_dir: Path, spec: MetricSpec, style: Style | None = None) -> list[Path]:
     """Method × category of one registered metric, plus a mean column; the colour range
     follows the data (scores in [0, 1]: its minimum and maximum rounded out to 0.05), so no
     cell is clipped, and every cell prints its value."""
@@ -288,7 +404,9 @@ def heatmap_figure(ok: pd.DataFrame, out_dir: Path, spec: MetricSpec) -> list[Pa
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=MIN_FONT_PT, color="k" if bright else "w")
     ax.spines[:].set_visible(False)
     fig.colorbar(im, ax=ax, label=spec.title, extend=extend, shrink=0.9)
-    return _save(fig, out_dir, f"heatmap_{metric}")
+    style = style or Style([])
+    _heading(fig, style)
+    return _save(fig, out_dir, f"heatmap_{metric}{style.suffix}")
 
 
 def _curve_to(x: np.ndarray, y: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
@@ -340,10 +458,10 @@ def curve_figures(ok: pd.DataFrame, style: Style, out_dir: Path, curve: str = "i
             ax.set_xlabel("false-positive rate" + (" (images)" if spec.level == "image" else " (pixels)"))
             ax.set_ylabel(ylab)
             ax.set_title(f"{dataset}/{category}: " + (f"{kind.upper()} to FPR {fpr_limit:g}" if fpr_limit
-                                                       else f"{spec.level} {kind.upper()}")
-                         + f", legend: {spec.title}")
-            fig.legend(loc="outside lower center", ncol=2, frameon=False)
-            written += _save(fig, out_dir, f"{kind}_{dataset}_{category}")
+                                                       else f"{spec.level} {kind.upper()}"))
+            _heading(fig, style)
+            fig.legend(loc="outside lower center", ncol=2, frameon=False, title=f"method ({spec.title})")
+            written += _save(fig, out_dir, f"{kind}_{dataset}_{category}{style.suffix}")
     return written
 
 
@@ -427,8 +545,8 @@ def qualitative_figures(ok: pd.DataFrame, style: Style, out_dir: Path, rows_max:
 
 
 #: map columns per qualitative figure: more methods are split over several figures of the same
-#: images (17 columns on 7 in collapsed every axis to zero width)
-QUALITATIVE_METHODS_MAX = 12
+#: images, so a tile stays about 0.7 in wide on a 7 in page
+QUALITATIVE_METHODS_MAX = 8
 
 
 def _grid_images(z: dict[str, np.ndarray], common: set[str], rows_max: int) -> list[str]:
@@ -446,15 +564,35 @@ def _grid_images(z: dict[str, np.ndarray], common: set[str], rows_max: int) -> l
     return picked[: rows_max - 1] + normals[:1]
 
 
+def _scale_labels(vmin: float, vmax: float) -> tuple[list[str], str]:
+    """A colour bar's two end labels and their common power of ten ("×1e-5", empty when none is
+    needed), so a bar reads "0 – 8.7, ×1e-5" rather than "0 – 8.7e-05"."""
+    top = max(abs(vmin), abs(vmax))
+    exp = int(np.floor(np.log10(top))) if top > 0 and not 1e-2 <= top < 1e3 else 0
+    a, b = vmin / 10.0 ** exp, vmax / 10.0 ** exp
+    digits = 2
+    while f"{a:.{digits}g}" == f"{b:.{digits}g}" and digits < 8:
+        digits += 1
+    return [f"{a:.{digits}g}", f"{b:.{digits}g}"], (f"×1e{exp}" if exp else "")
+
+
 def _qualitative_grid(loaded: dict[str, dict[str, np.ndarray]], chosen: list[str], name: str,
                       out_dir: Path) -> list[Path]:
+    """Tiles of equal size with thin gaps: the image, its mask, then one map per method, a row per
+    image; each method's column shares one colour scale, shown by a bar under it."""
+    import textwrap
+
     methods = list(loaded)
     ref = max(loaded.values(), key=lambda z: z["images"].shape[-1])  # the sharpest stored image
     ref_index = {str(p): i for i, p in enumerate(ref["paths"])}
     ncols = 2 + len(methods)
-    cell = min(0.62, PAGE_WIDTH_IN / ncols)
-    fig = plt.figure(figsize=(PAGE_WIDTH_IN, cell * (len(chosen) + 0.15) + 1.0), layout="constrained")
-    grid = fig.add_gridspec(len(chosen) + 1, ncols, height_ratios=[1.0] * len(chosen) + [0.15])
+    left, right, top, bottom, gap = 0.2, 0.05, 0.36, 0.42, 0.03  # inches
+    tile = (PAGE_WIDTH_IN - left - right - gap * (ncols - 1)) / ncols
+    height = top + bottom + len(chosen) * tile + gap * (len(chosen) - 1)
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, height))
+    grid = fig.add_gridspec(len(chosen), ncols, left=left / PAGE_WIDTH_IN, right=1 - right / PAGE_WIDTH_IN,
+                            top=1 - top / height, bottom=bottom / height, wspace=gap / tile, hspace=gap / tile)
+    chars = max(6, int(tile * 72 / (0.55 * MIN_FONT_PT)))  # characters a title line holds over one tile
     extent = (0, 1, 1, 0)
     for r, path in enumerate(chosen):
         i = ref_index[path]
@@ -468,7 +606,7 @@ def _qualitative_grid(loaded: dict[str, dict[str, np.ndarray]], chosen: list[str
             ax.spines[:].set_visible(False)
             if c == 0:
                 ax.imshow(rgb, extent=extent)
-                ax.set_ylabel(defect, fontsize=MIN_FONT_PT)
+                ax.set_ylabel(textwrap.shorten(defect, chars + 4, placeholder="…"), fontsize=MIN_FONT_PT, labelpad=2)
             elif c == 1:
                 ax.imshow(mask, cmap="gray", vmin=0, vmax=1, extent=extent)
             else:
@@ -477,22 +615,25 @@ def _qualitative_grid(loaded: dict[str, dict[str, np.ndarray]], chosen: list[str
                 maps = z["maps"].astype(np.float32)
                 sel = [[str(p) for p in z["paths"]].index(q) for q in chosen]
                 vmin, vmax = float(maps[sel].min()), float(maps[sel].max())
-                im = ax.imshow(maps[j], cmap="inferno", vmin=vmin, vmax=vmax if vmax > vmin else vmin + 1e-6,
-                               extent=extent)
+                vmax = vmax if vmax > vmin else vmin + 1e-6
+                im = ax.imshow(maps[j], cmap="inferno", vmin=vmin, vmax=vmax, extent=extent)
                 if mask.any():
                     ax.contour(np.linspace(0, 1, mask.shape[1]), np.linspace(0, 1, mask.shape[0]), mask,
-                               levels=[0.5], colors="#56B4E9", linewidths=0.6)
+                               levels=[0.5], colors="#56B4E9", linewidths=0.5)
                 if r == len(chosen) - 1:
-                    bar = fig.colorbar(im, cax=fig.add_subplot(grid[-1, c]), orientation="horizontal")
-                    digits = 2
-                    while f"{vmin:.{digits}g}" == f"{vmax:.{digits}g}" and digits < 8:
-                        digits += 1
-                    bar.set_ticks([vmin, vmax], labels=[f"{vmin:.{digits}g}", f"{vmax:.{digits}g}"])
-                    bar.ax.tick_params(labelsize=MIN_FONT_PT, length=1, rotation=30)
+                    box = ax.get_position()
+                    cax = fig.add_axes((box.x0, box.y0 - 0.12 / height, box.width, 0.06 / height))
+                    bar = fig.colorbar(im, cax=cax, orientation="horizontal")
+                    labels, power = _scale_labels(vmin, vmax)
+                    bar.set_ticks([vmin, vmax], labels=labels)
+                    bar.ax.tick_params(labelsize=MIN_FONT_PT, length=1, pad=1)
+                    for tick, ha in zip(bar.ax.get_xticklabels(), ("left", "right")):
+                        tick.set_ha(ha)  # both ends inside the bar's width: neighbours never collide
+                    if power:
+                        bar.ax.set_xlabel(power, fontsize=MIN_FONT_PT, labelpad=1)
             if r == 0:
                 title = ["image", "mask"][c] if c < 2 else methods[c - 2]
-                ax.set_title(title, fontsize=MIN_FONT_PT, rotation=35 if c >= 2 else 0,
-                             ha="left" if c >= 2 else "center", loc="left" if c >= 2 else "center")
+                ax.set_title("\n".join(textwrap.wrap(title, chars)[:2]), fontsize=MIN_FONT_PT, pad=2)
     return _save(fig, out_dir, name)
 
 
@@ -562,7 +703,7 @@ def cd_figure(result: RankResult, spec: MetricSpec, setting: str, out_dir: Path)
 
 def heatmap_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
     """One heatmap per registered metric, a plugin's included."""
-    return [p for spec in registry.metrics() for p in heatmap_figure(ok, out_dir, spec)]
+    return [p for spec in registry.metrics() for p in heatmap_figure(ok, out_dir, spec, style)]
 
 
 def cd_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
@@ -574,37 +715,39 @@ def cd_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
 
 
 #: the built-in figures, registered by the core plugin as a plugin registers its own:
-#: (name = file-name prefix, function, caption for the HTML and docs/gallery.md)
+#: (name = file-name prefix, function, caption of at most 40 words for the HTML and
+#: docs/gallery.md, drawn per training setting)
 BUILTIN_FIGURES = (
     ("latency", latency_figure,
-     "Inference latency at batch 1: median of single forward passes, whiskers span the IQR (centred on the "
-     "median); device, threads and the figures' source on the axis. Hatched bars: supervised methods."),
+     "Inference latency at batch 1: median (point) and first to third quartile (whiskers) of single forward "
+     "passes, log axis. Filled markers: supervised methods, open: unsupervised. Input size, device and threads "
+     "below the axis.", False),
     ("model_size", model_size_figure,
-     "Model size and memory on one log axis: inference parameters (millions), ONNX file size and peak forward / "
-     "backward memory of one training step (MiB); n/a marks a figure that could not be measured."),
+     "Inference parameters (left) and, in MiB, the ONNX file and the peak forward and backward memory of one "
+     "training step (right), log axes; n/a or a missing point: not measured. Input size and memory batch below the axes.", False),
     ("pareto", pareto_figure,
-     "The headline image metric (mean over categories, error bars: std over categories) against latency and "
-     "against inference parameters; the dashed step line is the Pareto front (no method is both cheaper and "
-     "better). Filled markers: supervised, open: unsupervised."),
+     "The headline image metric (mean over categories; error bars: std, clipped to [0, 1]) against latency and "
+     "parameters, one training setting. The line is the Pareto front: no other method is both cheaper and better.",
+     True),
     ("heatmap", heatmap_figures,
-     "Method × category with the mean over categories in the last column; every cell prints its value, and the "
-     "colour bar spans the values shown (no cell is clipped)."),
+     "One metric per method and category in one training setting, the mean in the last column; each cell prints "
+     "its value, and the colour bar spans the values shown.", True),
     ("roc", functools.partial(curve_figures, curve="image_roc"),
-     "Image-level ROC curves of one category; the legend gives each method's image AUROC."),
-    ("pro", functools.partial(curve_figures, curve="pro"), "Per-region-overlap curves of one category up to the FPR limit of AU-PRO (0.3); the legend gives "
-                  "each method's AU-PRO@0.3 (normalised by 0.3)."),
+     "Image-level ROC curves of one category and training setting; the legend gives each method's image AUROC.",
+     True),
+    ("pro", functools.partial(curve_figures, curve="pro"),
+     "Per-region-overlap curves of one category and training setting up to FPR 0.3; the legend gives each "
+     "method's AU-PRO@0.3.", True),
     ("imbalance_sweep", imbalance_figure,
-     "Supervised image AUROC against the number of anomalous training images actually used (mean over "
-     "categories, std as error bars); settings that drew the same training images are one point, labelled with "
-     "all their ratios."),
+     "Supervised image AUROC against the anomalous training images used (mean over categories, std as error "
+     "bars). Each point tests on the images its setting left out, so the test sets differ.", False),
     ("qualitative", qualitative_figures,
-     "The same test images (one per defect type, and a normal one; chosen without looking at any score) for "
-     "every method: each method's maps share one colour scale, shown by the bar below its column; the blue "
-     "contour is the ground truth."),
+     "The same test images (one per defect type and a normal one, chosen without any score) for every method; "
+     "each method's maps share one colour scale (bar below); the blue outline is the ground truth.", False),
     ("cd", cd_figures,
      "Critical-difference diagram (Demšar 2006), drawn only where the Friedman test rejects equal ranks: average "
-     "rank over the data set × category cells (1 = best); methods joined by a bar do not differ significantly "
-     "(Nemenyi post-hoc, α = 0.05); CD is the critical difference."),
+     "rank over data set × category cells (1 = best); a bar joins methods that do not differ (Nemenyi, α = 0.05).",
+     False),
 )
 
 
@@ -613,20 +756,29 @@ def figure_caption(stem: str) -> str:
     the longest prefix of ``stem``, for the HTML and the gallery."""
     entries = sorted(registry.figures().in_order(), key=lambda e: len(e.name), reverse=True)
     for e in entries:
-        if stem == e.name or stem.startswith(e.name + "_"):
+        if stem == e.name or stem.startswith((e.name + "_", e.name + "-")):  # a part, or a setting's figure
             return str(e.options.get("caption", ""))
     return ""
 
 
 def write_figures(df: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Every registered figure the rows allow; figures whose data are missing are skipped."""
+    """Every registered figure the rows allow; figures whose data are missing are skipped. A
+    figure registered with ``per_setting=True`` is drawn once per training setting (its files
+    end in ``-<setting>`` when the rows hold several), so no figure compares methods tested
+    on different images."""
     ok = ok_rows(df)
     if ok.empty:
         return []
     if "track" not in ok:
         ok = ok.assign(track="unsupervised")
     style = Style(list(ok["method"].unique()))
+    groups = setting_groups(ok)
     written: list[Path] = []
     for entry in registry.figures().in_order():
-        written += entry.obj(ok, style, out_dir)
+        if not entry.options.get("per_setting"):
+            written += entry.obj(ok, style, out_dir)
+            continue
+        for setting, rows in groups:
+            suffix = f"-{setting_slug(setting)}" if len(groups) > 1 and setting else ""
+            written += entry.obj(rows, style.for_setting(setting or "", suffix, image_counts(rows)), out_dir)
     return written

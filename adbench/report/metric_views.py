@@ -8,8 +8,8 @@ import pandas as pd
 
 from .. import registry
 from ..metrics.spec import MetricSpec
-from .rows import (column_labels, fidelity_notes, metric_caption, metric_title, method_notes, ok_rows,
-                   resolution_notes, setting_groups, setting_slug, settings, table_groups)
+from .rows import (column_labels, fidelity_legend, fidelity_notes, image_counts, metric_caption, metric_title,
+                   method_notes, ok_rows, resolution_notes, setting_groups, setting_slug, settings, table_groups)
 from .table import DIGITS, Table, best_cells, formatted, mean_std, with_spread
 
 
@@ -69,6 +69,7 @@ def missing_notes(df: pd.DataFrame, table: pd.DataFrame) -> list[str]:
     if table.empty:
         return notes
     bad = df[df["status"] != "ok"] if "status" in df else df.iloc[0:0]
+    method_of = dict(zip(column_labels(df), df["method"])) if len(df) else {}
     for row_label in table.index:
         if row_label.endswith("/mean"):
             continue
@@ -76,11 +77,21 @@ def missing_notes(df: pd.DataFrame, table: pd.DataFrame) -> list[str]:
         for col in table.columns:
             if not pd.isna(table.at[row_label, col]):
                 continue
-            method = col.split(" (")[0]
+            method = method_of.get(col, col.split(" (")[0])
             err = bad[(bad["method"] == method) & (bad["dataset"] == dataset) & (bad["category"] == category)]
             reason = str(err["error"].iloc[0]).splitlines()[0][:160] if len(err) else "not run, or metric undefined"
             notes.append(f"{col} on {row_label}: {reason}")
     return notes
+
+
+def _at(resolution: str | None) -> str:
+    return f" ({resolution} resolution)" if resolution else ""
+
+
+def _setting(df: pd.DataFrame, setting: str | None) -> str:
+    """The caption's setting: the one given, else the rows' own (a run of one setting)."""
+    found = sorted(set(settings(ok_rows(df)))) if setting is None else [setting]
+    return (", ".join(found) or "unsupervised") + " setting"
 
 
 def metric_tables(df: pd.DataFrame) -> list[Table]:
@@ -97,13 +108,13 @@ def _metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | None, se
     mean = stats["mean"]
     several = bool((stats["n"].fillna(0) > 1).to_numpy().any())
     text = with_spread(mean, stats["std"], stats["n"]) if several else formatted(mean)
-    datasets = sorted({str(r).split("/", 1)[0] for r in mean.index})
-    caption = (metric_caption(spec, resolution) + (f" Setting: {setting}." if setting else "")
-               + f" The categories of {', '.join(datasets)} and their mean; best value per category in bold"
-               + ("; mean ± sample std (n − 1) over seeds, a mean averages the categories seed by seed (n per "
-                  "cell in seeds.csv)."
-                  if several else "; one seed per cell."))
-    notes = method_notes(df, spec.name) + fidelity_notes(df) + [f"– {n}" for n in missing_notes(df, mean)]
+    caption = (f"{spec.title} per category{_at(resolution)}, {_setting(df, setting)}"
+               + (f"; {image_counts(df)}" if image_counts(df) else "")
+               + (". Mean ± sample std (n − 1) over seeds" if several else ". One seed")
+               + "; bold: best per row, ties included." + fidelity_legend(df))
+    notes = ([metric_caption(spec, resolution)] + method_notes(df, spec.name) + fidelity_notes(df)
+             + (["A data set's mean averages its categories seed by seed; n per cell in seeds.csv."] if several else [])
+             + [f"– {n}" for n in missing_notes(df, mean)])
     return Table(name=name, title=metric_title(spec, resolution) + (f", {setting}" if setting else ""),
                  data=mean, text=text, bold=best_cells(mean, spec.higher_is_better, axis=1), caption=caption,
                  notes=notes, section="Metric tables", methods_on="columns", numbered_notes=True)
@@ -178,10 +189,11 @@ def summary_tables(df: pd.DataFrame) -> list[Table]:
         for _, members in groups.groupby(groups):
             sub = summary.loc[members.index, [spec.name]]
             bold.loc[members.index, spec.name] = best_cells(sub, spec.higher_is_better, axis=0)[spec.name]
-    how = summary_how(summary) + " The best value of each metric is bold within each training setting."
+    how = (summary_how(summary) + " Bold: best per metric within each training setting, ties included."
+           + fidelity_legend(ok))
     notes = resolution_notes(df) + fidelity_notes(ok) + [metric_caption(spec) for spec in specs]
     return [Table(name="summary", title="Summary", data=summary, text=text, bold=bold, caption=how, notes=notes,
-                  section="Summary", latex_columns={s.name: s.title for s in specs})]
+                  section="Summary", methods_on="index", latex_columns={s.name: s.title for s in specs})]
 
 
 def main_tables(df: pd.DataFrame) -> list[Table]:
@@ -205,14 +217,17 @@ def main_tables(df: pd.DataFrame) -> list[Table]:
         ok = ok_rows(rows)
         n_cats = ok.groupby(["dataset", "category"]).ngroups
         several = bool((summary["seeds"] > 1).any())
-        caption = (f"Mean over {n_cats} categories of {', '.join(sorted(set(ok['dataset'])))}"
-                   + (f", {setting}" if setting else "") + (" (± sample std over seeds)" if several else "")
-                   + "; bold: best per column. " + "; ".join(s.title for s in specs) + ".")
+        counts = image_counts(ok)
+        caption = (f"Mean over {n_cats} categories of {', '.join(sorted(set(ok['dataset'])))}, "
+                   f"{_setting(ok, setting)}" + (f" ({counts})" if counts else "")
+                   + ("; ± sample std (n − 1) over seeds" if several else "; one seed")
+                   + ". Bold: best per column, ties included." + fidelity_legend(ok))
         name = "main" + (f"-{setting_slug(setting)}" if len(groups) > 1 else "")
         tables.append(Table(name=name, title="Main results" + (f", {setting}" if len(groups) > 1 else ""),
                             data=summary[names], text=text, bold=bold, caption=caption,
                             notes=fidelity_notes(ok) + [metric_caption(s) for s in specs], section="Main results",
-                            latex_columns={s.name: s.title for s in specs}, notes_in_latex=False))
+                            methods_on="index",
+                            latex_columns={s.name: s.title for s in specs}))
     return tables
 
 

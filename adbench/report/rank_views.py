@@ -19,11 +19,14 @@ def rank_tables(df: pd.DataFrame) -> list[Table]:
         tables.append(Table(
             name=f"ranks_{spec.name}_{setting_slug(setting)}", title=f"{spec.title}, {setting}: average rank",
             data=t, text=t.map(lambda v: f"{v:.2f}"),
-            caption=(f"Average rank over {res.n_blocks} data set × category cells (1 = best). Friedman "
-                     f"χ² = {res.statistic:.3f}, p = {res.p_value:.3g}; "
-                     + (f"Nemenyi critical difference at α = {res.alpha:g}: {res.cd:.3f} (ranks closer than this "
-                        f"are not significantly different; the CD diagram shows which are)." if res.significant else
-                        f"the test does not reject equal ranks at α = {res.alpha:g}, so no difference between these "
-                        f"methods is significant and no critical-difference diagram is drawn.")),
+            caption=(f"{spec.title}, {setting} setting: average rank over {res.n_blocks} data set × category "
+                     f"cells (1 = best). Friedman p = {res.p_value:.3g}; "
+                     + (f"Nemenyi critical difference {res.cd:.2f} at α = {res.alpha:g}." if res.significant else
+                        f"no difference is significant at α = {res.alpha:g}.")),
+            notes=[f"Friedman χ² = {res.statistic:.3f} over {res.n_blocks} cells and {len(t)} methods (Demšar 2006)."
+                   + (f" Methods whose average ranks differ by less than the critical difference {res.cd:.3f} "
+                      f"(Nemenyi) are not significantly different; the CD diagram shows which."
+                      if res.significant else " The test does not reject equal ranks, so no critical-difference "
+                                              "diagram is drawn.")],
             section="Rankings", methods_on="index"))
     return tables

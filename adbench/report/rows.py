@@ -29,12 +29,82 @@ FIDELITY_MARKS = {
 }
 
 
+def display_names(df: pd.DataFrame) -> pd.Series:
+    """Each row's method as tables and figures show it: its display name (``Method.display_name``,
+    recorded as ``method_display``), else its identifier. A display name that two
+    methods of the rows share is followed by the identifier, so no two methods look alike."""
+    shown = df["method"].astype(str)
+    if "method_display" in df:
+        given = df["method_display"].where(df["method_display"].map(lambda v: isinstance(v, str) and bool(v.strip())))
+        shown = given.fillna(shown).astype(str)
+    owners = pd.DataFrame({"shown": shown, "method": df["method"]}).groupby("shown")["method"].nunique()
+    shared = shown.map(lambda v: owners.get(v, 1) > 1)
+    return shown.where(~shared, shown + " (" + df["method"].astype(str) + ")")
+
+
 def method_labels(df: pd.DataFrame) -> pd.Series:
-    """Each row's method name with its fidelity mark (``pyramidal_ae†``, ``unet‡``)."""
+    """Each row's display name with its fidelity mark (``Pyramidal AE†``, ``U-Net (smp)‡``)."""
+    names = display_names(df)
     if "fidelity" not in df:
-        return df["method"]
+        return names
     marks = df["fidelity"].map(lambda f: FIDELITY_MARKS[f][0] if isinstance(f, str) and f in FIDELITY_MARKS else "")
-    return df["method"] + marks
+    return names + marks
+
+
+def citation_keys(df: pd.DataFrame) -> dict[str, str]:
+    """Shown method label → the BibTeX key of its publication (``method_bibtex``), for every form a
+    table labels a method with (with and without its setting), so LaTeX can ``\\citep`` it."""
+    if "method_bibtex" not in df or df.empty:
+        return {}
+    from ..citations import bibtex_key
+
+    keys: dict[str, str] = {}
+    for labels in (method_labels(df), column_labels(df)):
+        for label, entry in zip(labels, df["method_bibtex"]):
+            if isinstance(entry, str) and entry.strip():
+                try:
+                    keys.setdefault(str(label), bibtex_key(entry))
+                except ValueError:
+                    continue  # a row's broken entry is not cited (the contract test checks built-in ones)
+    return keys
+
+
+#: the words a caption spends on the fidelity marks; the notes file gives the full footnotes
+FIDELITY_SHORT = {"reading": "† our reading", "substitute": "‡ substitute network"}
+
+
+def fidelity_legend(df: pd.DataFrame) -> str:
+    """" † our reading of the paper; ‡ a substitute network." for the marks ``df``'s methods
+    carry (empty for none): the caption's share of the fidelity footnotes."""
+    present = set(df["fidelity"].dropna()) if "fidelity" in df else set()
+    parts = [text for level, text in FIDELITY_SHORT.items() if level in present]
+    return f" {'; '.join(parts)}." if parts else ""
+
+
+def _span(values: pd.Series) -> str:
+    lo, hi = int(values.min()), int(values.max())
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
+def image_counts(df: pd.DataFrame) -> str:
+    """The test set of ``df``'s ok rows per category, for captions: "40 test images (25
+    anomalous) per category", with ranges where categories differ; empty when not recorded."""
+    ok = ok_rows(df)
+    if "n_test" not in ok or ok["n_test"].isna().all():
+        return ""
+    counts = ok.dropna(subset=["n_test"])
+    anomalous = counts["n_test_anomalous"].dropna() if "n_test_anomalous" in counts else pd.Series(dtype=float)
+    return (f"{_span(counts['n_test'])} test images" + (f" ({_span(anomalous)} anomalous)" if len(anomalous) else "")
+            + " per category")
+
+
+def words(text: str) -> int:
+    """How many words a caption has (what the reports keep to :data:`CAPTION_WORDS`)."""
+    return len(text.split())
+
+
+#: the most words a table or figure caption may have; everything else goes to ``notes.md``
+CAPTION_WORDS = 40
 
 
 def fidelity_notes(df: pd.DataFrame) -> list[str]:

@@ -18,9 +18,10 @@ class Table:
 
     ``data`` holds the numbers (what the CSV gets); ``text`` the cells as shown (same index,
     the shown columns), and ``bold`` which of them are bold (same shape, or None). ``caption``
-    says what the reader needs; ``notes`` are footnotes (listed in Markdown and HTML, appended
-    to the LaTeX caption when ``notes_in_latex``; ``latex_caption`` replaces both there). ``section`` groups tables under one HTML
-    heading. ``methods_on`` says which axis holds the methods ("columns" or "index"): LaTeX puts
+    says what the reader needs in at most ``rows.CAPTION_WORDS`` words (metric, setting, n, what ±
+    and bold mean); ``notes`` are everything else (listed in Markdown and HTML and collected in the
+    report's ``notes.md``). A LaTeX float gets the caption alone (``latex_caption`` where given),
+    so a paper can keep it as it is. ``section`` groups tables under one HTML heading. ``methods_on`` says which axis holds the methods ("columns" or "index"): LaTeX puts
     methods in rows unless the report is transposed. ``formats`` limits the files written
     (None: every requested format)."""
 
@@ -37,7 +38,6 @@ class Table:
     csv_float: str | None = "%.6f"  # None: full precision
     latex_columns: dict[str, str] = field(default_factory=dict)
     latex_key_title: str = "Categories"
-    notes_in_latex: bool = True
     numbered_notes: bool = False
     latex_caption: str | None = None
     formats: tuple[str, ...] | None = None

@@ -61,9 +61,10 @@ def _without_common_prefix(labels: list[str]) -> list[str]:
     return [str(x).split("/", 1)[1] for x in labels]
 
 
-def to_latex(table: Table, transpose: bool = False) -> str:
+def to_latex(table: Table, transpose: bool = False, citations: dict[str, str] | None = None) -> str:
     """A booktabs float laid out to fit a column or the page (report/latex.py). Methods go in
-    rows unless ``transpose`` (then as in the Markdown)."""
+    rows unless ``transpose`` (then as in the Markdown); a method label in ``citations`` is
+    followed by ``~\\citep{key}`` (its paper, from the rows' ``method_bibtex``)."""
     text, bold = table.text.astype(str), table.bold
     if bold is None:
         bold = pd.DataFrame(False, index=text.index, columns=text.columns)
@@ -76,12 +77,10 @@ def to_latex(table: Table, transpose: bool = False) -> str:
     header = [corner] + _without_common_prefix([table.latex_columns.get(str(c), str(c)) for c in text.columns])
     rows = [[i] + list(r) for i, r in zip(_without_common_prefix(list(text.index)), text.itertuples(index=False))]
     flags = [[False] + [bool(v) for v in r] for r in bold.itertuples(index=False)]
-    if table.latex_caption is not None:
-        caption = table.latex_caption
-    else:
-        caption = " ".join([table.caption, *(table.notes if table.notes_in_latex else [])]).strip()
+    caption = table.caption if table.latex_caption is None else table.latex_caption
     return render(LatexTable(header, rows, flags, caption=latex_text(caption), label=_label(table.name),
-                             key_title=table.latex_key_title, abbreviate=methods_as_rows))
+                             key_title=table.latex_key_title, abbreviate=methods_as_rows,
+                             cites=dict(citations or {}) if table.methods_on else {}))
 
 
 def to_html(table: Table) -> str:
@@ -94,13 +93,29 @@ def to_html(table: Table) -> str:
     return "\n".join(parts)
 
 
-def write_tables(tables: list[Table], out_dir: Path, formats: tuple[str, ...], transpose: bool = False) -> list[Path]:
-    """Each table in each requested format it allows (``Table.formats``), atomically."""
+def to_notes(tables: list[Table]) -> str:
+    """``notes.md``: every table's caption and notes under its file name, the part of the
+    report that a paper's captions leave out (definitions, footnotes, why a value is missing)."""
+    parts = ["# Notes to the report's tables\n\nWhat each table's caption leaves out: the metrics' definitions, "
+             "the footnotes of its marks, and why a cell is empty.\n"]
+    for table in tables:
+        if table.notes:
+            parts.append(f"## {table.title} (`{table.name}`)\n\n{table.caption}\n\n"
+                         + "".join(f"- {n}\n" for n in table.notes))
+    return "\n".join(parts)
+
+
+def write_tables(tables: list[Table], out_dir: Path, formats: tuple[str, ...], transpose: bool = False,
+                 citations: dict[str, str] | None = None) -> list[Path]:
+    """Each table in each requested format it allows (``Table.formats``), atomically, and with
+    Markdown or LaTeX, ``notes.md``."""
     written: list[Path] = []
-    render_as = {"csv": to_csv, "md": to_markdown, "tex": lambda t: to_latex(t, transpose)}
+    render_as = {"csv": to_csv, "md": to_markdown, "tex": lambda t: to_latex(t, transpose, citations)}
     for table in tables:
         for fmt, suffix in TABLE_FORMATS.items():
             if fmt not in formats or (table.formats is not None and fmt not in table.formats):
                 continue
             written.append(write_text_atomic(out_dir / f"{table.name}{suffix}", render_as[fmt](table)))
+    if {"md", "tex"} & set(formats) and any(t.notes for t in tables):
+        written.append(write_text_atomic(out_dir / "notes.md", to_notes(tables)))
     return written

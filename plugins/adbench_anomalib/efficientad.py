@@ -49,6 +49,15 @@ class EfficientAD(AnomalibMethod):
     description = ("EfficientAD via anomalib: distilled PDN teacher, student and autoencoder; maps normalised on "
                    "held-out normals")
     paper = "Batzner et al., WACV 2024; anomalib 2.7 (Akcay et al., ICIP 2022), model EfficientAd"
+    display_name = "EfficientAD"
+    bibtex = r"""@inproceedings{batzner2024efficientad,
+  author = {Batzner, Kilian and Heckler, Lars and K{\"o}nig, Rebecca},
+  title = {{EfficientAD}: Accurate Visual Anomaly Detection at Millisecond-Level Latencies},
+  booktitle = {IEEE/CVF Winter Conference on Applications of Computer Vision (WACV)},
+  year = {2024},
+  eprint = {2303.14535},
+  archivePrefix = {arXiv}
+}"""
     published = {"image_auroc": 0.982}  # anomalib 2.7's README, EfficientAd-S (no pixel table)
     #: its PDN teacher, student and autoencoder need 256 px (the autoencoder's 8×8 bottleneck);
     #: one training step there takes 7.4 s on 2 CPU cores (measured), too slow for the default run

@@ -74,6 +74,15 @@ class PatchCore(AnomalibMethod):
     init_keys = ("backbone", "layers", "pretrained", "coreset_sampling_ratio", "num_neighbors")
     description = "PatchCore via anomalib: nearest neighbour to a coreset memory bank of patch features"
     paper = f"Roth et al., CVPR 2022; {_CITE} Patchcore"
+    display_name = "PatchCore"
+    bibtex = r"""@inproceedings{roth2022patchcore,
+  author = {Roth, Karsten and Pemula, Latha and Zepeda, Joaquin and Sch{\"o}lkopf, Bernhard and Brox, Thomas and Gehler, Peter},
+  title = {Towards Total Recall in Industrial Anomaly Detection},
+  booktitle = {IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
+  year = {2022},
+  eprint = {2106.08265},
+  archivePrefix = {arXiv}
+}"""
     published = {"image_auroc": 0.980, "pixel_auroc": 0.980}
     profiles = _profiles(
         dict(image_size=32, backbone="resnet18", batch_size=8),
@@ -93,6 +102,15 @@ class PaDiM(AnomalibMethod):
     init_keys = ("backbone", "layers", "pretrained", "n_features")
     description = "PaDiM via anomalib: per-position Gaussian of multi-scale features, Mahalanobis distance"
     paper = f"Defard et al., ICPR 2021; {_CITE} Padim"
+    display_name = "PaDiM"
+    bibtex = r"""@inproceedings{defard2021padim,
+  author = {Defard, Thomas and Setkov, Aleksandr and Loesch, Angelique and Audigier, Romaric},
+  title = {{PaDiM}: A Patch Distribution Modeling Framework for Anomaly Detection and Localization},
+  booktitle = {Pattern Recognition. ICPR International Workshops and Challenges},
+  year = {2021},
+  eprint = {2011.08785},
+  archivePrefix = {arXiv}
+}"""
     published = {"image_auroc": 0.891, "pixel_auroc": 0.968}
     profiles = _profiles(
         dict(image_size=32, batch_size=8, n_features=20),
@@ -109,6 +127,15 @@ class STFPM(AnomalibMethod):
     init_keys = ("backbone", "layers")
     description = "STFPM via anomalib: a student network regresses a frozen teacher's feature pyramid"
     paper = f"Wang et al., BMVC 2021; {_CITE} Stfpm"
+    display_name = "STFPM"
+    bibtex = r"""@inproceedings{wang2021stfpm,
+  author = {Wang, Guodong and Han, Shumin and Ding, Errui and Huang, Di},
+  title = {Student-Teacher Feature Pyramid Matching for Anomaly Detection},
+  booktitle = {British Machine Vision Conference (BMVC)},
+  year = {2021},
+  eprint = {2103.04257},
+  archivePrefix = {arXiv}
+}"""
     published = {"image_auroc": 0.893, "pixel_auroc": 0.951}
     profiles = _profiles(
         dict(image_size=32, batch_size=8, epochs=1),
@@ -125,6 +152,14 @@ class FastFlow(AnomalibMethod):
     init_keys = ("backbone", "pretrained", "flow_steps", "conv3x3_only", "hidden_ratio")
     description = "FastFlow via anomalib: 2-D normalising flows on backbone features, likelihood as score"
     paper = f"Yu et al., arXiv:2111.07677; {_CITE} Fastflow"
+    display_name = "FastFlow"
+    bibtex = r"""@misc{yu2021fastflow,
+  author = {Yu, Jiawei and Zheng, Ye and Wang, Xiang and Li, Wei and Wu, Yushuang and Zhao, Rui and Wu, Liwei},
+  title = {{FastFlow}: Unsupervised Anomaly Detection and Localization via {2D} Normalizing Flows},
+  year = {2021},
+  eprint = {2111.07677},
+  archivePrefix = {arXiv}
+}"""
     published = {"image_auroc": 0.907, "pixel_auroc": 0.968}
     profiles = _profiles(
         dict(image_size=32, batch_size=8, epochs=1, flow_steps=2),
@@ -141,6 +176,15 @@ class DRAEM(AnomalibMethod):
     init_keys = ("beta", "enable_sspcab")
     description = "DRAEM via anomalib: reconstructive + discriminative sub-networks trained on simulated anomalies"
     paper = f"Zavrtanik et al., ICCV 2021; {_CITE} Draem"
+    display_name = "DRAEM"
+    bibtex = r"""@inproceedings{zavrtanik2021draem,
+  author = {Zavrtanik, Vitjan and Kristan, Matej and Sko{\v{c}}aj, Danijel},
+  title = {{DRAEM} -- A Discriminatively Trained Reconstruction Embedding for Surface Anomaly Detection},
+  booktitle = {IEEE/CVF International Conference on Computer Vision (ICCV)},
+  year = {2021},
+  eprint = {2108.07610},
+  archivePrefix = {arXiv}
+}"""
     published: dict[str, float] = {}  # anomalib's DRAEM README publishes no benchmark
     #: anomalib's widths (``ReconstructiveSubNetwork`` 128, ``DiscriminativeSubNetwork`` 64,
     #: 97.4 M parameters) take 4 s per batch of 8 at 64 px on 2 CPU cores; ``quick`` uses a

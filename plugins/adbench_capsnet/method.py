@@ -48,6 +48,15 @@ class CapsNetAD(Method):
     produces_maps = False
     description = "Supervised capsule network for imbalanced anomaly detection (Piciarelli et al. 2019)"
     paper = "Piciarelli, Mishra, Foresti, ICIAP 2019, arXiv:1909.02755"
+    display_name = "CapsNet"
+    bibtex = r"""@inproceedings{piciarelli2019capsnet,
+  author = {Piciarelli, Claudio and Mishra, Pankaj and Foresti, Gian Luca},
+  title = {Image Anomaly Detection with Capsule Networks and Imbalanced Datasets},
+  booktitle = {Image Analysis and Processing -- ICIAP 2019},
+  year = {2019},
+  eprint = {1909.02755},
+  archivePrefix = {arXiv}
+}"""
     profiles = {"smoke": dict(_SMOKE), "quick": dict(_QUICK), "paper": dict(_PAPER)}
     #: journal-variant switches (see README): class-weighted margin loss and balanced batches
     balanced = False
@@ -74,5 +83,12 @@ class CapsNet2021(CapsNetAD):
     fidelity = "reading"  # no text of the journal version was available (README)
     paper = ("Piciarelli, Mishra, Foresti, 'Supervised anomaly detection with highly imbalanced datasets "
              "using capsule networks', IJPRAI 2021 (text unavailable; reading documented in README)")
+    display_name = "CapsNet-2021"
+    bibtex = r"""@article{piciarelli2021capsnet,
+  author = {Piciarelli, Claudio and Mishra, Pankaj and Foresti, Gian Luca},
+  title = {Supervised Anomaly Detection with Highly Imbalanced Datasets Using Capsule Networks},
+  journal = {International Journal of Pattern Recognition and Artificial Intelligence},
+  year = {2021}
+}"""
     profiles = {k: dict(v) for k, v in CapsNetAD.profiles.items()}
     balanced = True

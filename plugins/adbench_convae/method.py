@@ -22,6 +22,7 @@ class ConvAE(Method):
     tracks = ("unsupervised",)
     description = "Reference convolutional autoencoder (reconstruction error), proves the pipeline end to end"
     paper = "adbench reference baseline (no publication)"
+    display_name = "ConvAE"
     profiles = {
         "smoke": dict(image_size=32, width=8, latent=16, epochs=2, batch_size=16, lr=2e-3,
                       sigma=1.0, topk=0.01),

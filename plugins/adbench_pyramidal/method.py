@@ -89,6 +89,15 @@ class PyramidalAEMethod(_ReconstructionMethod):
     description = "Deep pyramidal stacked autoencoder with perceptual loss (Mishra et al. 2020a) [architecture inferred]"
     fidelity = "reading"
     paper = "Mishra, Piciarelli, Foresti, ICPR 2020 Workshops, LNCS, doi:10.1007/978-3-030-68799-1_51"
+    display_name = "Pyramidal AE"
+    bibtex = r"""@inproceedings{mishra2020pyramidal,
+  author = {Mishra, Pankaj and Piciarelli, Claudio and Foresti, Gian Luca},
+  title = {Image Anomaly Detection by Aggregating Deep Pyramidal Representations},
+  booktitle = {Pattern Recognition. ICPR International Workshops and Challenges},
+  series = {Lecture Notes in Computer Science},
+  year = {2021},
+  note = {doi:10.1007/978-3-030-68799-1\_51}
+}"""
     profiles = {
         "smoke": dict(_LOSS, image_size=32, levels=3, width=8, latent=8, code=16, grid=4, lr=2e-3, weight_decay=0.0,
                       batch_size=16, epochs=2, sigma=1.0, topk=0.01, score="map_topk",
@@ -129,7 +138,15 @@ class PIADEMethod(_ReconstructionMethod):
     config_class = PIADEConfig
     name = "piade"
     description = "PIADE: SE-ResNet pyramid pooling + dynamic routing autoencoder (Mishra et al. 2020b)"
-    paper = "Mishra, Piciarelli, Foresti, 'Image anomaly detection by aggregating deep pyramidal representations', IJNS 2020"
+    paper = ("Mishra, Piciarelli, Foresti, 'A neural network for image anomaly detection with deep pyramidal "
+             "representations and dynamic routing', IJNS 2020")
+    display_name = "PIADE"
+    bibtex = r"""@article{mishra2020piade,
+  author = {Mishra, Pankaj and Piciarelli, Claudio and Foresti, Gian Luca},
+  title = {A Neural Network for Image Anomaly Detection with Deep Pyramidal Representations and Dynamic Routing},
+  journal = {International Journal of Neural Systems},
+  year = {2020}
+}"""
     profiles = {
         "smoke": dict(_LOSS, image_size=32, depth=18, iterations=3, caps_dim=16, fc=[32, 64], dec_channels=[8, 8, 8],
                       lr=1e-3, weight_decay=0.0, batch_size=16, epochs=2, sigma=1.0, topk=0.01,

@@ -23,6 +23,16 @@ def _profiles(smoke: dict, quick: dict, paper: dict) -> dict[str, dict[str, Any]
             "paper": {**_COMMON, "epochs": 100, "sigma": 4.0, **paper}}
 
 
+#: the U-Net paper, which smp's U-Net and the original U-Net both cite
+_UNET_BIBTEX = r"""@inproceedings{ronneberger2015unet,
+  author = {Ronneberger, Olaf and Fischer, Philipp and Brox, Thomas},
+  title = {{U-Net}: Convolutional Networks for Biomedical Image Segmentation},
+  booktitle = {Medical Image Computing and Computer-Assisted Intervention (MICCAI)},
+  year = {2015},
+  eprint = {1505.04597},
+  archivePrefix = {arXiv}
+}"""
+
 class SegmentationConfig(MethodConfig):
     """The choices checked before a run starts, so ``--set head_init=xavier`` fails at once."""
 
@@ -156,6 +166,8 @@ class UNetSMP(_SMPMethod):
     profiles = _smp_profiles(quick_epochs=22)
     description = "U-Net (segmentation-models-pytorch), anomaly segmentation baseline"
     paper = "Ronneberger et al., MICCAI 2015; implementation: segmentation-models-pytorch smp.Unet"
+    display_name = "U-Net (smp)"
+    bibtex = _UNET_BIBTEX
 
 
 class UNetPlusPlus(_SMPMethod):
@@ -164,6 +176,15 @@ class UNetPlusPlus(_SMPMethod):
     profiles = _smp_profiles(quick_epochs=16)
     description = "U-Net++ (segmentation-models-pytorch), anomaly segmentation baseline"
     paper = "Zhou et al., DLMIA 2018; implementation: segmentation-models-pytorch smp.UnetPlusPlus"
+    display_name = "U-Net++"
+    bibtex = r"""@inproceedings{zhou2018unetpp,
+  author = {Zhou, Zongwei and Rahman Siddiquee, Md Mahfuzur and Tajbakhsh, Nima and Liang, Jianming},
+  title = {{UNet++}: A Nested {U-Net} Architecture for Medical Image Segmentation},
+  booktitle = {Deep Learning in Medical Image Analysis and Multimodal Learning for Clinical Decision Support (DLMIA)},
+  year = {2018},
+  eprint = {1807.10165},
+  archivePrefix = {arXiv}
+}"""
 
 
 class UNetRonneberger(SegmentationMethod):
@@ -171,6 +192,8 @@ class UNetRonneberger(SegmentationMethod):
     name = "unet_ronneberger"
     description = "Original U-Net (64 base channels, ~31 M parameters at paper)"
     paper = "Ronneberger, Fischer, Brox, MICCAI 2015"
+    display_name = "U-Net"
+    bibtex = _UNET_BIBTEX
     profiles = _profiles(dict(image_size=32, base=4, batchnorm=True),
                          dict(image_size=64, base=16, epochs=36, batchnorm=True),
                          dict(image_size=256, base=64, batchnorm=False))
@@ -186,6 +209,13 @@ class RefinedUNetV2(SegmentationMethod):
     name = "unet2"
     description = "Refined UNet v2 network (dropout on deep stages, 16-ch head); CRF not included"
     paper = "Jiao et al., Refined UNet V2, 2020"
+    display_name = "Refined UNet v2"
+    bibtex = r"""@article{jiao2020refinedunet2,
+  author = {Jiao, Libin and Huo, Lianzhi and Hu, Changmiao and Tang, Ping},
+  title = {Refined {UNet} {V2}: End-to-End Patch-Wise Network for Noise-Free Cloud and Shadow Segmentation},
+  journal = {Remote Sensing},
+  year = {2020}
+}"""
     fidelity = "substitute"  # the network without its dense CRF stands in for the whole method
     profiles = _profiles(dict(image_size=32, base=4, batchnorm=True, elementwise_dropout=False),
                          dict(image_size=64, base=16, epochs=32, batchnorm=True, elementwise_dropout=False),
@@ -203,6 +233,15 @@ class FCN32sMethod(SegmentationMethod):
     name = "fcn32s"
     description = "FCN-32s (VGG16 backbone recipe from torchvision, one 32x up-sampling)"
     paper = "Long, Shelhamer, Darrell, CVPR 2015"
+    display_name = "FCN-32s"
+    bibtex = r"""@inproceedings{long2015fcn,
+  author = {Long, Jonathan and Shelhamer, Evan and Darrell, Trevor},
+  title = {Fully Convolutional Networks for Semantic Segmentation},
+  booktitle = {IEEE Conference on Computer Vision and Pattern Recognition (CVPR)},
+  year = {2015},
+  eprint = {1411.4038},
+  archivePrefix = {arXiv}
+}"""
     imagenet = "VGG16_Weights.IMAGENET1K_V1"
     _ADBENCH = dict(reference_padding=False, learn_upscore=True, pretrained=False)
     profiles = _profiles(
@@ -229,6 +268,15 @@ class SegNetMethod(SegmentationMethod):
     name = "segnet"
     description = "SegNet (VGG16 encoder, decoder unpools with max-pooling indices)"
     paper = "Badrinarayanan, Kendall, Cipolla, TPAMI 2017"
+    display_name = "SegNet"
+    bibtex = r"""@article{badrinarayanan2017segnet,
+  author = {Badrinarayanan, Vijay and Kendall, Alex and Cipolla, Roberto},
+  title = {{SegNet}: A Deep Convolutional Encoder-Decoder Architecture for Image Segmentation},
+  journal = {IEEE Transactions on Pattern Analysis and Machine Intelligence},
+  year = {2017},
+  eprint = {1511.00561},
+  archivePrefix = {arXiv}
+}"""
     imagenet = "VGG16_BN_Weights.IMAGENET1K_V1"
     profiles = _profiles(dict(image_size=32, width_div=16, pretrained=False, head_init="prior"),
                          dict(image_size=64, width_div=4, epochs=40, pretrained=False, head_init="prior"),

@@ -61,6 +61,15 @@ class VTADLMethod(Method):
     tracks = ("unsupervised",)
     description = "VT-ADL: vision transformer + capsule decoder + Gaussian mixture density localisation (2021)"
     paper = "Mishra, Verk, Fornasier, Piciarelli, Foresti, 'VT-ADL', IEEE ISIE 2021"
+    display_name = "VT-ADL"
+    bibtex = r"""@inproceedings{mishra2021vtadl,
+  author = {Mishra, Pankaj and Verk, Riccardo and Fornasier, Daniele and Piciarelli, Claudio and Foresti, Gian Luca},
+  title = {{VT-ADL}: A Vision Transformer Network for Image Anomaly Detection and Localization},
+  booktitle = {IEEE 30th International Symposium on Industrial Electronics (ISIE)},
+  year = {2021},
+  eprint = {2104.10036},
+  archivePrefix = {arXiv}
+}"""
     notes = {"pixel_auroc": 'VT-ADL\'s published "PRO" is this pixel AUROC (not AU-PRO).'}
     profiles = {
         "smoke": dict(PAPER, **_ADBENCH, image_size=32, patch_size=8, dim=64, depth=1, heads=2, mlp_dim=64,

@@ -60,6 +60,15 @@ class PadimRP(Method):
     tracks = ("unsupervised",)
     description = "PaDiM-style Gaussians on random-projection features (example third-party plugin)"
     paper = "after Defard et al., PaDiM, ICPR Workshops 2021 (random features instead of a pretrained CNN)"
+    display_name = "PaDiM-RP"
+    bibtex = r"""@inproceedings{defard2021padim,
+  author = {Defard, Thomas and Setkov, Aleksandr and Loesch, Angelique and Audigier, Romaric},
+  title = {{PaDiM}: A Patch Distribution Modeling Framework for Anomaly Detection and Localization},
+  booktitle = {Pattern Recognition. ICPR International Workshops and Challenges},
+  year = {2021},
+  eprint = {2011.08785},
+  archivePrefix = {arXiv}
+}"""
     profiles = {
         "smoke": {"image_size": 32, "channels": 8, "grid": 8, "shrinkage": 0.1},
         "quick": {"image_size": 64, "channels": 16, "grid": 16, "shrinkage": 0.05},
