@@ -187,7 +187,7 @@ def test_capsnet_and_capsnet2021_are_timed_by_the_same_protocol():
     res = {}
     for name in ("capsnet", "capsnet2021"):
         cls = registry.methods().get(name).obj
-        res[name] = measure_method(cls, cls.config_for("quick"), use_cache=False, batches=(1, 8))
+        res[name] = measure_method(cls, cls.config_for("smoke"), use_cache=False, batches=(1, 8))
     a, b = (res[n]["summary"] for n in ("capsnet", "capsnet2021"))
     assert a["params_inference"] == b["params_inference"]
     for name in res:
@@ -195,6 +195,8 @@ def test_capsnet_and_capsnet2021_are_timed_by_the_same_protocol():
         for r in res[name]["latency"]:
             assert r["latency_reps"] >= 20 or r["latency_timed_s"] >= 1.0
             assert r["latency_ms"] > 0 and r["latency_iqr_ms"] >= 0
+            assert r["latency_q1_ms"] <= r["latency_ms"] <= r["latency_q3_ms"]  # the figure's whiskers
+            assert r["latency_q3_ms"] - r["latency_q1_ms"] == pytest.approx(r["latency_iqr_ms"])
 
 
 def test_profile_cli_needs_no_data_and_writes_costs_csv(tmp_path):

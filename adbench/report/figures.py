@@ -299,7 +299,7 @@ def _place_labels(fig: plt.Figure, ax: Any, texts: list[Any], points: tuple[np.n
     renderer = fig.canvas.get_renderer()
     for expand in ((1.15, 1.3), (1.3, 1.6), (1.5, 2.0)):  # wider margins until no two labels touch
         adjust_text(texts, x=points[0], y=points[1], ax=ax, expand=expand, ensure_inside_axes=True,
-                    iter_lim=2000, arrowprops={"arrowstyle": "-", "color": "0.55", "lw": 0.4})
+                    iter_lim=300, arrowprops={"arrowstyle": "-", "color": "0.55", "lw": 0.4})
         boxes = [t.get_window_extent(renderer) for t in texts]
         if not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]):
             break
@@ -475,6 +475,7 @@ def imbalance_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path
             or settings(sup).nunique() < 2:
         return []
     sup = sup.assign(setting=settings(sup))
+    names = dict(zip(sup["method"], method_labels(sup)))
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 2.6), layout="constrained")
     lows, highs = [], []
     tags: dict[float, set[str]] = {}  # x → the settings drawn there, written once above the data
@@ -490,7 +491,7 @@ def imbalance_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path
         x = [p["n"] for p in xs]
         y = [p["auroc"].mean() for p in xs]
         e = [p["auroc"].std() if len(p["auroc"]) > 1 else 0.0 for p in xs]
-        ax.errorbar(x, y, yerr=e, lw=0.9, ms=4, capsize=2, elinewidth=0.6, label=method,
+        ax.errorbar(x, y, yerr=e, lw=0.9, ms=4, capsize=2, elinewidth=0.6, label=names.get(method, method),
                     **style.point(method, "supervised"))
         for p, xv in zip(xs, x):
             tags.setdefault(round(float(xv), 6), set()).update(p["settings"])
