@@ -42,6 +42,9 @@ class MetricSpec:
       headline metric of a level);
     * ``curve``: the key under the row's ``curves`` whose area this metric is (a curve figure
       per category is drawn for each such metric).
+    * ``per_image``: ``fn(maps, masks) -> values`` of each test image (NaN where undefined, e.g.
+      AUPIMO of a normal image), stored in the row under ``per_image`` by image path; the
+      per-image box plots and the paired tests between methods read them.
     """
 
     name: str
@@ -57,6 +60,7 @@ class MetricSpec:
     headline: bool = False
     curve: str | None = None
     interval: Callable[[Any], Any] | None = None
+    per_image: Callable[[Any, Any], Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -75,9 +79,11 @@ def headline(specs: "list[MetricSpec] | tuple[MetricSpec, ...]", level: str = "i
 
 
 def builtin_metrics() -> tuple[MetricSpec, ...]:
-    """The seven metrics of the standard protocol, in table order."""
+    """The built-in metrics, in table order: the seven of the 2019–2021 protocol, then AU-PRO at
+    FPR 0.05 and AUPIMO (papers since 2024)."""
     from . import au_pro, image_ap, image_auroc, image_f1max, pixel_ap, pixel_auroc, pixel_f1max
     from .bootstrap import image_auroc_interval, pixel_auroc_interval
+    from .pimo import aupimo, aupimo_per_image
 
     return (
         MetricSpec("image_auroc", "Image AUROC", "image", True, image_auroc,
@@ -102,6 +108,14 @@ def builtin_metrics() -> tuple[MetricSpec, ...]:
                    "area under the per-region-overlap curve (8-connected regions) up to FPR 0.3, "
                    "exact, divided by 0.3 so that 1 is perfect", from_evaluator=lambda ev: ev.au_pro(0.3),
                    curve="pro", headline=True),
+        MetricSpec("au_pro_005", "AU-PRO@0.05", "pixel", True, functools.partial(au_pro, fpr_limit=0.05),
+                   "area under the per-region-overlap curve (8-connected regions) up to FPR 0.05, exact, divided "
+                   "by 0.05 (the headline localisation metric of MVTec AD 2)", from_evaluator=lambda ev: ev.au_pro(0.05)),
+        MetricSpec("aupimo", "AUPIMO", "pixel", True, aupimo,
+                   "mean over anomalous images of each image's TPR integrated against the normal images' shared "
+                   "FPR (a mean of per-image FPRs) on a log axis from 1e-5 to 1e-4, normalised to [0, 1]; the "
+                   "official computation (300,000 thresholds; Bertoldo et al. 2024), scored at each method's "
+                   "input size", per_image=lambda m, g: aupimo_per_image(m, g)[0]),
     )
 
 

@@ -157,7 +157,25 @@ def score(pred: Predictions, test: SplitTensors, curve_points: int = 200, *,
     masks = test.masks.numpy()
     with PixelEvaluator.sharing():
         out = _score(pred, labels, masks, test.defect_types, curve_points, native)
+    out["per_image"] = per_image_values(pred, masks, [str(p) for p in test.paths])
     out.update(confidence_intervals(pred, labels, masks, native_pairs if native is not None else None, seed))
+    return out
+
+
+def per_image_values(pred: Predictions, masks: np.ndarray, paths: list[str]) -> dict[str, dict[str, float | None]]:
+    """Every metric with a ``per_image`` function: each test image's value by its path (None
+    where undefined), on the maps at the method's input size; {} for a metric it cannot score."""
+    out: dict[str, dict[str, float | None]] = {}
+    if pred.maps is None or not masks.any():
+        return out
+    for spec in registry.metrics():
+        if spec.per_image is None or spec.level != "pixel":
+            continue
+        try:
+            values = np.asarray(spec.per_image(pred.maps, masks), dtype=float)
+        except MetricError:
+            continue  # the metric's own value says why (null with its reason)
+        out[spec.name] = {p: (float(v) if np.isfinite(v) else None) for p, v in zip(paths, values)}
     return out
 
 

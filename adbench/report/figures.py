@@ -39,6 +39,7 @@ from .ranks import RankResult, rankings  # noqa: E402
 from .rows import (column_labels, eval_resolutions, image_counts, method_labels, ok_rows, setting_groups,  # noqa: E402
                    setting_slug, settings)
 
+_MPL = tuple(int(p) for p in matplotlib.__version__.split(".")[:2])
 COLUMN_WIDTH_IN = 3.4  # one column of a two-column paper
 PAGE_WIDTH_IN = 7.0  # both columns
 MIN_FONT_PT = 7.0
@@ -702,6 +703,36 @@ def cd_figure(result: RankResult, spec: MetricSpec, setting: str, out_dir: Path)
     return _save(fig, out_dir, f"cd_{spec.name}_{setting_slug(setting)}")
 
 
+def per_image_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
+    """Per category, a box plot of each method's per-image values of every metric that has them
+    (``MetricSpec.per_image``; built-in: AUPIMO), methods side by side, best median on top, as
+    the AUPIMO paper shows them."""
+    from .paired_views import per_image_frame
+
+    written = []
+    for spec in (s for s in registry.metrics() if s.per_image is not None):
+        values = per_image_frame(ok, spec.name)
+        if values.empty:
+            continue
+        method_of = dict(zip(column_labels(ok), ok["method"]))
+        for (dataset, category), sub in values.groupby(["dataset", "category"]):
+            order = sub.groupby("label")["value"].median().sort_values(ascending=not spec.higher_is_better).index
+            data = [sub.loc[sub["label"] == lab, "value"].to_numpy() for lab in order][::-1]
+            fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, 0.2 * len(order) + 1.3), layout="constrained")
+            sideways = {"orientation": "horizontal"} if _MPL >= (3, 10) else {"vert": False}  # renamed in 3.10
+            parts = ax.boxplot(data, widths=0.6, patch_artist=True, showfliers=True, **sideways,
+                               flierprops={"markersize": 2, "alpha": 0.6}, medianprops={"color": "k", "lw": 1})
+            for box, lab in zip(parts["boxes"], list(order)[::-1]):
+                box.set(facecolor=style.colour(method_of.get(lab, lab)), alpha=0.55, lw=0.6)
+            ax.set_yticks(range(1, len(order) + 1), list(order)[::-1])
+            ax.set_xlim(-0.02, 1.02)
+            ax.set_xlabel(f"{spec.title} per anomalous image")
+            ax.set_title(f"{dataset}/{category}", fontsize=MIN_FONT_PT + 1)
+            _heading(fig, style)
+            written += _save(fig, out_dir, f"per_image_{spec.name}_{dataset}_{category}{style.suffix}")
+    return written
+
+
 def heatmap_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
     """One heatmap per registered metric, a plugin's included."""
     return [p for spec in registry.metrics() for p in heatmap_figure(ok, out_dir, spec, style)]
@@ -739,6 +770,10 @@ BUILTIN_FIGURES = (
     ("pro", functools.partial(curve_figures, curve="pro"),
      "Per-region-overlap curves of one category and training setting up to FPR 0.3; the legend gives each "
      "method's AU-PRO@0.3.", True),
+    ("per_image", per_image_figures,
+     "Per-image values of one metric (built-in: AUPIMO) in one category and training setting: a box per "
+     "method (median, quartiles, whiskers to 1.5 IQR), best median on top, as the AUPIMO paper compares "
+     "methods.", True),
     ("imbalance_sweep", imbalance_figure,
      "Supervised image AUROC against the anomalous training images used (mean over categories, std as error "
      "bars). Each point tests on the images its setting left out, so the test sets differ.", False),

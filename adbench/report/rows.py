@@ -210,6 +210,8 @@ def resolution_groups(df: pd.DataFrame, spec: MetricSpec) -> list[tuple[str | No
     rows without a value (failed, not run) go with every group, for the missing notes."""
     if spec.level != "pixel":
         return [(None, df)]
+    if spec.from_evaluator is None:  # never streamed: every row scored it at the method's input size
+        return [("input", df)]
     res = eval_resolutions(df)
     found = sorted(set(res.dropna()))
     if len(found) <= 1:
