@@ -150,7 +150,8 @@ def test_pixel_metrics_computes_everything_at_once():
     out = M.pixel_metrics(maps, masks)
     assert out["pixel_auroc"] == pytest.approx(M.pixel_auroc(maps, masks))
     assert out["au_pro"] == pytest.approx(M.au_pro(maps, masks))
-    assert set(out) == {"pixel_auroc", "pixel_ap", "pixel_f1max", "au_pro"}
+    assert out["au_pro_005"] == pytest.approx(M.au_pro(maps, masks, 0.05))
+    assert set(out) == {"pixel_auroc", "pixel_ap", "pixel_f1max", "au_pro", "au_pro_005"}  # the streamable ones
 
 
 def test_parallel_chunked_sort_path_is_exact(monkeypatch):

@@ -40,7 +40,7 @@ def test_every_profile_is_an_epoch_budget_without_a_clock(name):
 def test_same_command_same_numbers_while_the_cpu_is_busy(tmp_path: Path):
     """The same cells twice: once on a quiet machine, once beside two processes that burn
     both cores. Every metric and every loss must be identical."""
-    args = ["run", "convae", "unet2", "segnet", "--profile", "smoke", "--category", "fabric"]
+    args = ["run", "convae", "unet2", "--profile", "smoke", "--category", "fabric"]
     quiet = run_cli([*args, "--out", str(tmp_path / "quiet")])
     assert quiet.returncode == 0, quiet.stderr
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]

@@ -208,7 +208,9 @@ def test_run_patchcore_and_padim_at_smoke_writes_rows_with_every_metric_and_cost
     assert set(rows) == {"anomalib_patchcore", "anomalib_padim"}
     for row in rows.values():
         assert row["status"] == "ok"
-        assert all(v is not None for k, v in row["metrics"].items() if not k.endswith("_ci")), row["metrics"]
+        # every metric, but AUPIMO: at 32 px the 30 normal test images hold too few pixels to reach FPR 1e-5
+        assert all(v is not None for k, v in row["metrics"].items() if not k.endswith("_ci") and k != "aupimo"), \
+            row["metrics"]
         costs = row["costs"]
         assert costs["latency_ms"] > 0 and costs["gflops"] > 0 and costs["params_inference"] > 0
         assert costs["onnx_ok"] is True and costs["profiled_weights"].startswith("this cell's fitted model")
