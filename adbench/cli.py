@@ -92,7 +92,7 @@ def list_cmd(what: str) -> None:
     if what == "metrics":
         for e in registry.metric_entries().in_order():
             spec = e.obj
-            flags = [f for f in ("per_defect", "bootstrap", "ranked", "headline") if getattr(spec, f)]
+            flags = [f for f in ("per_defect", "bootstrap", "ranked", "headline", "per_image") if getattr(spec, f)]
             click.echo(f"{spec.name:14s} {spec.level:5s} {'higher' if spec.higher_is_better else 'lower'} is better  "
                        f"{e.distribution or '-'}  {spec.title}: {spec.definition}"
                        + (f" [{', '.join(flags)}]" if flags else ""))

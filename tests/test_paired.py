@@ -72,3 +72,11 @@ def test_report_writes_the_paired_table_and_a_box_plot_per_category(tmp_path):
     assert {"paired_aupimo.csv", "paired_aupimo.md", "per_image_aupimo_synthetic_pill.png"} <= written
     md = (tmp_path / "rep" / "paired_aupimo.md").read_text()
     assert "Wilcoxon signed-rank" in md and "Holm-corrected over 3 pairs" in md
+
+
+def test_list_metrics_shows_the_new_metrics_with_their_definitions():
+    res = run_cli(["list", "metrics"])
+    assert res.returncode == 0, res.stderr
+    lines = {line.split()[0]: line for line in res.stdout.splitlines() if line.strip()}
+    assert "AU-PRO@0.05: area under the per-region-overlap curve" in lines["au_pro_005"]
+    assert "AUPIMO: mean over anomalous images" in lines["aupimo"] and "[per_image]" in lines["aupimo"]
