@@ -263,10 +263,15 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
     except (UnknownNameError, DatasetError, RequestError, ValueError) as exc:
         _fail(str(exc))
     if summary.interrupted:
+        import signal
+
+        from . import interrupts
+
+        signum = interrupts.received_signal()
         done = int((summary.rows["status"] == "ok").sum()) if not summary.rows.empty else 0
-        click.echo(f"\ninterrupted: {done}/{len(summary.cells)} cells have rows in {summary.out}/cells/; "
-                   f"run the same command again to finish the rest", err=True)
-        sys.exit(130)
+        click.echo(f"\ninterrupted by {signal.Signals(signum).name}: {done}/{len(summary.cells)} cells have rows in "
+                   f"{summary.out}/cells/; run the same command again to finish the rest", err=True)
+        sys.exit(128 + signum)  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
     if summary.rows.empty:
         click.echo(f"no rows in {summary.out / 'cells'}", err=True)
         return
@@ -340,7 +345,7 @@ def _shard(shard: str | None) -> tuple[int, int] | None:
 
 
 #: the ``adbench run`` flag of each BenchmarkRequest field whose value can be wrong
-_REQUEST_FLAGS = {"device": "--device", "shard": "--shard", "cell_timeout": "--cell-timeout",
+_REQUEST_FLAGS = {"device": "--device", "shard": "--shard", "cell_timeout": "--cell-timeout", "out": "--out",
                   "eval_resolution": "--eval-resolution"}
 
 
@@ -472,8 +477,11 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, formats: str, costs_dir
                                  f"{', '.join(REPORT_FORMATS)}", param_hint="--format")
     dirs = list(run_dirs) or [Path("reports") / "quick"]
     target = out or dirs[0] / "tables"
-    if target.exists() and not target.is_dir():
-        _fail(f"--out {target} is a file, not a folder; pass a folder (it is created if missing)")
+    from .io import unwritable_folder
+
+    why = unwritable_folder(target)
+    if why:
+        _fail(f"--out: {why}; pass a folder you can write (it is created if missing)")
     try:
         written = build_report(dirs, target, tuple(_csv(formats)), costs_dir=costs_dir, transpose=transpose)
     except (FileNotFoundError, CostsFileError) as exc:

@@ -19,6 +19,20 @@ from typing import IO, Any, Callable, TypeVar
 T = TypeVar("T")
 
 
+def unwritable_folder(path: Path) -> str | None:
+    """Why ``path`` cannot hold output files, or None when it can (it is then created): a file in
+    its place, or a folder that cannot be created or written (read-only mount, no permission)."""
+    if path.exists() and not path.is_dir():
+        return f"{path} is a file, not a folder"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".adbench-write-check-"):
+            pass
+    except OSError as exc:
+        return f"cannot write to {path} ({exc.strerror or exc})"
+    return None
+
+
 def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Call ``write(fh)`` on a temp file next to ``path``, then rename it over ``path``, so
     ``path`` always holds either the old content or the whole new one."""

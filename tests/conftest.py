@@ -171,7 +171,7 @@ def adbench_cell_finished(row):
             fh.flush()
             fh.seek(0)
             if len(fh.read()) == int(after):
-                os.killpg(os.getpgid(0), signal.SIGINT)
+                os.killpg(os.getpgid(0), getattr(signal, os.environ.get("ADBENCH_TEST_INTERRUPT_SIGNAL", "SIGINT")))
 '''
 
 
@@ -207,12 +207,15 @@ def second_lock_waiter(monkeypatch):
     return arrived
 
 
-def run_interrupted(out: Path, site: Path, extra: list[str], after: int = 2) -> tuple[int, str]:
-    """``adbench run sleepy`` in its own process group, with a Ctrl-C to the whole group right
-    after the ``after``-th row is written (the test plugin's ``adbench_cell_finished`` sends it):
-    a deterministic interruption point, whatever the machine's load. Returns (exit code, stderr)."""
+def run_interrupted(out: Path, site: Path, extra: list[str], after: int = 2,
+                    signal_name: str = "SIGINT") -> tuple[int, str]:
+    """``adbench run sleepy`` in its own process group, with a Ctrl-C (or ``signal_name``) to the
+    whole group right after the ``after``-th row is written (the test plugin's
+    ``adbench_cell_finished`` sends it): a deterministic interruption point, whatever the
+    machine's load. Returns (exit code, stderr)."""
     env = {**os.environ, "PYTHONPATH": str(site), "ADBENCH_LOAD_PLUGINS": "testplugins",
-           "ADBENCH_TEST_INTERRUPT_AFTER": str(after), "ADBENCH_TEST_INTERRUPT_COUNT": str(out.parent / "count")}
+           "ADBENCH_TEST_INTERRUPT_AFTER": str(after), "ADBENCH_TEST_INTERRUPT_COUNT": str(out.parent / "count"),
+           "ADBENCH_TEST_INTERRUPT_SIGNAL": signal_name}
     args = [sys.executable, "-m", "adbench", "run", "sleepy", "--profile", "smoke", *extra, "--out", str(out)]
     proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)

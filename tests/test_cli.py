@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-import os
 from pathlib import Path
 
+import pytest
 
 from conftest import run_interrupted, REPO, run_cli
 from adbench.results.store import load_row
@@ -87,6 +88,19 @@ def test_interrupted_run_resumes_without_losing_rows(tmp_path: Path, test_plugin
     after = _rows(out)
     assert len(after) == 4
     assert {r["cell_key"]: r["started_at"] for r in done}.items() <= {r["cell_key"]: r["started_at"] for r in after}.items()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_stops_a_run_like_ctrl_c_and_says_so(tmp_path: Path, test_plugin_site: Path, workers: str):
+    """What Slurm and `timeout` send (#41): the run stops at once with the rows it has, says it
+    was interrupted and how to resume, and exits 143 as a shell reports SIGTERM."""
+    out = tmp_path / "run"
+    code, err = run_interrupted(out, test_plugin_site, ["--set", "sleep=0", "--workers", workers],
+                                signal_name="SIGTERM")
+    assert code == 143, err
+    assert "interrupted by SIGTERM: 2/4 cells have rows" in err and "run the same command again" in err
+    assert "Traceback" not in err
+    assert len(_rows(out)) == 2 and not list((out / "cells").glob("*.tmp"))
 
 
 def test_report_command_rebuilds_tables(tmp_path: Path):

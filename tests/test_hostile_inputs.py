@@ -86,6 +86,7 @@ class Bad:
     code: int
     says: tuple[str, ...]
     stdout: bool = False  # the message is part of a listing on stdout (data check), not an error
+    env: tuple[tuple[str, str], ...] = ()  # environment variables of the case ("{tmp}": its temp folder)
 
 
 def _run(*args: str) -> Callable[[Path, Path], list[str]]:
@@ -248,6 +249,17 @@ CASES = [
     # reports
     Bad("report-out-is-a-file", lambda tmp, run: ["report", str(run), "--out", str(_file(tmp / "f.txt"))], 1,
         ("f.txt", "is a file")),
+    # round 2 (#41): output folders that cannot be written, named before any cell runs
+    Bad("run-out-is-a-file", lambda tmp, run: ["run", "convae", "--profile", "smoke", "--category", "fabric",
+                                               "--out", str(_file(tmp / "o.txt"))], 2, ("--out", "o.txt", "is a file")),
+    Bad("run-out-unwritable", lambda tmp, run: ["run", "convae", "--profile", "smoke", "--category", "fabric",
+                                                "--out", "/proc/adbench-out"], 2,
+        ("--out", "cannot write to /proc/adbench-out")),
+    Bad("cache-is-a-file", lambda tmp, run: _after(_file(tmp / "c.txt"), ["run", "convae", "--profile", "smoke",
+                                                                           "--category", "fabric", "--out", str(tmp / "r")]), 1,
+        ("ADBENCH_CACHE", "c.txt", "is a file"), env=(("ADBENCH_CACHE", "{tmp}/c.txt"),)),
+    Bad("report-out-unwritable", lambda tmp, run: ["report", str(run), "--out", "/proc/adbench-report"], 1,
+        ("cannot write to /proc/adbench-report",)),
     Bad("report-format-unknown", lambda tmp, run: ["report", str(run), "--format", "nosuch"], 2,
         ("--format", "nosuch")),
     Bad("report-format-empty", lambda tmp, run: ["report", str(run), "--format", ","], 2, ("--format",)),
@@ -267,6 +279,10 @@ CASES = [
         ("00000000000nokey.json", "no cell_key")),
     Bad("report-row-binary", _rows_folder(lambda d: (d / "0000000000binary.json").write_bytes(b"\xff\xfe\x00")), 0,
         ("0000000000binary.json",)),
+    Bad("report-row-metric-nan", _rows_folder(lambda d: (d / "00000000000nan01.json").write_text(
+        '{"cell_key": "00000000000nan01", "method": "convae", "dataset": "synthetic", "category": "fabric", '
+        '"status": "ok", "schema": 2, "metrics": {"image_auroc": NaN}}')), 0,
+        ("00000000000nan01.json", "image_auroc", "not a finite number")),
     Bad("report-row-key-mismatch", _rows_folder(
         lambda d: (d / "000000000mismatch.json").write_text('{"cell_key": "other", "status": "ok"}')), 0,
         ("000000000mismatch.json", "'other'")),
@@ -294,6 +310,11 @@ CASES = [
 ]
 
 
+def _after(_made: object, args: list[str]) -> list[str]:
+    """``args``, once whatever the first argument made exists (a file the case needs)."""
+    return args
+
+
 def _file(path: Path, text: str = "x") -> Path:
     path.write_text(text)
     return path
@@ -313,6 +334,8 @@ def test_bad_input_gets_a_clear_message(case: Bad, finished: Path, tmp_path: Pat
     # a valid catalogue at tmp/datasets.toml; the datasets.toml cases overwrite this very file
     # (`list datasets` has no --datasets option, so it reads ADBENCH_DATASETS)
     monkeypatch.setenv("ADBENCH_DATASETS", str(catalogue(tmp_path, (REPO / "datasets.toml").read_text())))
+    for name, value in case.env:
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
     args = case.args(tmp_path, finished)
     before = _digest(finished)
     result = CliRunner().invoke(cli, args, catch_exceptions=True)

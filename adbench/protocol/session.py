@@ -17,7 +17,8 @@ from typing import Any, Callable, Sequence
 import pandas as pd
 
 from .. import registry
-from ..config import DatasetSpec, load_catalogue
+from ..config import DatasetSpec, cache_dir, load_catalogue
+from ..io import unwritable_folder
 from .cells import Cell, RunSpec
 
 
@@ -173,13 +174,20 @@ def run_benchmark(request: BenchmarkRequest | None = None, *, log: Callable[[str
 
     request = request or BenchmarkRequest(**fields)
     say = log or (lambda msg: print(msg, file=sys.stderr))
+    out = Path(request.out) if request.out is not None else Path("reports") / request.profile
+    why = unwritable_folder(out)
+    if why:  # before any cell: a run whose rows cannot be written would lose every one of them
+        raise RequestError(f"{why}; pass a folder you can write (it is created if missing)", "out")
+    why = unwritable_folder(cache_dir())
+    if why:  # the data set and tensor caches live there: every cell would fail on it
+        raise RequestError(f"the cache folder (ADBENCH_CACHE, default ~/.cache/adbench): {why}; set ADBENCH_CACHE "
+                           f"to a folder you can write")
     device = resolve_device(request.device)
     executor = build_executor(request, executor_flags)  # before planning, which may generate data
     catalogue = catalogue_of(request)
     cells, notes = plan(request, catalogue)
     for note in notes:
         say(note)
-    out = Path(request.out) if request.out is not None else Path("reports") / request.profile
     store = ResultStore(out)
     todo = [c for c in cells if request.force or not store.is_done(c.key)]
     say(f"{len(cells)} cells, {len(cells) - len(todo)} already done, {len(todo)} to run → {out}/cells/")

@@ -10,10 +10,11 @@ column per key.
 
 from __future__ import annotations
 
+import functools
+import math
+import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-import functools
-import typing
 from typing import Any, Iterable, Literal
 
 from ..costs.fields import ROW_COST_KEYS
@@ -96,6 +97,11 @@ class Row:
                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)))]
         if bad:
             raise BadRow(f"result row {source}: metric {bad[0]} = {data['metrics'][bad[0]]!r} is not a number; {fix}")
+        # adbench stores an undefined value as null, never NaN or infinity: such a value was put there by hand
+        bad = [k for k, v in data.get("metrics", {}).items() if isinstance(v, float) and not math.isfinite(v)]
+        if bad:
+            raise BadRow(f"result row {source}: metric {bad[0]} = {data['metrics'][bad[0]]!r} is not a finite number "
+                         f"(adbench stores an undefined value as null); {fix}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
