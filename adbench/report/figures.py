@@ -1,21 +1,28 @@
 """Paper figures from result rows (matplotlib; PDF with TrueType fonts + PNG).
 
 Every figure is exactly 3.4 in (one column) or 7 in (two columns) wide, with no text below
-7 pt at that size; each method keeps one Okabe–Ito colour and one marker in every figure,
-and the track shows as the marker style (filled: supervised, open: unsupervised; bars of
-supervised methods are hatched). Legends sit outside the data. Figures
-(docs/gallery.md shows each):
+7 pt at that size; each method keeps one (colour, marker, line style) that no other method
+shares (:class:`Style`), and the track shows as the marker fill (filled: supervised, open:
+unsupervised). Legends sit outside the data; point labels are placed by adjustText so that no
+two texts overlap. Figures whose axis is a test-set score are drawn per training setting
+(``-<setting>`` in the file name when a run holds several). Figures (docs/gallery.md shows each):
 
-* ``latency``: batch-1 inference time per method, IQR whiskers (the seed paper's figure 5);
-* ``model_size``: inference parameters, ONNX size and peak forward/backward memory, grouped
-  bars on a log axis, n/a marked (figure 6);
-* ``pareto``: image AUROC against latency and against parameters, points labelled, front drawn;
-* ``heatmap_<metric>``: method × category with a mean column and an extended colour bar;
-* ``roc_<dataset>_<category>`` / ``pro_<…>``: curves with the AUC in the legend, PRO to FPR 0.3;
+* ``latency``: batch-1 inference time per method, median and Q1–Q3 whiskers on a log axis (the
+  seed paper's figure 5), the input size(s) stated;
+* ``model_size``: inference parameters, then ONNX size and peak forward/backward memory (MiB), on
+  two log axes, n/a marked (figure 6);
+* ``pareto[-<setting>]``: the headline image metric against latency and against parameters,
+  points labelled, front drawn over them;
+* ``heatmap_<metric>[-<setting>]``: method × category with a mean column, colour scale following
+  the data;
+* ``roc_<dataset>_<category>[-<setting>]`` / ``pro_<…>``: curves with the AUC in the legend, PRO to
+  FPR 0.3;
+* ``per_image_<metric>_<dataset>_<category>[-<setting>]``: box plots of per-image values (AUPIMO);
 * ``imbalance_sweep``: image AUROC against the training anomalies actually used;
 * ``qualitative_<dataset>_<category>``: the same test images for every method, one colour
-  scale (and colour bar) per method, ground truth as a contour;
-* ``cd_<metric>_<setting>``: critical-difference diagram (Friedman + Nemenyi).
+  scale (and colour bar) per method, ground truth as an outline;
+* ``cd_<metric>_<setting>``: critical-difference diagram (Friedman + Nemenyi), only where the
+  Friedman test rejects.
 """
 
 from __future__ import annotations
