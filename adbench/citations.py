@@ -20,6 +20,17 @@ def bibtex_key(entry: str) -> str:
     return match.group(2)
 
 
+def key_or_none(entry: object) -> str | None:
+    """The entry's key, or None when ``entry`` is not a well-formed BibTeX entry (a row's broken
+    entry is neither cited nor written to the .bib; the contract test checks every method's)."""
+    if not isinstance(entry, str) or not entry.strip():
+        return None
+    try:
+        return bibtex_key(entry)
+    except ValueError:
+        return None
+
+
 def bibliography(entries: Iterable[str]) -> str:
     """One ``.bib`` file holding each distinct entry once, sorted by key."""
     by_key = {}

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from .. import registry
-from ..citations import bibliography, bibtex_key
+from ..citations import bibliography, key_or_none
 from ..io import write_text_atomic
 from ..results.store import load_rows
 from .rows import citation_keys, ok_rows
@@ -38,22 +38,10 @@ def write_view_tables(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...] 
     every method label cites its paper and ``references.bib`` holds those entries."""
     ok = ok_rows(df)
     written = write_tables(view_tables(df), out_dir, formats, transpose, citations=citation_keys(ok))
-    entries = [e for e in ok.get("method_bibtex", pd.Series(dtype=object)).dropna() if isinstance(e, str)]
+    entries = [e for e in ok.get("method_bibtex", pd.Series(dtype=object)) if key_or_none(e) is not None]
     if "tex" in formats and entries:
-        written.append(write_text_atomic(out_dir / "references.bib", bibliography(_valid(entries))))
+        written.append(write_text_atomic(out_dir / "references.bib", bibliography(entries)))
     return written
-
-
-def _valid(entries: list[str]) -> list[str]:
-    """The entries that parse (a row's broken entry is left out of the .bib, as it is not cited)."""
-    good = []
-    for entry in entries:
-        try:
-            bibtex_key(entry)
-        except ValueError:
-            continue
-        good.append(entry)
-    return good
 
 
 def write_figures_and_html(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..costs.fields import COST_FIELD, COST_FIELDS, FITTED_WEIGHTS
 from ..costs.table import in_layout
-from .rows import fidelity_legend, fidelity_notes, method_labels, ok_rows
+from .rows import fidelity_legend, fidelity_notes, method_labels, ok_rows, recorded_ints
 from .table import Table
 
 NOISY_MARK = "*"
@@ -74,7 +74,7 @@ def costs_caption(df: pd.DataFrame) -> str:
     """Where the cost figures come from and how they were measured, for every cost caption."""
     ok = ok_rows(df)
     sources = sorted(set(ok["costs_source"].dropna())) if "costs_source" in ok else []
-    threads = sorted({int(v) for v in ok["costs_torch_threads"].dropna()}) if "costs_torch_threads" in ok else []
+    threads = recorded_ints(ok, "costs_torch_threads")
     cpus = sorted(set(ok["costs_cpu_model"].dropna())) if "costs_cpu_model" in ok else []
     profiled = ok["profiled_weights"].dropna().astype(str) if "profiled_weights" in ok else pd.Series(dtype=str)
     on_fitted = profiled.str.startswith(FITTED_WEIGHTS)
@@ -92,14 +92,10 @@ def costs_caption(df: pd.DataFrame) -> str:
             f"training-only parts). fvcore counts one multiply-add as one flop (GMACs).")
 
 
-def _values(ok: pd.DataFrame, key: str) -> list[int]:
-    return sorted({int(v) for v in ok[key].dropna()}) if key in ok else []
-
-
 def sizes_caption(ok: pd.DataFrame) -> str:
     """What every cost caption says about size: the one input size and memory batch of the
     figures, or a warning that they differ (then the columns name each method's)."""
-    sizes, batches = _values(ok, "input_size"), _values(ok, "memory_batch")
+    sizes, batches = recorded_ints(ok, "input_size"), recorded_ints(ok, "memory_batch")
     if len(sizes) == 1:
         size = f"all at {sizes[0]} px input"
     elif sizes:

@@ -97,9 +97,14 @@ def ci_display(ci: pd.DataFrame, metric: str) -> pd.DataFrame:
     return t
 
 
+def _bootstrap_record(df: pd.DataFrame) -> dict | None:
+    """The first row's ``bootstrap`` record (how its intervals were drawn), or None."""
+    return next((b for b in df.get("bootstrap", pd.Series(dtype=object)) if isinstance(b, dict)), None)
+
+
 def ci_caption(df: pd.DataFrame) -> str:
     """How the intervals were made, from the rows' ``bootstrap`` record."""
-    info = next((b for b in df.get("bootstrap", pd.Series(dtype=object)) if isinstance(b, dict)), None)
+    info = _bootstrap_record(df)
     if info is None:
         return "95 % bootstrap intervals resampling the test images."
     return (f"{info.get('level', 0.95):.0%} percentile bootstrap intervals over {info.get('resamples')} resamples of "
@@ -117,7 +122,7 @@ def ci_tables(df: pd.DataFrame) -> list[Table]:
     how = ci_caption(df)
     tables = [Table(name="ci", title="Confidence intervals", data=ci, text=ci.astype(str), csv_index=False,
                     caption=how, formats=("csv",))]
-    info = next((b for b in df.get("bootstrap", pd.Series(dtype=object)) if isinstance(b, dict)), {})
+    info = _bootstrap_record(df) or {}
     caption = (f"Value [{info.get('level', 0.95):.0%} bootstrap interval] per category, first seed; intervals "
                f"resample the test images {info.get('resamples', 1000)} times, stratified by label."
                + fidelity_legend(ok_rows(df)))

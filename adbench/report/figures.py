@@ -27,6 +27,7 @@ two texts overlap. Figures whose axis is a test-set score are drawn per training
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,8 @@ from ..costs.fields import COST_FIELDS  # noqa: E402
 from ..io import write_atomic  # noqa: E402
 from ..metrics.spec import MetricSpec, headline  # noqa: E402
 from .ranks import RankResult, rankings  # noqa: E402
-from .rows import (column_labels, eval_resolutions, image_counts, method_labels, ok_rows, setting_groups,  # noqa: E402
-                   setting_slug, settings)
+from .rows import (column_labels, eval_resolutions, image_counts, method_labels, ok_rows,  # noqa: E402
+                   recorded_ints, setting_groups, setting_slug, settings)
 
 _MPL = tuple(int(p) for p in matplotlib.__version__.split(".")[:2])
 COLUMN_WIDTH_IN = 3.4  # one column of a two-column paper
@@ -86,8 +87,8 @@ class Style:
 
     def for_setting(self, setting: str, suffix: str, counts: str) -> Style:
         """The same colours and markers, for the figures of one training setting."""
-        other = Style.__new__(Style)
-        other.index, other.setting, other.suffix, other.counts = self.index, setting, suffix, counts
+        other = copy.copy(self)
+        other.setting, other.suffix, other.counts = setting, suffix, counts
         return other
 
     def colour(self, method: str) -> str:
@@ -188,7 +189,7 @@ def _cost_names(ok: pd.DataFrame, named: bool = True) -> tuple[dict[str, str], s
     after its name."""
     names = dict(zip(ok["method"], method_labels(ok)))
     sizes = ok.groupby("method")["input_size"].median() if "input_size" in ok else pd.Series(dtype=float)
-    found = sorted({int(v) for v in sizes.dropna()})
+    found = recorded_ints(sizes.to_frame(), "input_size")
     if len(found) > 1:
         if named:
             names = {m: f"{n} ({int(sizes[m])} px)" if m in sizes and not pd.isna(sizes[m]) else n
@@ -228,7 +229,7 @@ def latency_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
     ax.grid(axis="x", which="major", color="0.9", lw=0.5)
     _log_x(ax, low, high)
     device = ", ".join(sorted(ok["device"].dropna().astype(str).unique())) if "device" in ok else "?"
-    threads = sorted({int(v) for v in ok.get("costs_torch_threads", pd.Series(dtype=float)).dropna()})
+    threads = recorded_ints(ok, "costs_torch_threads")
     source = "adbench profile" if ok.get("costs_source", pd.Series(dtype=object)).astype(str).str.startswith(
         "adbench profile").any() else "run rows"
     quartiles = "" if t[["latency_q1_ms", "latency_q3_ms"]].notna().all(axis=1)[measured.index].all() else \
@@ -257,7 +258,7 @@ def model_size_figure(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Pat
     fig, axes = plt.subplots(1, len(panels), figsize=(COLUMN_WIDTH_IN, 0.2 * len(t) + 1.5), layout="constrained",
                              sharey=True, squeeze=False)
     shapes = ("o", "s", "^", "D", "v")
-    batches = sorted({int(b) for b in ok.get("memory_batch", pd.Series(dtype=float)).dropna()})
+    batches = recorded_ints(ok, "memory_batch")
     for ax, (group, unit) in zip(axes[0], panels):
         vals = t[[f.key for f in group]].to_numpy(dtype=float)
         good = vals[np.isfinite(vals) & (vals > 0)]

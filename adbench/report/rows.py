@@ -56,16 +56,14 @@ def citation_keys(df: pd.DataFrame) -> dict[str, str]:
     table labels a method with (with and without its setting), so LaTeX can ``\\citep`` it."""
     if "method_bibtex" not in df or df.empty:
         return {}
-    from ..citations import bibtex_key
+    from ..citations import key_or_none
 
     keys: dict[str, str] = {}
     for labels in (method_labels(df), column_labels(df)):
         for label, entry in zip(labels, df["method_bibtex"]):
-            if isinstance(entry, str) and entry.strip():
-                try:
-                    keys.setdefault(str(label), bibtex_key(entry))
-                except ValueError:
-                    continue  # a row's broken entry is not cited (the contract test checks built-in ones)
+            key = key_or_none(entry)
+            if key is not None:
+                keys.setdefault(str(label), key)
     return keys
 
 
@@ -96,6 +94,12 @@ def image_counts(df: pd.DataFrame) -> str:
     anomalous = counts["n_test_anomalous"].dropna() if "n_test_anomalous" in counts else pd.Series(dtype=float)
     return (f"{_span(counts['n_test'])} test images" + (f" ({_span(anomalous)} anomalous)" if len(anomalous) else "")
             + " per category")
+
+
+def recorded_ints(df: pd.DataFrame, key: str) -> list[int]:
+    """The distinct integer values column ``key`` records (input sizes, memory batches, threads),
+    sorted; [] when the column is absent."""
+    return sorted({int(v) for v in df[key].dropna()}) if key in df else []
 
 
 def words(text: str) -> int:
