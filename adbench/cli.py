@@ -206,6 +206,10 @@ def _selected_flags(executor: str, given: dict[str, Any]) -> dict[str, Any]:
                    "MVTec AD evaluation does; every method on the same pixels); input: at the method's input size.")
 @click.option("--save-maps", is_flag=True,
               help="Keep every test image's anomaly map at native size (float16 .npz under <out>/maps/).")
+@click.option("--validation-fraction", default=None, type=float,
+              help="Hold this fraction of train/good out as normal validation images (seeded) where a data set "
+                   "declares none; they set the threshold of the operating-point metrics (SegF1, image F1 at the "
+                   "validation threshold). Without validation images those metrics are n/a.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--executor", default=None,
               help="Where cells run (default: this machine); `adbench list executors` shows the installed ones "
@@ -222,7 +226,8 @@ def _selected_flags(executor: str, given: dict[str, Any]) -> dict[str, Any]:
               help="Data set catalogue (default: ./datasets.toml).")
 def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str | None, profile: str,
         seed: str | None, n_seeds: int | None, k_anomalies: int, anomaly_ratio: str | None, overrides: tuple[str, ...],
-        out: Path | None, force: bool, eval_resolution: str, save_maps: bool, device: str, executor: str | None,
+        out: Path | None, force: bool, eval_resolution: str, save_maps: bool, validation_fraction: float | None,
+        device: str, executor: str | None,
         executor_opts: tuple[str, ...],
         executor_config: Path | None, cell_timeout: float | None, shard: str | None, datasets_file: Path | None,
         **executor_flags: Any) -> None:
@@ -244,7 +249,7 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
             methods=methods, datasets=_csv(dataset), categories=_csv(category), track=track, profile=profile,
             seeds=_seeds(seed, n_seeds), k_anomalies=k_anomalies, ratios=_ratios(anomaly_ratio),
             overrides=_key_values(overrides, "--set"), out=out, force=force, eval_resolution=eval_resolution,
-            save_maps=save_maps, device=device, executor=executor,
+            save_maps=save_maps, validation_fraction=validation_fraction, device=device, executor=executor,
             executor_options=_key_values(executor_opts, "--executor-opt"),
             executor_config=_executor_config(executor_config), cell_timeout=cell_timeout,
             shard=_shard(shard), datasets_file=datasets_file)
@@ -346,7 +351,7 @@ def _shard(shard: str | None) -> tuple[int, int] | None:
 
 #: the ``adbench run`` flag of each BenchmarkRequest field whose value can be wrong
 _REQUEST_FLAGS = {"device": "--device", "shard": "--shard", "cell_timeout": "--cell-timeout", "out": "--out",
-                  "eval_resolution": "--eval-resolution"}
+                  "eval_resolution": "--eval-resolution", "validation_fraction": "--validation-fraction"}
 
 
 def _key_values(items: tuple[str, ...], flag: str) -> dict[str, str]:

@@ -47,14 +47,15 @@ def adbench_register_reporters(register: Callable[..., None]) -> None:
 def adbench_register_views(register: Callable[..., None]) -> None:
     from .report.cost_views import cost_tables
     from .report.detail_views import ci_tables, per_defect_tables
-    from .report.metric_views import failure_tables, main_tables, metric_tables, seeds_tables, summary_tables
+    from .report.metric_views import (failure_tables, main_tables, metric_tables, seeds_tables, summary_tables,
+                                      unreported_tables)
     from .report.paired_views import paired_tables
     from .report.rank_views import rank_tables
 
     for name, fn in (("main", main_tables), ("summary", summary_tables), ("metrics", metric_tables), ("seeds", seeds_tables),
                      ("per_defect", per_defect_tables), ("ci", ci_tables), ("ranks", rank_tables),
                      ("paired", paired_tables),
-                     ("costs", cost_tables), ("failures", failure_tables)):
+                     ("costs", cost_tables), ("failures", failure_tables), ("unreported", unreported_tables)):
         register(name, fn)  # exactly as a plugin registers its own view
 
 

@@ -55,6 +55,8 @@ class DatasetAdapter:
     #: environment variable named in the "how to configure" message
     ROOT_ENV: ClassVar[str] = ""
     LAYOUT: ClassVar[str] = ""
+    #: the splits ``scan`` knows; a "validation" split is optional (see :meth:`validation`)
+    SPLITS: ClassVar[tuple[str, ...]] = ("train", "test")
     #: False for a catalogue entry that is material for methods (DRAEM's texture source), not a
     #: benchmark: ``--dataset all`` leaves it out and naming it is an error
     benchmark: ClassVar[bool] = True
@@ -108,19 +110,28 @@ class DatasetAdapter:
                                f"expected the layout {self.LAYOUT}")
         return samples
 
+    def validation(self, category: str) -> list[Sample]:
+        """The normal validation images the data set declares for a category (MVTec AD 2, LOCO
+        and the synthetic set: ``validation/good``); [] when it declares none."""
+        samples, problems = self.scan(category, "validation") if "validation" in self.SPLITS else ([], [])
+        errors = [p for p in problems if p.level == "error"]
+        if errors:
+            raise DatasetError(str(errors[0]))
+        return samples
+
     def check(self, category: str) -> list[Problem]:
         """Every problem of a category with its file path, including unreadable images,
         masks whose size differs from their image and empty masks of anomalous images."""
         problems: list[Problem] = []
         found = []
-        for split in ("train", "test"):
+        for split in self.SPLITS:
             try:
                 samples, probs = self.scan(category, split)
             except DatasetError as exc:
                 return [Problem("error", self.root(), str(exc))]
             problems += probs
             found += samples
-            if not samples:
+            if not samples and split != "validation":
                 problems.append(Problem("error", self.root() / category, f"empty category: no {split} images"))
         for s in found:
             problems += check_sample(s)
@@ -176,6 +187,7 @@ class MVTecAD(DatasetAdapter):
 
     name = "mvtec_ad"
     ROOT_ENV = "MVTEC_AD_ROOT"
+    SPLITS = ("train", "test", "validation")
     LAYOUT = "<root>/<category>/train/good/*.png, test/<defect>/*.png, ground_truth/<defect>/<stem>_mask.png"
     DEFAULT_CATEGORIES = ("bottle", "cable", "capsule", "carpet", "grid", "hazelnut", "leather",
                           "metal_nut", "pill", "screw", "tile", "toothbrush", "transistor", "wood", "zipper")
@@ -186,6 +198,9 @@ class MVTecAD(DatasetAdapter):
         if split == "train":
             missing = "missing: MVTec AD keeps training images in train/good/"
             return normal_samples(base / "train" / "good", problems, missing), problems
+        if split == "validation":  # MVTec AD has none; a tree in the MVTec AD 2 / LOCO way does
+            folder = base / "validation" / "good"
+            return ([Sample(p, 0, "good") for p in list_images(folder, problems)] if folder.is_dir() else []), problems
         test = base / "test"
         if not test.is_dir():
             return [], [Problem("error", test, "missing: MVTec AD keeps test images in test/<defect>/")]
@@ -371,6 +386,7 @@ class Synthetic(MVTecAD):
             n_train=int(opts.get("n_train", 60)),
             n_test_good=int(opts.get("n_test_good", 30)),
             n_per_defect=int(opts.get("n_per_defect", 10)),
+            n_val=int(opts.get("n_val", 20)),
         )
 
 

@@ -2,7 +2,8 @@
 
 It is the embedded default data set, so ``adbench run all`` works with no download. The
 generator writes an MVTec-AD-layout tree once (``train/good``, ``test/<defect>``,
-``ground_truth/<defect>/<stem>_mask.png``), which the ordinary MVTec loader then reads:
+``ground_truth/<defect>/<stem>_mask.png``, and ``validation/good`` as MVTec AD 2 and LOCO
+have it), which the ordinary MVTec loader then reads:
 the synthetic path exercises the same code as real data.
 
 Normal images come from ``surfaces.py`` (1/f textures, fibres, grain, lighting, pose
@@ -48,10 +49,17 @@ def _to_png(arr: np.ndarray, path: Path) -> None:
     Image.fromarray((np.clip(arr, 0, 1) * 255).round().astype(np.uint8)).save(path)
 
 
+#: the random stream of the validation images: apart from every train, test and defect stream,
+#: so adding validation images changes no other image
+VALIDATION_STREAM = 1000
+
+
 def generate_category(
-    root: Path, category: str, *, seed: int, size: int, n_train: int, n_test_good: int, n_per_defect: int
+    root: Path, category: str, *, seed: int, size: int, n_train: int, n_test_good: int, n_per_defect: int,
+    n_val: int = 0,
 ) -> None:
-    """Write one category in the MVTec AD layout under ``root/category``."""
+    """Write one category in the MVTec AD layout under ``root/category``, plus ``n_val`` normal
+    images in ``validation/good`` (the layout of MVTec AD 2 and LOCO)."""
     make = surfaces.NORMALS[category]
     cat_id = list(CATEGORIES).index(category)
 
@@ -61,6 +69,9 @@ def generate_category(
     for i in range(n_train):
         r = rng(0, i)
         _to_png(make(r, size).expose(r), root / category / "train" / "good" / f"{i:03d}.png")
+    for i in range(n_val):
+        r = rng(VALIDATION_STREAM, i)
+        _to_png(make(r, size).expose(r), root / category / "validation" / "good" / f"{i:03d}.png")
     for i in range(n_test_good):
         r = rng(1, i)
         _to_png(make(r, size).expose(r), root / category / "test" / "good" / f"{i:03d}.png")
@@ -75,7 +86,7 @@ def generate_category(
 
 
 def ensure_generated(root: Path, *, categories: list[str], seed: int, size: int, n_train: int,
-                     n_test_good: int, n_per_defect: int) -> Path:
+                     n_test_good: int, n_per_defect: int, n_val: int = 0) -> Path:
     """Generate the tree once into ``root/<fingerprint>`` and return that folder.
 
     The folder name fingerprints every generator setting, so a changed setting creates a
@@ -85,6 +96,9 @@ def ensure_generated(root: Path, *, categories: list[str], seed: int, size: int,
     settings = dict(version=GENERATOR_VERSION, seed=seed, size=size, n_train=n_train,
                     n_test_good=n_test_good, n_per_defect=n_per_defect)
     name = "v{version}-s{seed}-px{size}-n{n_train}-{n_test_good}-{n_per_defect}".format(**settings)
+    if n_val:
+        settings["n_val"] = n_val
+        name += f"-val{n_val}"
     target = root / name
     target.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target / ".lock")):  # two runs starting together generate once
@@ -98,7 +112,7 @@ def _generate_into(target: Path, category: str, settings: dict) -> None:
     """Write one category to a temporary folder, then rename it into place."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown synthetic category {category!r}; known: {', '.join(CATEGORIES)}")
-    counts = {k: settings[k] for k in ("n_train", "n_test_good", "n_per_defect")}
+    counts = {k: settings.get(k, 0) for k in ("n_train", "n_test_good", "n_per_defect", "n_val")}
     tmp = Path(tempfile.mkdtemp(prefix=f".{category}-", dir=target))
     generate_category(tmp, category, seed=settings["seed"], size=settings["size"], **counts)
     (tmp / category / ".complete").write_text(json.dumps(settings))

@@ -285,4 +285,5 @@ def pixel_metrics(maps: Any, masks: Any) -> dict[str, float]:
     from .spec import builtin_metrics
 
     ev = PixelEvaluator(maps, masks)
-    return {spec.name: spec.from_evaluator(ev) for spec in builtin_metrics() if spec.from_evaluator is not None}
+    return {spec.name: spec.from_evaluator(ev) for spec in builtin_metrics()
+            if spec.from_evaluator is not None and not spec.at_threshold}

@@ -167,6 +167,20 @@ class SortedSplit:
         best = int(np.argmax(f1))
         return float(f1[best]), float(self.pos_values[best])
 
+    def counts_at(self, threshold: float) -> tuple[int, int]:
+        """(true positives, false positives) when a score ≥ ``threshold`` is anomalous: the
+        confusion counts of one operating point. The answer cache of the curve metrics is
+        left alone."""
+        t = np.asarray([threshold], dtype=np.float64)
+        if self.pos_values.dtype == np.float32:  # ≥ t on float32 scores is ≥ the next float32 up
+            t32 = t.astype(np.float32)
+            t = np.where(t32.astype(np.float64) < t, np.nextafter(t32, np.float32(np.inf)), t32).astype(np.float64)
+        tp = int(self.pos_counts[self.pos_values >= t[0]].sum())
+        neg_below = self._all.count_less(t, "left")
+        if self._pos_sorted is not None:
+            neg_below = neg_below - np.searchsorted(self._pos_sorted, t, side="left")
+        return tp, int(self.n_neg - neg_below[0])
+
     def roc_curve(self, max_points: int | None = 2000) -> tuple[np.ndarray, np.ndarray]:
         """(FPR, TPR) at every positive threshold, with the ends, thinned for plotting."""
         tp, _ = self._tp_fp()

@@ -45,6 +45,10 @@ class MetricSpec:
     * ``per_image``: ``fn(maps, masks) -> values`` of each test image (NaN where undefined, e.g.
       AUPIMO of a normal image), stored in the row under ``per_image`` by image path; the
       per-image box plots and the paired tests between methods read them.
+    * ``at_threshold``: a metric at one operating point, set on normal validation images only
+      (:mod:`adbench.metrics.operating`): ``fn`` and ``from_evaluator`` take the threshold of
+      the metric's level as a third (second) argument. Without validation images the value is
+      null with that reason, never computed from test labels.
     """
 
     name: str
@@ -61,6 +65,7 @@ class MetricSpec:
     curve: str | None = None
     interval: Callable[[Any], Any] | None = None
     per_image: Callable[[Any, Any], Any] | None = None
+    at_threshold: bool = False
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -71,6 +76,9 @@ class MetricSpec:
             raise ValueError(f"metric {self.name!r}: fn must be callable")
         if self.interval is not None and not self.bootstrap:
             raise ValueError(f"metric {self.name!r}: an interval function needs bootstrap=True")
+        if self.at_threshold and (self.bootstrap or self.per_defect or self.per_image is not None):
+            raise ValueError(f"metric {self.name!r}: a metric at a validation threshold has no bootstrap, "
+                             f"per-defect or per-image form")
 
 
 def headline(specs: "list[MetricSpec] | tuple[MetricSpec, ...]", level: str = "image") -> "MetricSpec | None":
@@ -79,11 +87,16 @@ def headline(specs: "list[MetricSpec] | tuple[MetricSpec, ...]", level: str = "i
 
 
 def builtin_metrics() -> tuple[MetricSpec, ...]:
-    """The built-in metrics, in table order: the seven of the 2019–2021 protocol, then AU-PRO at
-    FPR 0.05 and AUPIMO (papers since 2024)."""
+    """The built-in metrics, in table order: the seven of the 2019–2021 protocol, then those of
+    papers since 2024: AU-PRO at FPR 0.05, AUPIMO, PG5/PB5 and the metrics at the validation
+    threshold."""
     from . import au_pro, image_ap, image_auroc, image_f1max, pixel_ap, pixel_auroc, pixel_f1max
+    from . import operating as op
     from .bootstrap import image_auroc_interval, pixel_auroc_interval
     from .pimo import aupimo, aupimo_per_image
+
+    at_val = ("at the threshold set on normal validation images only (@val: mean + 3 std of their "
+              "scores, the MVTec AD 2 rule; score ≥ threshold is anomalous)")
 
     return (
         MetricSpec("image_auroc", "Image AUROC", "image", True, image_auroc,
@@ -116,6 +129,23 @@ def builtin_metrics() -> tuple[MetricSpec, ...]:
                    "FPR (a mean of per-image FPRs) on a log axis from 1e-5 to 1e-4, normalised to [0, 1]; the "
                    "official computation (300,000 thresholds; Bertoldo et al. 2024), scored at each method's "
                    "input size", per_image=lambda m, g: aupimo_per_image(m, g)[0]),
+        MetricSpec("pg5", "PG5", "image", True, op.presorted_good,
+                   "presorted good: the share of normal test images scored below the 5 % quantile of the "
+                   "anomalous ones (TNR at FNR 5 %; Baitieva et al. 2025)"),
+        MetricSpec("pb5", "PB5", "image", True, op.presorted_bad,
+                   "presorted bad: the share of anomalous test images scored above the 95 % quantile of the "
+                   "normal ones (TPR at FPR 5 %; Baitieva et al. 2025)"),
+        MetricSpec("image_f1_val", "Image F1@val", "image", True, op.image_f1_at,
+                   f"F1 of the image decisions {at_val}", at_threshold=True),
+        MetricSpec("image_precision_val", "Image precision@val", "image", True,
+                   op.image_precision_at, f"precision of the image decisions {at_val}; 0 when no image is "
+                   "called anomalous", at_threshold=True),
+        MetricSpec("image_recall_val", "Image recall@val", "image", True, op.image_recall_at,
+                   f"recall of the image decisions {at_val}", at_threshold=True),
+        MetricSpec("seg_f1", "SegF1", "pixel", True, op.seg_f1,
+                   f"F1 of the binarised pixels, pooled over all pixels of all test images, {at_val} (the "
+                   "segmentation metric of MVTec AD 2)", from_evaluator=lambda ev, t: op.seg_f1_of(ev.split, t),
+                   at_threshold=True),
     )
 
 

@@ -35,6 +35,9 @@ class Cell:
     #: where pixel metrics are scored: "native" (each test image's own mask size) or "input"
     #: (the method's input size); part of the key, so the two never share a row
     eval_resolution: str = "native"
+    #: hold this fraction of ``train/good`` out as normal validation images (``--validation-fraction``),
+    #: for a data set that declares no validation split; None: none held out
+    validation_fraction: float | None = None
 
     @property
     def key(self) -> str:
@@ -48,6 +51,8 @@ class Cell:
         if self.track != "supervised":
             d.pop("k_anomalies")
             d.pop("anomaly_ratio")
+        if self.validation_fraction is None:  # the keys of cells without it stay those of earlier runs
+            d.pop("validation_fraction")
         return d
 
     @property

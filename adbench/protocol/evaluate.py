@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -17,6 +17,7 @@ from ..data.sample import Sample, image_size
 from ..io import write_atomic
 from ..method import AnomalyOutput
 from ..metrics import MetricError, PixelEvaluator, split_scores
+from ..metrics.operating import Moments, validation_threshold
 from ..metrics.bootstrap import LEVEL, PIXELS_PER_CLASS, RESAMPLES, IntervalInput, PairSamples, resampled_interval
 
 
@@ -90,34 +91,93 @@ def _checked_maps(maps: Any, batch: int, method: str) -> torch.Tensor:
 
 
 def _safe(fn: Any, *args: Any) -> float | None:
+    return _attempt(fn, *args)[0]
+
+
+def _attempt(fn: Any, *args: Any) -> tuple[float | None, str | None]:
+    """The metric's value, or None and the reason it is undefined."""
     try:
-        return float(fn(*args))
-    except MetricError:
-        return None
+        return float(fn(*args)), None
+    except MetricError as exc:
+        return None, str(exc)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The operating point of the ``at_threshold`` metrics, one per level, set on normal
+    validation images (:func:`validation_thresholds`); ``missing`` says why a level has none."""
+
+    image: float | None = None
+    pixel: float | None = None
+    missing: str = "no normal validation images"
+
+    def of(self, level: str) -> float | None:
+        return self.image if level == "image" else self.pixel
 
 
 def metric_values(scores: np.ndarray, labels: np.ndarray, maps: np.ndarray | None, masks: np.ndarray,
-                  native: PixelEvaluator | None = None) -> tuple[dict[str, float | None], dict[str, str]]:
-    """Every registered metric, and the resolution each pixel metric was scored at.
+                  native: PixelEvaluator | None = None, thresholds: Thresholds = Thresholds(),
+                  ) -> tuple[dict[str, float | None], dict[str, str], dict[str, str]]:
+    """Every registered metric, the resolution each pixel metric was scored at, and why each
+    null value is null.
 
     Image metrics come from the scores. Pixel metrics need maps and anomalous pixels (else
     None): with a ``native`` evaluator, those that can read it (``MetricSpec.from_evaluator``)
-    are scored at native resolution, the others on the input-size ``maps`` and ``masks``."""
+    are scored at native resolution, the others on the input-size ``maps`` and ``masks``.
+    Metrics ``at_threshold`` take the level's validation threshold; without one they are
+    null, never set on the test labels."""
     out: dict[str, float | None] = {}
     where: dict[str, str] = {}
+    why: dict[str, str] = {}
     has_pixels = maps is not None and bool(masks.any())
     for spec in registry.metrics():
+        extra: tuple[Any, ...] = ()
+        if spec.at_threshold:
+            t = thresholds.of(spec.level)
+            if t is None:
+                out[spec.name], why[spec.name] = None, thresholds.missing
+                continue
+            extra = (t,)
         if spec.level != "pixel":
-            out[spec.name] = _safe(spec.fn, scores, labels)
+            out[spec.name], reason = _attempt(spec.fn, scores, labels, *extra)
         elif not has_pixels:
-            out[spec.name] = None
+            out[spec.name], reason = None, ("the method emits no anomaly maps" if maps is None
+                                            else "no anomalous pixel in the test masks")
         elif native is not None and spec.from_evaluator is not None:
-            out[spec.name] = _safe(spec.from_evaluator, native)
+            out[spec.name], reason = _attempt(spec.from_evaluator, native, *extra)
             where[spec.name] = "native"
         else:
-            out[spec.name] = _safe(spec.fn, maps, masks)
+            out[spec.name], reason = _attempt(spec.fn, maps, masks, *extra)
             where[spec.name] = "input"
-    return out, where
+        if reason is not None:
+            why[spec.name] = reason
+    return out, where, why
+
+
+def native_maps(maps: np.ndarray, samples: Sequence[Sample]) -> Iterator[np.ndarray]:
+    """Each image's map upsampled (bilinear) to that image's own size, float32, one at a time."""
+    for m, sample in zip(maps, samples):
+        w, h = image_size(sample.path)
+        if m.shape != (h, w):
+            m = F.interpolate(torch.from_numpy(np.ascontiguousarray(m))[None, None], size=(h, w), mode="bilinear",
+                              align_corners=False)[0, 0].numpy()
+        yield m.astype(np.float32, copy=False)
+
+
+def validation_thresholds(pred: Predictions | None, samples: Sequence[Sample], *, native: bool,
+                          missing: str) -> Thresholds:
+    """The operating point of each level from the normal validation images' predictions
+    (:func:`adbench.metrics.operating.validation_threshold`): image scores, and every pixel of
+    the maps at the resolution the test maps are scored at. ``missing``: why there is none."""
+    if pred is None:
+        return Thresholds(missing=missing)
+    image = validation_threshold(pred.scores)
+    if pred.maps is None:
+        return Thresholds(image=image, missing="the method emits no anomaly maps")
+    pixels = Moments()
+    for m in (native_maps(pred.maps, samples) if native else pred.maps):
+        pixels.add(m)
+    return Thresholds(image=image, pixel=pixels.threshold(), missing=missing)
 
 
 def native_evaluator(maps: np.ndarray, samples: Sequence[Sample], save_to: Path | None = None,
@@ -128,14 +188,9 @@ def native_evaluator(maps: np.ndarray, samples: Sequence[Sample], save_to: Path 
     with ``pairs``, each native map also feeds the bootstrap's pair samples."""
     ev = PixelEvaluator()
     kept: dict[str, np.ndarray] = {}
-    for i, sample in enumerate(samples):
-        w, h = image_size(sample.path)
-        mask = sample.load_mask((h, w), warn=False)  # a mask of another size raises, naming both files
-        m = maps[i]
-        if m.shape != (h, w):
-            m = F.interpolate(torch.from_numpy(np.ascontiguousarray(m))[None, None], size=(h, w), mode="bilinear",
-                              align_corners=False)[0, 0].numpy()
-        ev.update([m.astype(np.float32, copy=False)], [mask])
+    for i, (sample, m) in enumerate(zip(samples, native_maps(maps, samples))):
+        mask = sample.load_mask(m.shape, warn=False)  # a mask of another size raises, naming both files
+        ev.update([m], [mask])
         if pairs is not None:
             pairs.add(m, mask)
         if save_to is not None:
@@ -148,7 +203,7 @@ def native_evaluator(maps: np.ndarray, samples: Sequence[Sample], save_to: Path 
 
 def score(pred: Predictions, test: SplitTensors, curve_points: int = 200, *,
           native: PixelEvaluator | None = None, native_pairs: PairSamples | None = None,
-          seed: int = 0) -> dict[str, Any]:
+          seed: int = 0, thresholds: Thresholds = Thresholds()) -> dict[str, Any]:
     """Every registered metric, the per-defect breakdown, the F1-max threshold and thinned
     ROC/PRO curves (under ``curves``) for the report's figures. With a ``native`` evaluator
     (:func:`native_evaluator`) the pixel metrics and the PRO curve are those of the original
@@ -156,7 +211,7 @@ def score(pred: Predictions, test: SplitTensors, curve_points: int = 200, *,
     labels = test.labels.numpy()
     masks = test.masks.numpy()
     with PixelEvaluator.sharing():
-        out = _score(pred, labels, masks, test.defect_types, curve_points, native)
+        out = _score(pred, labels, masks, test.defect_types, curve_points, native, thresholds)
     out["per_image"] = per_image_values(pred, masks, [str(p) for p in test.paths])
     out.update(confidence_intervals(pred, labels, masks, native_pairs if native is not None else None, seed))
     return out
@@ -216,11 +271,13 @@ def per_defect_values(pred: Predictions, labels: np.ndarray, masks: np.ndarray, 
 
 
 def _score(pred: Predictions, labels: np.ndarray, masks: np.ndarray, defect_types: list[str],
-           curve_points: int, native: PixelEvaluator | None) -> dict[str, Any]:
-    values, where = metric_values(pred.scores, labels, pred.maps, masks, native)
+           curve_points: int, native: PixelEvaluator | None, thresholds: Thresholds) -> dict[str, Any]:
+    values, where, why = metric_values(pred.scores, labels, pred.maps, masks, native, thresholds)
     out: dict[str, Any] = dict(values)
     if where:
         out["metric_resolutions"] = where
+    if why:
+        out["metric_null_reasons"] = why
     split = split_scores(pred.scores, labels)
     out.update(image_f1max_threshold=split.f1_max()[1], n_test=int(len(labels)),
                n_test_anomalous=int(labels.sum()))

@@ -38,7 +38,8 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
                categories: Sequence[str], track: str | None, profile: str, seeds: Sequence[int],
                k_anomalies: int = 5, ratios: Sequence[float] = (),
                overrides: dict[str, Any] | None = None,
-               eval_resolution: str = "native") -> tuple[list[Cell], list[str]]:
+               eval_resolution: str = "native",
+               validation_fraction: float | None = None) -> tuple[list[Cell], list[str]]:
     """Cells for every method × data set × category × track × seed (× ratio), plus notes on
     what was skipped and why (an unconfigured data set, an unsupported track).
 
@@ -96,5 +97,6 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
                     for seed in seeds:
                         for k, ratio in sweep:
                             cells.append(Cell(name, ds, cat, tr, seed, profile, k, ratio, mine,
-                                              eval_resolution=eval_resolution))
+                                              eval_resolution=eval_resolution,
+                                              validation_fraction=validation_fraction))
     return cells, notes

@@ -30,17 +30,26 @@ from ..training import seed_everything, time_limit
 from ..provenance import provenance
 from ..determinism import deterministic
 from .cells import Cell, RunSpec
-from .evaluate import native_evaluator, predict, score
-from .splits import Split, supervised_split, unsupervised_split
+from .evaluate import native_evaluator, predict, score, validation_thresholds
+from .splits import Split, supervised_split, unsupervised_split, with_validation
 
 
 def build_split(adapter: DatasetAdapter, cell: Cell) -> Split:
     train = adapter.samples(cell.category, "train")
     test = adapter.samples(cell.category, "test")
     if cell.track == "supervised":
-        return supervised_split(train, test, seed=cell.seed, category=cell.category,
-                                k=cell.k_anomalies, ratio=cell.anomaly_ratio)
-    return unsupervised_split(train, test)
+        split = supervised_split(train, test, seed=cell.seed, category=cell.category,
+                                 k=cell.k_anomalies, ratio=cell.anomaly_ratio)
+    else:
+        split = unsupervised_split(train, test)
+    return with_validation(split, adapter.validation(cell.category), fraction=cell.validation_fraction,
+                           seed=cell.seed, category=cell.category)
+
+
+def no_validation_reason(cell: Cell) -> str:
+    """Why a cell has no validation threshold, with the fix."""
+    return (f"no normal validation images: data set {cell.dataset!r} declares no validation/good split; run with "
+            f"--validation-fraction F to hold out a fraction of train/good")
 
 
 #: the time guard of a cell when ``--cell-timeout`` is not given, per profile: far above what
@@ -135,6 +144,7 @@ def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore
     t0 = time.perf_counter()
     train_t = load_samples(split.train, size)
     test_t = load_samples(split.test, size)
+    val_t = load_samples(split.validation, size) if split.validation else None
     load_s = time.perf_counter() - t0
 
     seed_everything(cell.seed)
@@ -148,19 +158,25 @@ def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore
     model = method.model()
     pred = predict(model, test_t, method=cell.method, device=device,
                    batch_size=cfg.eval_batch_size)
+    val_pred = (predict(model, val_t, method=cell.method, device=device, batch_size=cfg.eval_batch_size)
+                if val_t is not None else None)
     t0 = time.perf_counter()
+    thresholds = validation_thresholds(val_pred, split.validation, native=cell.eval_resolution == "native",
+                                       missing=no_validation_reason(cell))
     native = None
     pairs = PairSamples(seed=cell.seed)
     save_to = store.run_dir / "maps" / f"{cell.key}-native.npz" if spec.save_maps else None
     if cell.eval_resolution == "native" and pred.maps is not None:
         native = native_evaluator(pred.maps, split.test, save_to, pairs=pairs)
-    metrics = score(pred, test_t, native=native, native_pairs=pairs, seed=cell.seed)
+    metrics = score(pred, test_t, native=native, native_pairs=pairs, seed=cell.seed, thresholds=thresholds)
     metrics["eval_wall_s"] = time.perf_counter() - t0
     if native is not None and save_to is not None:
         metrics["native_maps_file"] = str(save_to.relative_to(store.run_dir))
     out: dict[str, Any] = {
         **metrics,
         "config": cfg.to_dict(), "image_size": size, "n_train": len(train_t),
+        "n_validation": len(split.validation), "validation_source": split.description.get("validation"),
+        "threshold_image": thresholds.image, "threshold_pixel": thresholds.pixel,
         "n_train_anomalous": int(train_t.labels.sum()),
         "split_file": str(split_path.relative_to(store.run_dir)),
         "fit_epochs": fit.epochs, "fit_steps": fit.steps, "fit_wall_s": fit.wall_s,

@@ -45,6 +45,9 @@ class BenchmarkRequest:
     eval_resolution: str = "native"
     #: keep every test image's map at native size (float16) under ``<out>/maps/``
     save_maps: bool = False
+    #: hold this fraction of ``train/good`` out as normal validation images where a data set
+    #: declares none (they set the threshold metrics' operating point); None: none held out
+    validation_fraction: float | None = None
     #: the run folder; None: ``reports/<profile>``
     out: Path | str | None = None
     force: bool = False
@@ -74,6 +77,9 @@ class BenchmarkRequest:
                                "cell_timeout")
         if self.eval_resolution not in ("native", "input"):
             raise RequestError(f"eval resolution {self.eval_resolution!r}: use native or input", "eval_resolution")
+        if self.validation_fraction is not None and not 0 < self.validation_fraction < 1:
+            raise RequestError(f"validation fraction {self.validation_fraction!r}: must lie strictly between 0 "
+                               f"and 1 (the rest of train/good still trains)", "validation_fraction")
 
 
 @dataclass
@@ -150,7 +156,8 @@ def plan(request: BenchmarkRequest, catalogue: dict[str, DatasetSpec] | None = N
                               categories=list(request.categories), track=request.track, profile=request.profile,
                               seeds=list(request.seeds), k_anomalies=request.k_anomalies,
                               ratios=list(request.ratios), overrides=dict(request.overrides),
-                              eval_resolution=request.eval_resolution)
+                              eval_resolution=request.eval_resolution,
+                              validation_fraction=request.validation_fraction)
     if not cells:
         raise RequestError("nothing to run: " + ("; ".join(notes) or "the selection matches no cell"))
     if request.shard is not None:

@@ -5,6 +5,10 @@ supervised: a seeded, stratified draw moves ``k`` anomalous test images per defe
 a fraction ``anomaly_ratio`` of each defect type, at least one) into training and evaluates
 on the rest. The draw depends only on (category files, seed, k/ratio), never on the method,
 so every method of a run sees the same split.
+
+validation (both tracks): the data set's own normal validation images, or on request a seeded
+fraction of ``train/good`` held out of training (:func:`with_validation`); they only set the
+operating point of the threshold metrics.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -25,11 +29,43 @@ class Split:
     test: list[Sample]
     track: str
     description: dict
+    #: normal images that set the operating point of the threshold metrics, never trained on
+    validation: list[Sample] = field(default_factory=list)
 
     def manifest(self) -> dict:
         """File lists that make the split reproducible exactly; stored next to the rows."""
-        return {"track": self.track, **self.description,
-                "train": [str(s.path) for s in self.train], "test": [str(s.path) for s in self.test]}
+        out = {"track": self.track, **self.description,
+               "train": [str(s.path) for s in self.train], "test": [str(s.path) for s in self.test]}
+        if self.validation:
+            out["validation"] = [str(s.path) for s in self.validation]
+        return out
+
+
+def with_validation(split: Split, declared: list[Sample], *, fraction: float | None, seed: int,
+                    category: str) -> Split:
+    """The split with its normal validation images: the data set's own (``declared``) when it
+    has them, else — only when asked — a seeded ``fraction`` of the normal training images,
+    held out of training. ``description["validation"]`` says which."""
+    if declared:
+        return replace(split, validation=list(declared),
+                       description={**split.description, "validation": "the data set's validation/good"})
+    if fraction is None:
+        return split
+    if not 0 < fraction < 1:
+        raise ValueError(f"--validation-fraction must be in (0, 1), got {fraction}")
+    normals = sorted((s for s in split.train if s.label == 0), key=lambda s: str(s.path))
+    want = max(1, round(fraction * len(normals)))
+    if want >= len(normals):
+        raise DatasetError(f"category {category!r}: {len(normals)} normal training images, cannot hold out "
+                           f"{want} for validation and still train; use a smaller --validation-fraction")
+    digest = hashlib.sha256(f"{seed}|{category}|validation".encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    held = [normals[i] for i in sorted(rng.choice(len(normals), size=want, replace=False))]
+    held_paths = {s.path for s in held}
+    return replace(split, train=[s for s in split.train if s.path not in held_paths], validation=held,
+                   description={**split.description,
+                                "validation": f"{want} of {len(normals)} train/good images held out (fraction "
+                                              f"{fraction}, seed {seed})"})
 
 
 def unsupervised_split(train: list[Sample], test: list[Sample]) -> Split:

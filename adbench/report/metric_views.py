@@ -63,12 +63,13 @@ def seed_summary(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def missing_notes(df: pd.DataFrame, table: pd.DataFrame) -> list[str]:
-    """Why each "–" of a metric table is empty: the cell's error, or that it was not run."""
+def missing_notes(df: pd.DataFrame, table: pd.DataFrame, metric: str | None = None) -> list[str]:
+    """Why each "–" of a metric table is empty: the cell's error, the reason its row gives for
+    a null ``metric`` (``metric_null_reasons``), or that it was not run."""
     notes: list[str] = []
     if table.empty:
         return notes
-    bad = df[df["status"] != "ok"] if "status" in df else df.iloc[0:0]
+    status = df["status"] if "status" in df else pd.Series("ok", index=df.index)
     method_of = dict(zip(column_labels(df), df["method"])) if len(df) else {}
     for row_label in table.index:
         if row_label.endswith("/mean"):
@@ -78,10 +79,21 @@ def missing_notes(df: pd.DataFrame, table: pd.DataFrame) -> list[str]:
             if not pd.isna(table.at[row_label, col]):
                 continue
             method = method_of.get(col, col.split(" (")[0])
-            err = bad[(bad["method"] == method) & (bad["dataset"] == dataset) & (bad["category"] == category)]
-            reason = str(err["error"].iloc[0]).splitlines()[0][:160] if len(err) else "not run, or metric undefined"
-            notes.append(f"{col} on {row_label}: {reason}")
+            mine = df[(df["method"] == method) & (df["dataset"] == dataset) & (df["category"] == category)]
+            notes.append(f"{col} on {row_label}: {_null_reason(mine, status, metric)}")
     return notes
+
+
+def _null_reason(rows: pd.DataFrame, status: pd.Series, metric: str | None) -> str:
+    """The first line of a failed row's error, else an ok row's own reason for the null value."""
+    err = rows[status.reindex(rows.index) != "ok"]
+    if len(err):
+        return str(err["error"].iloc[0]).splitlines()[0][:160]
+    if metric is not None and "metric_null_reasons" in rows:
+        for why in rows["metric_null_reasons"]:
+            if isinstance(why, dict) and why.get(metric):
+                return str(why[metric]).splitlines()[0][:160]
+    return "not run, or metric undefined"
 
 
 def _at(resolution: str | None) -> str:
@@ -114,7 +126,7 @@ def _metric_table(df: pd.DataFrame, spec: MetricSpec, resolution: str | None, se
                + "; bold: best per row, ties included." + fidelity_legend(df))
     notes = ([metric_caption(spec, resolution)] + method_notes(df, spec.name) + fidelity_notes(df)
              + (["A data set's mean averages its categories seed by seed; n per cell in seeds.csv."] if several else [])
-             + [f"– {n}" for n in missing_notes(df, mean)])
+             + [f"– {n}" for n in missing_notes(df, mean, spec.name)])
     return Table(name=name, title=metric_title(spec, resolution) + (f", {setting}" if setting else ""),
                  data=mean, text=text, bold=best_cells(mean, spec.higher_is_better, axis=1), caption=caption,
                  notes=notes, section="Metric tables", methods_on="columns", numbered_notes=True)
@@ -257,3 +269,35 @@ def failure_tables(df: pd.DataFrame) -> list[Table]:
         return []
     return [Table(name="failures", title="Failed cells", data=fails, text=fails.astype(str), csv_index=False,
                   section="Failures", formats=("md", "html"))]
+
+
+def unreported_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Every registered metric that no successful row scored, with the reasons its rows give
+    (how many rows give each): so a metric is never silently absent from the report."""
+    ok = ok_rows(df)
+    if ok.empty:
+        return pd.DataFrame()
+    records = []
+    for spec in registry.metrics():
+        if spec.name in ok and ok[spec.name].notna().any():
+            continue
+        why: dict[str, int] = {}
+        for reasons in ok.get("metric_null_reasons", pd.Series(dtype=object)):
+            reason = reasons.get(spec.name) if isinstance(reasons, dict) else None
+            key = str(reason).splitlines()[0][:200] if reason else "not recorded by these rows (an older adbench)"
+            why[key] = why.get(key, 0) + 1
+        if not why:
+            why = {"not recorded by these rows (an older adbench)": len(ok)}
+        records.append({"metric": spec.title, "reason": "; ".join(f"{r} ({n} rows)" for r, n in why.items())})
+    return pd.DataFrame(records)
+
+
+def unreported_tables(df: pd.DataFrame) -> list[Table]:
+    """``unreported.md``: the metrics that have no table because no row could score them, and why."""
+    table = unreported_table(df)
+    if table.empty:
+        return []
+    return [Table(name="unreported", title="Metrics without a value", data=table, text=table.astype(str),
+                  csv_index=False, caption="Registered metrics that no cell could score, and why.",
+                  notes=[f"{m}: {r}" for m, r in zip(table["metric"], table["reason"])],
+                  section="Metrics without a value", formats=("md", "html"))]
