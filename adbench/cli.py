@@ -92,10 +92,13 @@ def list_cmd(what: str) -> None:
     if what == "metrics":
         for e in registry.metric_entries().in_order():
             spec = e.obj
-            flags = [f for f in ("per_defect", "bootstrap", "ranked", "headline", "per_image") if getattr(spec, f)]
-            click.echo(f"{spec.name:14s} {spec.level:5s} {'higher' if spec.higher_is_better else 'lower'} is better  "
+            flags = [f for f in ("per_defect", "bootstrap", "ranked", "headline", "per_image", "at_threshold")
+                     if getattr(spec, f)]
+            click.echo(f"{spec.name:19s} {spec.level:5s} {'higher' if spec.higher_is_better else 'lower'} is better  "
                        f"{e.distribution or '-'}  {spec.title}: {spec.definition}"
                        + (f" [{', '.join(flags)}]" if flags else ""))
+        click.echo(f"{'au_pro_<L>':19s} pixel higher is better  adbench  AU-PRO@L: AU-PRO to any other FPR limit L "
+                   f"(run --au-pro-limit L, or au_pro_limits in datasets.toml; 0.01 → au_pro_001)")
         return
     if what in ("views", "figures"):
         for e in getattr(registry, what)().in_order():
@@ -210,6 +213,9 @@ def _selected_flags(executor: str, given: dict[str, Any]) -> dict[str, Any]:
               help="Hold this fraction of train/good out as normal validation images (seeded) where a data set "
                    "declares none; they set the threshold of the operating-point metrics (SegF1, image F1 at the "
                    "validation threshold). Without validation images those metrics are n/a.")
+@click.option("--au-pro-limit", "au_pro_limits", default=None, metavar="FPR[,FPR…]",
+              help="Also score AU-PRO to these FPR limits (e.g. 0.01,0.1; columns au_pro_001, au_pro_01), beyond "
+                   "0.3 (au_pro) and 0.05 (au_pro_005). A data set's au_pro_limits in datasets.toml adds its own.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--executor", default=None,
               help="Where cells run (default: this machine); `adbench list executors` shows the installed ones "
@@ -227,7 +233,7 @@ def _selected_flags(executor: str, given: dict[str, Any]) -> dict[str, Any]:
 def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str | None, profile: str,
         seed: str | None, n_seeds: int | None, k_anomalies: int, anomaly_ratio: str | None, overrides: tuple[str, ...],
         out: Path | None, force: bool, eval_resolution: str, save_maps: bool, validation_fraction: float | None,
-        device: str, executor: str | None,
+        au_pro_limits: str | None, device: str, executor: str | None,
         executor_opts: tuple[str, ...],
         executor_config: Path | None, cell_timeout: float | None, shard: str | None, datasets_file: Path | None,
         **executor_flags: Any) -> None:
@@ -249,7 +255,8 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
             methods=methods, datasets=_csv(dataset), categories=_csv(category), track=track, profile=profile,
             seeds=_seeds(seed, n_seeds), k_anomalies=k_anomalies, ratios=_ratios(anomaly_ratio),
             overrides=_key_values(overrides, "--set"), out=out, force=force, eval_resolution=eval_resolution,
-            save_maps=save_maps, validation_fraction=validation_fraction, device=device, executor=executor,
+            save_maps=save_maps, validation_fraction=validation_fraction,
+            au_pro_limits=_floats(au_pro_limits, "--au-pro-limit"), device=device, executor=executor,
             executor_options=_key_values(executor_opts, "--executor-opt"),
             executor_config=_executor_config(executor_config), cell_timeout=cell_timeout,
             shard=_shard(shard), datasets_file=datasets_file)
@@ -338,6 +345,17 @@ def _ratios(value: str | None) -> list[float]:
     return out
 
 
+def _floats(text: str | None, flag: str) -> list[float]:
+    """Comma-separated numbers; the request checks their range."""
+    out = []
+    for item in _csv(text):
+        try:
+            out.append(float(item))
+        except ValueError:
+            raise click.BadParameter(f"{item!r} is not a number", param_hint=flag) from None
+    return out
+
+
 def _shard(shard: str | None) -> tuple[int, int] | None:
     """``I/N`` as numbers; the request checks their range (BenchmarkRequest)."""
     if shard is None:
@@ -351,7 +369,8 @@ def _shard(shard: str | None) -> tuple[int, int] | None:
 
 #: the ``adbench run`` flag of each BenchmarkRequest field whose value can be wrong
 _REQUEST_FLAGS = {"device": "--device", "shard": "--shard", "cell_timeout": "--cell-timeout", "out": "--out",
-                  "eval_resolution": "--eval-resolution", "validation_fraction": "--validation-fraction"}
+                  "eval_resolution": "--eval-resolution", "validation_fraction": "--validation-fraction",
+                  "au_pro_limits": "--au-pro-limit"}
 
 
 def _key_values(items: tuple[str, ...], flag: str) -> dict[str, str]:

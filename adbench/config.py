@@ -65,6 +65,8 @@ class DatasetSpec:
     url: str | None = None
     sha256: str | None = None
     md5: str | None = None
+    #: AU-PRO to these FPR limits as well, in every run on this data set (e.g. [0.01, 0.1])
+    au_pro_limits: list[float] | None = None
     options: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
 
@@ -83,6 +85,18 @@ def _is_text(v: Any) -> bool:
     return isinstance(v, str) and bool(v.strip())
 
 
+def _is_au_pro_limit(v: Any) -> bool:
+    from .metrics.spec import check_au_pro_limit
+
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        check_au_pro_limit(v)
+    except ValueError:
+        return False
+    return True
+
+
 #: key → (check, what the key must be), for one line naming the file, the key and the type
 _SCHEMA: dict[str, tuple[Callable[[Any], bool], str]] = {
     "adapter": (_is_text, 'a string naming an adapter (see `adbench list adapters`), e.g. adapter = "mvtec_ad"'),
@@ -94,6 +108,9 @@ _SCHEMA: dict[str, tuple[Callable[[Any], bool], str]] = {
     "url": (_is_text, 'a string URL, e.g. url = "https://…/archive.tar.xz"'),
     "sha256": (lambda v: isinstance(v, str) and len(v) == 64, "a string of 64 hex digits"),
     "md5": (lambda v: isinstance(v, str) and len(v) == 32, "a string of 32 hex digits"),
+    "au_pro_limits": (lambda v: isinstance(v, list) and len(v) > 0 and all(_is_au_pro_limit(x) for x in v),
+                      "a non-empty list of FPR limits in [0.001, 1] with at most 3 decimals, e.g. "
+                      "au_pro_limits = [0.01, 0.1]"),
 }
 
 
@@ -105,7 +122,7 @@ def _check_types(path: Path | None, name: str, table: dict[str, Any]) -> None:
 
 
 BUILTIN_SYNTHETIC = {"adapter": "synthetic", "categories": ["fabric", "wood", "metal", "pill"], "image_size": 128}
-_KNOWN_KEYS = {"adapter", "root", "categories", "image_size", "url", "sha256", "md5"}
+_KNOWN_KEYS = {"adapter", "root", "categories", "image_size", "url", "sha256", "md5", "au_pro_limits"}
 
 
 def load_catalogue(path: Path | None = None) -> dict[str, DatasetSpec]:

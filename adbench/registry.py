@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
 
 from .plugins import call_per_plugin, plugin_distribution
 
@@ -151,10 +152,31 @@ def _metric_list() -> tuple[Any, ...]:
     return tuple(e.obj for e in metric_entries().in_order())
 
 
+#: metrics a run asked for beyond the registered ones (AU-PRO at another limit), while a cell is
+#: scored or a report is built (:func:`extra_metrics`)
+_EXTRA_METRICS: list[Any] = []
+
+
 def metrics() -> list[Any]:
-    """Every registered :class:`~adbench.metrics.MetricSpec`, in registration order: the one
-    accessor that evaluation, rows, tables, figures and the HTML iterate."""
-    return list(_metric_list())
+    """Every registered :class:`~adbench.metrics.MetricSpec`, in registration order, then those
+    of the surrounding :func:`extra_metrics` block: the one accessor that evaluation, rows,
+    tables, figures and the HTML iterate."""
+    registered = list(_metric_list())
+    names = {s.name for s in registered}
+    return registered + [s for s in _EXTRA_METRICS if s.name not in names]
+
+
+@contextmanager
+def extra_metrics(specs: Iterable[Any]) -> Iterator[None]:
+    """Within this block, :func:`metrics` also holds ``specs``: the metrics one cell asked for
+    (``Cell.au_pro_limits``) while it is scored, or those its rows hold while a report is built."""
+    added = [s for s in specs if s.name not in {e.name for e in _EXTRA_METRICS}]
+    _EXTRA_METRICS.extend(added)
+    try:
+        yield
+    finally:
+        for s in added:
+            _EXTRA_METRICS.remove(s)
 
 
 @lru_cache(maxsize=None)

@@ -81,6 +81,56 @@ class MetricSpec:
                              f"per-defect or per-image form")
 
 
+#: the FPR limit of ``au_pro``, the 2019–2021 protocol's; other limits are their own metrics
+DEFAULT_AU_PRO_LIMIT = 0.3
+
+
+def au_pro_name(limit: float) -> str:
+    """The column of AU-PRO at ``limit``: ``au_pro`` at 0.3 (the established column), else
+    ``au_pro_`` and the limit without its dot (0.05 → ``au_pro_005``, 0.1 → ``au_pro_01``, 1 → ``au_pro_1``)."""
+    limit = check_au_pro_limit(limit)
+    return "au_pro" if limit == DEFAULT_AU_PRO_LIMIT else "au_pro_" + f"{limit:g}".replace(".", "")
+
+
+def check_au_pro_limit(limit: Any) -> float:
+    """A FPR limit AU-PRO can integrate to: a number in [0.001, 1] with at most 3 decimals
+    (so that its column name is unique), or ValueError naming the rule."""
+    try:
+        value = float(limit)
+    except (TypeError, ValueError):
+        raise ValueError(f"AU-PRO limit {limit!r} is not a number; use e.g. 0.05") from None
+    if not 0.001 <= value <= 1 or round(value, 3) != value:
+        raise ValueError(f"AU-PRO limit {limit!r}: use a FPR in [0.001, 1] with at most 3 decimals, e.g. 0.05")
+    return value
+
+
+def au_pro_spec(limit: float) -> MetricSpec:
+    """AU-PRO integrated to the FPR ``limit`` (normalised by it): the same exact, streamed PRO
+    curve at any limit (``adbench run --au-pro-limit``, or ``au_pro_limits`` of a data set)."""
+    from . import au_pro
+
+    limit = check_au_pro_limit(limit)
+    extra = {" 0.05": " (the headline localisation metric of MVTec AD 2)"}.get(f" {limit:g}", "")
+    return MetricSpec(au_pro_name(limit), f"AU-PRO@{limit:g}", "pixel", True,
+                      functools.partial(au_pro, fpr_limit=limit),
+                      f"area under the per-region-overlap curve (8-connected regions) up to FPR {limit:g}, exact, "
+                      f"divided by {limit:g} so that 1 is perfect{extra}",
+                      from_evaluator=lambda ev: ev.au_pro(limit),
+                      curve="pro" if limit == DEFAULT_AU_PRO_LIMIT else None,
+                      headline=limit == DEFAULT_AU_PRO_LIMIT)
+
+
+def metrics_of_rows(rows: Any) -> list[MetricSpec]:
+    """The extra metric specs that rows were scored with (their ``au_pro_limits``), so that a
+    report built from the rows alone shows them: ``rows`` is a DataFrame or a list of dicts."""
+    if hasattr(rows, "columns"):
+        column = list(rows["au_pro_limits"]) if "au_pro_limits" in rows.columns else []
+    else:
+        column = [r.get("au_pro_limits") for r in rows]
+    limits = sorted({float(v) for lims in column if isinstance(lims, (list, tuple)) for v in lims})
+    return [au_pro_spec(v) for v in limits]
+
+
 def headline(specs: "list[MetricSpec] | tuple[MetricSpec, ...]", level: str = "image") -> "MetricSpec | None":
     """The first headline metric of ``level`` among ``specs`` (the score axis of cost figures)."""
     return next((s for s in specs if s.headline and s.level == level), None)
@@ -90,7 +140,7 @@ def builtin_metrics() -> tuple[MetricSpec, ...]:
     """The built-in metrics, in table order: the seven of the 2019–2021 protocol, then those of
     papers since 2024: AU-PRO at FPR 0.05, AUPIMO, PG5/PB5 and the metrics at the validation
     threshold."""
-    from . import au_pro, image_ap, image_auroc, image_f1max, pixel_ap, pixel_auroc, pixel_f1max
+    from . import image_ap, image_auroc, image_f1max, pixel_ap, pixel_auroc, pixel_f1max
     from . import operating as op
     from .bootstrap import image_auroc_interval, pixel_auroc_interval
     from .pimo import aupimo, aupimo_per_image
@@ -117,13 +167,8 @@ def builtin_metrics() -> tuple[MetricSpec, ...]:
         MetricSpec("pixel_f1max", "Pixel F1-max", "pixel", True, pixel_f1max,
                    "best F1 over all thresholds, over all pixels of all test images",
                    from_evaluator=lambda ev: ev.f1_max()),
-        MetricSpec("au_pro", "AU-PRO@0.3", "pixel", True, functools.partial(au_pro, fpr_limit=0.3),
-                   "area under the per-region-overlap curve (8-connected regions) up to FPR 0.3, "
-                   "exact, divided by 0.3 so that 1 is perfect", from_evaluator=lambda ev: ev.au_pro(0.3),
-                   curve="pro", headline=True),
-        MetricSpec("au_pro_005", "AU-PRO@0.05", "pixel", True, functools.partial(au_pro, fpr_limit=0.05),
-                   "area under the per-region-overlap curve (8-connected regions) up to FPR 0.05, exact, divided "
-                   "by 0.05 (the headline localisation metric of MVTec AD 2)", from_evaluator=lambda ev: ev.au_pro(0.05)),
+        au_pro_spec(DEFAULT_AU_PRO_LIMIT),
+        au_pro_spec(0.05),
         MetricSpec("aupimo", "AUPIMO", "pixel", True, aupimo,
                    "mean over anomalous images of each image's TPR integrated against the normal images' shared "
                    "FPR (a mean of per-image FPRs) on a log axis from 1e-5 to 1e-4, normalised to [0, 1]; the "

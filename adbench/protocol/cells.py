@@ -38,6 +38,9 @@ class Cell:
     #: hold this fraction of ``train/good`` out as normal validation images (``--validation-fraction``),
     #: for a data set that declares no validation split; None: none held out
     validation_fraction: float | None = None
+    #: AU-PRO integrated to these FPR limits as well (``--au-pro-limit``, a data set's
+    #: ``au_pro_limits``), beyond the registered 0.3 and 0.05
+    au_pro_limits: tuple[float, ...] = ()
 
     @property
     def key(self) -> str:
@@ -53,7 +56,17 @@ class Cell:
             d.pop("anomaly_ratio")
         if self.validation_fraction is None:  # the keys of cells without it stay those of earlier runs
             d.pop("validation_fraction")
+        if not self.au_pro_limits:
+            d.pop("au_pro_limits")
+        else:
+            d["au_pro_limits"] = list(self.au_pro_limits)
         return d
+
+    def extra_metrics(self) -> list[Any]:
+        """The metric specs this cell adds to the registered ones (AU-PRO at its extra limits)."""
+        from ..metrics.spec import au_pro_spec
+
+        return [au_pro_spec(limit) for limit in self.au_pro_limits]
 
     @property
     def label(self) -> str:
@@ -77,3 +90,4 @@ class RunSpec:
     cost_threads: int | None = None
     #: keep every test image's map at native size (``--save-maps``)
     save_maps: bool = False
+

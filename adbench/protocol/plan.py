@@ -39,7 +39,8 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
                k_anomalies: int = 5, ratios: Sequence[float] = (),
                overrides: dict[str, Any] | None = None,
                eval_resolution: str = "native",
-               validation_fraction: float | None = None) -> tuple[list[Cell], list[str]]:
+               validation_fraction: float | None = None,
+               au_pro_limits: Sequence[float] = ()) -> tuple[list[Cell], list[str]]:
     """Cells for every method × data set × category × track × seed (× ratio), plus notes on
     what was skipped and why (an unconfigured data set, an unsupported track).
 
@@ -78,6 +79,7 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
                 notes.append(f"skipping {exc}")
                 continue
             raise
+        limits = extra_au_pro_limits([*au_pro_limits, *(adapter.spec.au_pro_limits or [])])
         cats = list(categories) or adapter.categories()
         unknown = [c for c in cats if c not in adapter.categories()]
         if unknown:
@@ -98,5 +100,14 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
                         for k, ratio in sweep:
                             cells.append(Cell(name, ds, cat, tr, seed, profile, k, ratio, mine,
                                               eval_resolution=eval_resolution,
-                                              validation_fraction=validation_fraction))
+                                              validation_fraction=validation_fraction,
+                                              au_pro_limits=limits))
     return cells, notes
+
+
+def extra_au_pro_limits(limits: Sequence[float]) -> tuple[float, ...]:
+    """The AU-PRO limits asked for that no registered metric already covers, sorted, once each."""
+    from ..metrics.spec import au_pro_name
+
+    registered = {s.name for s in registry.metrics()}
+    return tuple(sorted({float(v) for v in limits if au_pro_name(v) not in registered}))

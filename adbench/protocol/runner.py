@@ -29,6 +29,7 @@ from ..results.store import ResultStore
 from ..training import seed_everything, time_limit
 from ..provenance import provenance
 from ..determinism import deterministic
+from ..metrics.spec import metrics_of_rows
 from .cells import Cell, RunSpec
 from .evaluate import native_evaluator, predict, score, validation_thresholds
 from .splits import Split, supervised_split, unsupervised_split, with_validation
@@ -76,7 +77,8 @@ def run_cell(cell: Cell, spec: RunSpec) -> dict[str, Any]:
     row["cell_timeout_s"] = limit
     start = time.perf_counter()
     try:
-        with time_limit(limit), deterministic(device) as nondeterministic:
+        with time_limit(limit), deterministic(device) as nondeterministic, \
+                registry.extra_metrics(cell.extra_metrics()):
             row.update(_run(cell, entry.obj, spec, store))
         row["deterministic_algorithms"] = device.startswith("cuda")
         row["nondeterministic_ops"] = sorted(nondeterministic)
@@ -103,7 +105,8 @@ def _raised_by_plugin_note(exc: BaseException) -> str:
 
 def record(store: ResultStore, row: dict[str, Any]) -> dict[str, Any]:
     """Write the row atomically, then tell the plugins."""
-    store.write(row)
+    with registry.extra_metrics(metrics_of_rows([row])):  # the row files its extra metrics as metrics
+        store.write(row)
     pm.hook.adbench_cell_finished(row=row)
     return row
 

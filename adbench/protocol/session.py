@@ -19,6 +19,7 @@ import pandas as pd
 from .. import registry
 from ..config import DatasetSpec, cache_dir, load_catalogue
 from ..io import unwritable_folder
+from ..metrics.spec import check_au_pro_limit, metrics_of_rows
 from .cells import Cell, RunSpec
 
 
@@ -48,6 +49,8 @@ class BenchmarkRequest:
     #: hold this fraction of ``train/good`` out as normal validation images where a data set
     #: declares none (they set the threshold metrics' operating point); None: none held out
     validation_fraction: float | None = None
+    #: AU-PRO to these FPR limits as well (beyond the registered 0.3 and 0.05)
+    au_pro_limits: Sequence[float] = ()
     #: the run folder; None: ``reports/<profile>``
     out: Path | str | None = None
     force: bool = False
@@ -77,6 +80,11 @@ class BenchmarkRequest:
                                "cell_timeout")
         if self.eval_resolution not in ("native", "input"):
             raise RequestError(f"eval resolution {self.eval_resolution!r}: use native or input", "eval_resolution")
+        for limit in self.au_pro_limits:
+            try:
+                check_au_pro_limit(limit)
+            except ValueError as exc:
+                raise RequestError(str(exc), "au_pro_limits") from None
         if self.validation_fraction is not None and not 0 < self.validation_fraction < 1:
             raise RequestError(f"validation fraction {self.validation_fraction!r}: must lie strictly between 0 "
                                f"and 1 (the rest of train/good still trains)", "validation_fraction")
@@ -157,7 +165,8 @@ def plan(request: BenchmarkRequest, catalogue: dict[str, DatasetSpec] | None = N
                               seeds=list(request.seeds), k_anomalies=request.k_anomalies,
                               ratios=list(request.ratios), overrides=dict(request.overrides),
                               eval_resolution=request.eval_resolution,
-                              validation_fraction=request.validation_fraction)
+                              validation_fraction=request.validation_fraction,
+                              au_pro_limits=list(request.au_pro_limits))
     if not cells:
         raise RequestError("nothing to run: " + ("; ".join(notes) or "the selection matches no cell"))
     if request.shard is not None:
@@ -210,6 +219,8 @@ def run_benchmark(request: BenchmarkRequest | None = None, *, log: Callable[[str
     written = write_report(rows, out / "tables") if request.report and not rows.empty and not interrupted else []
     mine = rows[rows["cell_key"].isin({c.key for c in cells})] if not rows.empty else rows
     failed = mine[mine["status"] != "ok"] if not mine.empty else mine
-    return RunSummary(out=out, cells=cells, rows=mine, table=summary_table(mine) if not mine.empty else pd.DataFrame(),
+    with registry.extra_metrics(metrics_of_rows(mine)):
+        table = summary_table(mine) if not mine.empty else pd.DataFrame()
+    return RunSummary(out=out, cells=cells, rows=mine, table=table,
                       failed=failed, notes=notes, written=written, already_done=len(cells) - len(todo),
                       interrupted=interrupted)

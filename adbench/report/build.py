@@ -12,6 +12,7 @@ import pandas as pd
 from .. import registry
 from ..citations import bibliography, key_or_none
 from ..io import write_text_atomic
+from ..metrics.spec import metrics_of_rows
 from ..results.store import load_rows
 from .rows import citation_keys, ok_rows
 from .table import Table
@@ -77,8 +78,9 @@ def write_report(df: pd.DataFrame, out_dir: Path, formats: tuple[str, ...] = ("c
     """Every registered reporter over already-loaded rows. Layout ``options`` (``transpose``)
     go to the reporters whose function takes them by name; the others are called as before."""
     written: list[Path] = []
-    for entry in registry.reporters():
-        params = inspect.signature(entry.obj).parameters
-        taken = {k: v for k, v in options.items() if k in params}
-        written.extend(entry.obj(df, out_dir, formats, **taken))
+    with registry.extra_metrics(metrics_of_rows(df)):  # AU-PRO at the limits the rows were scored at
+        for entry in registry.reporters():
+            params = inspect.signature(entry.obj).parameters
+            taken = {k: v for k, v in options.items() if k in params}
+            written.extend(entry.obj(df, out_dir, formats, **taken))
     return written

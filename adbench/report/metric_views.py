@@ -288,7 +288,8 @@ def unreported_table(df: pd.DataFrame) -> pd.DataFrame:
             why[key] = why.get(key, 0) + 1
         if not why:
             why = {"not recorded by these rows (an older adbench)": len(ok)}
-        records.append({"metric": spec.title, "reason": "; ".join(f"{r} ({n} rows)" for r, n in why.items())})
+        records.append({"metric": spec.title, "reason": "; ".join(f"{r} ({n} row{'s' if n > 1 else ''})"
+                                                                   for r, n in why.items())})
     return pd.DataFrame(records)
 
 

@@ -1,0 +1,189 @@
+"""AU-sPRO, the localisation metric of MVTec LOCO AD: exact and streamed (docs/architecture.md,
+"AU-sPRO").
+
+The definition is that of MVTec's LOCO evaluation code (``src/metrics.py``, ``src/image.py``,
+``src/util.py``, ``evaluate_experiment.py``):
+
+* a region is one ground-truth *channel* (one PNG of an image's ground-truth folder), not a
+  connected component; its pixel value selects an entry of the category's
+  ``defects_config.json``, which gives its saturation threshold, relative to the channel's
+  area (``int(threshold · area)``) or absolute (``min(threshold, area)``);
+* a pixel is positive if its score is > t (strict); sPRO of a channel is
+  min(true-positive area / saturation area, 1), averaged over every channel of every image;
+* the FPR counts the pixels that are defect-free in every channel of their image, pooled over
+  all images;
+* AU-sPRO is the area under (FPR, mean sPRO) up to an FPR limit, divided by the limit.
+
+The official script samples thresholds until neighbouring curve points lie within
+``curve_max_distance`` (0.01 by default). Here the curve is exact: a channel's sPRO rises by
+1/s for each of its s highest-scored pixels and is flat after them, so only those pixels are
+kept, and the curve has one vertex pair at each of their distinct scores, as the PRO curve of
+:mod:`adbench.metrics.pixel` (strict or not, the vertices are the same points).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .pixel import PixelEvaluator, trapezoid_to
+from .ranking import MetricError, as_numpy
+
+#: the FPR limits MVTec LOCO reports (``evaluate_experiment.py``, ``MAX_FPRS``); 0.05 is its headline
+LOCO_LIMITS = (0.01, 0.05, 0.1, 0.3, 1.0)
+
+
+@dataclass(frozen=True)
+class DefectConfig:
+    """One entry of a LOCO category's ``defects_config.json``."""
+
+    defect_name: str
+    pixel_value: int
+    saturation_threshold: float
+    relative_saturation: bool
+
+    def saturation_area(self, defect_area: int) -> int:
+        """The area at which the channel's sPRO saturates (``GroundTruthChannel.get_saturation_area``)."""
+        if self.relative_saturation:
+            return int(self.saturation_threshold * defect_area)
+        return int(min(self.saturation_threshold, defect_area))
+
+
+def read_defects_config(path: Path) -> dict[int, DefectConfig]:
+    """``defects_config.json`` as pixel value → entry; a malformed file or entry is an error
+    naming the file, the entry and the rule (those of ``DefectConfig.__init__`` in the official code)."""
+    from ..errors import DatasetError
+
+    try:
+        entries = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}; restore it from the MVTec LOCO archive") from exc
+    if not isinstance(entries, list):
+        raise DatasetError(f"{path}: expected a JSON list of defect entries, got {type(entries).__name__}")
+    out: dict[int, DefectConfig] = {}
+    for i, e in enumerate(entries):
+        try:
+            entry = DefectConfig(str(e["defect_name"]), e["pixel_value"], e["saturation_threshold"],
+                                 e["relative_saturation"])
+        except (KeyError, TypeError) as exc:
+            raise DatasetError(f"{path}: entry {i} lacks {exc}; each entry needs defect_name, pixel_value, "
+                               f"saturation_threshold and relative_saturation") from None
+        rel, thr = entry.relative_saturation, entry.saturation_threshold
+        ok = (isinstance(entry.pixel_value, int) and 1 <= entry.pixel_value <= 255 and isinstance(rel, bool)
+              and ((rel and isinstance(thr, float) and 0 < thr <= 1)
+                   or (not rel and isinstance(thr, int) and not isinstance(thr, bool))))
+        if not ok:
+            raise DatasetError(f"{path}: entry {i} ({entry.defect_name!r}) is invalid: pixel_value must be an integer "
+                               f"in 1..255, and saturation_threshold a float in (0, 1] when relative_saturation is "
+                               f"true, else an integer area")
+        out[entry.pixel_value] = entry
+    return out
+
+
+def read_channels(folder: Path, config: dict[int, DefectConfig]) -> list[tuple[np.ndarray, DefectConfig]]:
+    """The ground-truth channels of one image: every PNG of ``folder`` (sorted), each holding
+    one defect value and zeros (``GroundTruthChannel.create_from_integer_array``)."""
+    from PIL import Image
+
+    from ..errors import DatasetError
+
+    out = []
+    for png in sorted(Path(folder).glob("*.png")):
+        with Image.open(png) as im:
+            a = np.asarray(im)
+        values = sorted(int(v) for v in np.unique(a))
+        defect = values[-1]
+        if a.ndim != 2 or not np.issubdtype(a.dtype, np.integer) or values not in ([defect], [0, defect]) \
+                or defect == 0:
+            raise DatasetError(f"ground-truth channel {png} must be a single-channel integer image holding 0 and "
+                               f"one defect value, found values {values[:6]}")
+        if defect not in config:
+            raise DatasetError(f"ground-truth channel {png} has pixel value {defect}, which defects_config.json "
+                               f"does not list (it lists {sorted(config)})")
+        out.append((a.astype(bool), config[defect]))
+    if not out:
+        raise DatasetError(f"ground-truth folder {folder} holds no .png channel")
+    return out
+
+
+class SproEvaluator:
+    """The (FPR, mean sPRO) curve of a stream of images: ``update(map, channels)`` per image
+    (channels: ``(mask, DefectConfig)`` pairs, none for a good image), then :meth:`au_spro`."""
+
+    def __init__(self) -> None:
+        self._pixels = PixelEvaluator()  # every score, split by "defect in any channel"
+        self._scores: list[np.ndarray] = []
+        self._weights: list[np.ndarray] = []
+        self.n_channels = 0
+        self._curve: tuple[np.ndarray, np.ndarray] | None = None
+
+    def update(self, anomaly_map: Any, channels: Sequence[tuple[Any, DefectConfig]] = ()) -> "SproEvaluator":
+        m = as_numpy(anomaly_map)
+        union = np.zeros(m.shape, bool)
+        for mask, defect in channels:
+            g = as_numpy(mask).astype(bool, copy=False)
+            if g.shape != m.shape:
+                raise MetricError(f"a ground-truth channel is {g.shape} but its anomaly map is {m.shape}")
+            area = int(g.sum())
+            saturation = defect.saturation_area(area)
+            if saturation <= 0:
+                raise MetricError(f"a {defect.defect_name!r} channel of area {area} saturates at area {saturation}: "
+                                  f"its sPRO is undefined (defects_config.json)")
+            top = np.sort(m[g])[::-1][:saturation]  # its sPRO rises only with these pixels
+            self._scores.append(top)
+            self._weights.append(np.full(top.size, 1.0 / saturation))
+            self.n_channels += 1
+            union |= g
+        self._pixels.update([m], [union])
+        self._curve = None
+        return self
+
+    def curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """(FPR, mean sPRO) vertices of the exact curve, from (0, 0) to (1, 1)."""
+        if self._curve is not None:
+            return self._curve
+        if not self.n_channels:
+            raise MetricError("metric undefined: no ground-truth channel (AU-sPRO needs anomalous images)")
+        split = self._pixels.split
+        scores = np.concatenate(self._scores)
+        weights = np.concatenate(self._weights) / self.n_channels
+        order = np.argsort(-scores, kind="stable")
+        scores, weights = scores[order], weights[order]
+        last_of_tie = np.append(np.diff(scores) != 0, True)
+        thresholds = scores[last_of_tie]
+        spro_at = np.minimum(np.cumsum(weights)[last_of_tie], 1.0)
+        spro_before = np.concatenate([[0.0], spro_at[:-1]])
+        n = float(split.n_neg)
+        fpr_above = split.neg_above(thresholds) / n
+        fpr_at = split.neg_at_least(thresholds) / n
+        fpr = np.concatenate([[0.0], np.column_stack([fpr_above, fpr_at]).ravel(), [1.0]])
+        spro = np.concatenate([[0.0], np.column_stack([spro_before, spro_at]).ravel(), [1.0]])
+        self._curve = (fpr, spro)
+        return self._curve
+
+    def au_spro(self, limit: float = 0.05) -> float:
+        """Area under the sPRO curve up to the FPR ``limit``, divided by it."""
+        if not 0 < limit <= 1:
+            raise MetricError(f"the FPR limit must be in (0, 1], got {limit}")
+        fpr, spro = self.curve()
+        return trapezoid_to(fpr, spro, limit) / limit
+
+
+def au_spro_by_type(maps: Sequence[Any], channels: Sequence[Sequence[tuple[Any, DefectConfig]]],
+                    types: Sequence[str], limits: Sequence[float] = LOCO_LIMITS) -> dict[str, dict[float, float]]:
+    """MVTec LOCO's report: AU-sPRO of each anomaly type (its images with every good image),
+    at each limit, and ``"mean"``, their average (``evaluate_experiment.py``). ``types[i]`` is
+    ``"good"`` for a good image (no channels) or its anomaly type."""
+    kinds = sorted({t for t in types if t != "good"})
+    evaluators = {k: SproEvaluator() for k in kinds}
+    for m, ch, t in zip(maps, channels, types):
+        for k in (kinds if t == "good" else [t]):
+            evaluators[k].update(m, ch)
+    out = {k: {lim: ev.au_spro(lim) for lim in limits} for k, ev in evaluators.items()}
+    if kinds:
+        out["mean"] = {lim: float(np.mean([out[k][lim] for k in kinds])) for lim in limits}
+    return out
