@@ -12,9 +12,9 @@ from .hookspecs import hookimpl
 
 @hookimpl
 def adbench_register_datasets(register: Callable[..., None]) -> None:
-    from .data.adapters import BTAD, Folder, MVTecAD, Synthetic, TextureSource, VisA
+    from .data.adapters import BTAD, Folder, MVTecAD, MVTecLOCO, Synthetic, TextureSource, VisA
 
-    for adapter in (Synthetic, MVTecAD, BTAD, VisA, Folder, TextureSource):
+    for adapter in (Synthetic, MVTecAD, MVTecLOCO, BTAD, VisA, Folder, TextureSource):
         register(adapter.name, adapter)
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adbench.metrics.spro import LOCO_LIMITS, DefectConfig, SproEvaluator
+from adbench.data.loco import DefectConfig
+from adbench.metrics.spro import LOCO_LIMITS, SproEvaluator
 from test_aupimo import continuous_maps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))

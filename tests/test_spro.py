@@ -23,8 +23,8 @@ from PIL import Image
 
 from adbench.errors import DatasetError
 from adbench.metrics import MetricError
-from adbench.metrics.spro import (LOCO_LIMITS, DefectConfig, SproEvaluator, au_spro_by_type, read_channels,
-                                  read_defects_config)
+from adbench.data.loco import DefectConfig, read_channels, read_defects_config
+from adbench.metrics.spro import LOCO_LIMITS, SproEvaluator, au_spro_by_type
 
 
 # -- the oracle, transcribed -------------------------------------------------------------------

@@ -155,6 +155,8 @@ def check_sample(s: Sample) -> list[Problem]:
         return [Problem("error", s.path, f"unreadable image ({type(exc).__name__}: {exc})")]
     if s.mask_path is None:
         return []
+    if s.mask_path.is_dir():
+        return check_channels(s, size)
     try:
         with Image.open(s.mask_path) as m:
             msize = m.size
@@ -171,6 +173,33 @@ def check_sample(s: Sample) -> list[Problem]:
     if values <= {0} and s.label == 1:
         problems.append(Problem("warning", s.mask_path, "empty mask for an anomalous image: it counts for image "
                                                         "metrics but adds no anomalous pixels"))
+    return problems
+
+
+def check_channels(s: Sample, size: tuple[int, int]) -> list[Problem]:
+    """A folder of ground-truth channels (MVTec LOCO): each one readable, of its image's size,
+    holding 0 and one defect value that the category's ``defects_config.json`` lists."""
+    from .loco import read_channels, read_defects_config
+
+    files = s.mask_files
+    if not files:
+        return [Problem("error", s.mask_path, f"no .png channel for anomalous image {s.path.name}; restore the "
+                                              f"folder from the original archive")]
+    problems = []
+    for f in files:
+        try:
+            with Image.open(f) as m:
+                if m.size != size:
+                    problems.append(Problem("error", f, f"channel is {m.size[0]}x{m.size[1]} but its image "
+                                                        f"{s.path.name} is {size[0]}x{size[1]}"))
+        except Exception as exc:
+            problems.append(Problem("error", f, f"unreadable channel ({type(exc).__name__}: {exc})"))
+    if problems or s.defects_config is None:
+        return problems
+    try:
+        read_channels(s.mask_path, read_defects_config(s.defects_config))
+    except DatasetError as exc:
+        problems.append(Problem("error", s.mask_path, str(exc)))
     return problems
 
 
@@ -224,6 +253,52 @@ class MVTecAD(DatasetAdapter):
                                                            f"from the original archive or remove the image"))
                     continue
                 out.append(Sample(img, 1, defect, mask))
+        return out, problems
+
+
+class MVTecLOCO(DatasetAdapter):
+    """``<root>/<category>/{train/good, validation/good, test/{good, logical_anomalies,
+    structural_anomalies}}/NNN.png``, each anomalous image's channels in
+    ``ground_truth/<type>/<NNN>/000.png, 001.png, …`` and the saturation of each defect in
+    ``<category>/defects_config.json`` (MVTec LOCO AD as it unpacks)."""
+
+    name = "mvtec_loco"
+    ROOT_ENV = "MVTEC_LOCO_ROOT"
+    SPLITS = ("train", "test", "validation")
+    LAYOUT = ("<root>/<category>/train/good/*.png, validation/good/*.png, test/{good,logical_anomalies,"
+              "structural_anomalies}/*.png, ground_truth/<type>/<stem>/000.png…, defects_config.json")
+    DEFAULT_CATEGORIES = ("breakfast_box", "juice_bottle", "pushpins", "screw_bag", "splicing_connectors")
+    TYPES = ("logical_anomalies", "structural_anomalies")
+
+    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
+        base = self.category_dir(category)
+        problems: list[Problem] = []
+        if split in ("train", "validation"):
+            missing = f"missing: MVTec LOCO keeps its {split} images in {split}/good/"
+            return normal_samples(base / split / "good", problems, missing), problems
+        test, config = base / "test", base / "defects_config.json"
+        if not test.is_dir():
+            return [], [Problem("error", test, "missing: MVTec LOCO keeps test images in test/<type>/")]
+        if not config.is_file():
+            problems.append(Problem("error", config, "missing: MVTec LOCO gives each defect's saturation in "
+                                                     "<category>/defects_config.json; restore it from the archive"))
+        out = []
+        for kind_dir in sorted(d for d in test.iterdir() if d.is_dir()):
+            kind = kind_dir.name
+            if kind != "good" and kind not in self.TYPES:
+                problems.append(Problem("warning", kind_dir, f"unknown folder: MVTec LOCO's test types are good, "
+                                                             f"{', '.join(self.TYPES)}; ignored"))
+                continue
+            for img in list_images(kind_dir, problems):
+                if kind == "good":
+                    out.append(Sample(img, 0, "good"))
+                    continue
+                channels = base / "ground_truth" / kind / img.stem
+                if not channels.is_dir():
+                    problems.append(Problem("error", channels, f"missing ground-truth folder of anomalous image "
+                                                               f"{img}; restore it from the original archive"))
+                    continue
+                out.append(Sample(img, 1, kind, channels, config))
         return out, problems
 
 

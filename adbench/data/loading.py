@@ -45,6 +45,8 @@ class SplitTensors:
 def _identity(path: Path | None) -> list:
     if path is None:
         return [None]
+    if path.is_dir():  # a folder of mask channels: every channel file's identity
+        return [str(path.resolve()), [_identity(p) for p in sorted(path.glob("*.png"))]]
     st = path.stat()
     return [str(path.resolve()), st.st_mtime_ns, st.st_size]
 

@@ -14,12 +14,23 @@ from ..errors import DatasetError, DatasetNotConfigured  # noqa: F401  (re-expor
 
 @dataclass(frozen=True)
 class Sample:
-    """One image: label 0 (normal) or 1 (anomalous), its defect type and optional mask file."""
+    """One image: label 0 (normal) or 1 (anomalous), its defect type and optional mask: a file,
+    or a folder of ground-truth channels (MVTec LOCO: one PNG per defect, holding that defect's
+    value; the mask is their union). ``defects_config``: the JSON file that gives each channel
+    value its saturation (MVTec LOCO's ``defects_config.json``), for AU-sPRO."""
 
     path: Path
     label: int
     defect_type: str
     mask_path: Path | None = None
+    defects_config: Path | None = None
+
+    @property
+    def mask_files(self) -> list[Path]:
+        """The mask's files: the channels of a mask folder (sorted), or the one mask file."""
+        if self.mask_path is None:
+            return []
+        return sorted(self.mask_path.glob("*.png")) if self.mask_path.is_dir() else [self.mask_path]
 
     def load_image(self) -> np.ndarray:
         """uint8 ``(H,W,3)``; grey and palette images become 3 channels, deep images are scaled."""
@@ -36,11 +47,23 @@ class Sample:
         a mask file of another size than its image's ``shape`` (H, W) is an error naming both files."""
         if self.mask_path is None:
             return np.zeros(shape, dtype=bool), None
+        if self.mask_path.is_dir():  # channels hold defect ids, not 0/255: their union, with no note
+            files = self.mask_files
+            if not files:
+                raise DatasetError(f"ground-truth folder {self.mask_path} of anomalous image {self.path} holds no "
+                                   f".png channel; restore it from the original archive")
+            mask, note = np.zeros(shape, dtype=bool), None
+            for f in files:
+                mask |= self._sized(read_mask_values(f) > 0, f, shape)
+            return mask, note
         mask, note = read_mask_noted(self.mask_path, warn) if survey else (read_mask_values(self.mask_path) > 0, None)
+        return self._sized(mask, self.mask_path, shape), note
+
+    def _sized(self, mask: np.ndarray, path: Path, shape: tuple[int, int]) -> np.ndarray:
         if mask.shape != tuple(shape):
-            raise DatasetError(f"mask {self.mask_path} is {mask.shape[1]}x{mask.shape[0]} but image {self.path} "
+            raise DatasetError(f"mask {path} is {mask.shape[1]}x{mask.shape[0]} but image {self.path} "
                                f"is {shape[1]}x{shape[0]}; they must match")
-        return mask, note
+        return mask
 
 
 #: note recorded for an image whose samples had more than 8 bits

@@ -142,6 +142,7 @@ def builtin_metrics() -> tuple[MetricSpec, ...]:
     threshold."""
     from . import image_ap, image_auroc, image_f1max, pixel_ap, pixel_auroc, pixel_f1max
     from . import operating as op
+    from . import spro
     from .bootstrap import image_auroc_interval, pixel_auroc_interval
     from .pimo import aupimo, aupimo_per_image
 
@@ -174,6 +175,11 @@ def builtin_metrics() -> tuple[MetricSpec, ...]:
                    "FPR (a mean of per-image FPRs) on a log axis from 1e-5 to 1e-4, normalised to [0, 1]; the "
                    "official computation (300,000 thresholds; Bertoldo et al. 2024), scored at each method's "
                    "input size", per_image=lambda m, g: aupimo_per_image(m, g)[0]),
+        MetricSpec("au_spro", "AU-sPRO@0.05", "pixel", True, spro.au_spro_at_input_size,
+                   "area under the saturated per-region-overlap curve up to FPR 0.05, divided by 0.05: a region is "
+                   "one ground-truth channel with its own saturation area (defects_config.json); the mean over "
+                   "logical and structural anomalies, each with every good image (MVTec LOCO's headline); exact, "
+                   "at native resolution", from_evaluator=spro.attached_au_spro),
         MetricSpec("pg5", "PG5", "image", True, op.presorted_good,
                    "presorted good: the share of normal test images scored below the 5 % quantile of the "
                    "anomalous ones (TNR at FNR 5 %; Baitieva et al. 2025)"),

@@ -23,96 +23,28 @@ kept, and the curve has one vertex pair at each of their distinct scores, as the
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
 from .pixel import PixelEvaluator, trapezoid_to
 from .ranking import MetricError, as_numpy
 
+class Saturating(Protocol):
+    """What a channel's defect entry must tell (``adbench.data.loco.DefectConfig``)."""
+
+    defect_name: str
+
+    def saturation_area(self, defect_area: int) -> int: ...
+
+
 #: the FPR limits MVTec LOCO reports (``evaluate_experiment.py``, ``MAX_FPRS``); 0.05 is its headline
 LOCO_LIMITS = (0.01, 0.05, 0.1, 0.3, 1.0)
 
 
-@dataclass(frozen=True)
-class DefectConfig:
-    """One entry of a LOCO category's ``defects_config.json``."""
-
-    defect_name: str
-    pixel_value: int
-    saturation_threshold: float
-    relative_saturation: bool
-
-    def saturation_area(self, defect_area: int) -> int:
-        """The area at which the channel's sPRO saturates (``GroundTruthChannel.get_saturation_area``)."""
-        if self.relative_saturation:
-            return int(self.saturation_threshold * defect_area)
-        return int(min(self.saturation_threshold, defect_area))
-
-
-def read_defects_config(path: Path) -> dict[int, DefectConfig]:
-    """``defects_config.json`` as pixel value → entry; a malformed file or entry is an error
-    naming the file, the entry and the rule (those of ``DefectConfig.__init__`` in the official code)."""
-    from ..errors import DatasetError
-
-    try:
-        entries = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"cannot read {path}: {exc}; restore it from the MVTec LOCO archive") from exc
-    if not isinstance(entries, list):
-        raise DatasetError(f"{path}: expected a JSON list of defect entries, got {type(entries).__name__}")
-    out: dict[int, DefectConfig] = {}
-    for i, e in enumerate(entries):
-        try:
-            entry = DefectConfig(str(e["defect_name"]), e["pixel_value"], e["saturation_threshold"],
-                                 e["relative_saturation"])
-        except (KeyError, TypeError) as exc:
-            raise DatasetError(f"{path}: entry {i} lacks {exc}; each entry needs defect_name, pixel_value, "
-                               f"saturation_threshold and relative_saturation") from None
-        rel, thr = entry.relative_saturation, entry.saturation_threshold
-        ok = (isinstance(entry.pixel_value, int) and 1 <= entry.pixel_value <= 255 and isinstance(rel, bool)
-              and ((rel and isinstance(thr, float) and 0 < thr <= 1)
-                   or (not rel and isinstance(thr, int) and not isinstance(thr, bool))))
-        if not ok:
-            raise DatasetError(f"{path}: entry {i} ({entry.defect_name!r}) is invalid: pixel_value must be an integer "
-                               f"in 1..255, and saturation_threshold a float in (0, 1] when relative_saturation is "
-                               f"true, else an integer area")
-        out[entry.pixel_value] = entry
-    return out
-
-
-def read_channels(folder: Path, config: dict[int, DefectConfig]) -> list[tuple[np.ndarray, DefectConfig]]:
-    """The ground-truth channels of one image: every PNG of ``folder`` (sorted), each holding
-    one defect value and zeros (``GroundTruthChannel.create_from_integer_array``)."""
-    from PIL import Image
-
-    from ..errors import DatasetError
-
-    out = []
-    for png in sorted(Path(folder).glob("*.png")):
-        with Image.open(png) as im:
-            a = np.asarray(im)
-        values = sorted(int(v) for v in np.unique(a))
-        defect = values[-1]
-        if a.ndim != 2 or not np.issubdtype(a.dtype, np.integer) or values not in ([defect], [0, defect]) \
-                or defect == 0:
-            raise DatasetError(f"ground-truth channel {png} must be a single-channel integer image holding 0 and "
-                               f"one defect value, found values {values[:6]}")
-        if defect not in config:
-            raise DatasetError(f"ground-truth channel {png} has pixel value {defect}, which defects_config.json "
-                               f"does not list (it lists {sorted(config)})")
-        out.append((a.astype(bool), config[defect]))
-    if not out:
-        raise DatasetError(f"ground-truth folder {folder} holds no .png channel")
-    return out
-
-
 class SproEvaluator:
     """The (FPR, mean sPRO) curve of a stream of images: ``update(map, channels)`` per image
-    (channels: ``(mask, DefectConfig)`` pairs, none for a good image), then :meth:`au_spro`."""
+    (channels: ``(mask, entry)`` pairs, the entry a :class:`adbench.data.loco.DefectConfig`, none for a good image), then :meth:`au_spro`."""
 
     def __init__(self) -> None:
         self._pixels = PixelEvaluator()  # every score, split by "defect in any channel"
@@ -121,7 +53,7 @@ class SproEvaluator:
         self.n_channels = 0
         self._curve: tuple[np.ndarray, np.ndarray] | None = None
 
-    def update(self, anomaly_map: Any, channels: Sequence[tuple[Any, DefectConfig]] = ()) -> "SproEvaluator":
+    def update(self, anomaly_map: Any, channels: Sequence[tuple[Any, Saturating]] = ()) -> "SproEvaluator":
         m = as_numpy(anomaly_map)
         union = np.zeros(m.shape, bool)
         for mask, defect in channels:
@@ -173,7 +105,7 @@ class SproEvaluator:
         return trapezoid_to(fpr, spro, limit) / limit
 
 
-def au_spro_by_type(maps: Sequence[Any], channels: Sequence[Sequence[tuple[Any, DefectConfig]]],
+def au_spro_by_type(maps: Sequence[Any], channels: Sequence[Sequence[tuple[Any, Saturating]]],
                     types: Sequence[str], limits: Sequence[float] = LOCO_LIMITS) -> dict[str, dict[float, float]]:
     """MVTec LOCO's report: AU-sPRO of each anomaly type (its images with every good image),
     at each limit, and ``"mean"``, their average (``evaluate_experiment.py``). ``types[i]`` is
@@ -187,3 +119,25 @@ def au_spro_by_type(maps: Sequence[Any], channels: Sequence[Sequence[tuple[Any, 
     if kinds:
         out["mean"] = {lim: float(np.mean([out[k][lim] for k in kinds])) for lim in limits}
     return out
+
+
+#: why a run has no AU-sPRO
+NO_CHANNELS = ("no ground-truth channels: AU-sPRO needs a data set whose anomalous images carry one mask per defect "
+               "and a defects_config.json (MVTec LOCO, adapter mvtec_loco)")
+
+
+def attached_au_spro(ev: Any, limit: float = 0.05) -> float:
+    """AU-sPRO to ``limit`` of a native evaluator that carries per-type sPRO evaluators
+    (``spro_by_type``, attached while the test maps were streamed): the mean over anomaly types,
+    MVTec LOCO's headline."""
+    by_type = getattr(ev, "spro_by_type", None)
+    if not by_type:
+        raise MetricError(NO_CHANNELS)
+    return float(np.mean([e.au_spro(limit) for e in by_type.values()]))
+
+
+def au_spro_at_input_size(maps: Any, masks: Any) -> float:
+    """AU-sPRO cannot be scored on resized union masks: the channels and their saturation
+    areas are defined at the original size."""
+    raise MetricError("AU-sPRO is scored at native resolution only (its channels' saturation areas are defined on "
+                      "the original masks); run with --eval-resolution native")

@@ -17,7 +17,9 @@ from ..data.sample import Sample, image_size
 from ..io import write_atomic
 from ..method import AnomalyOutput
 from ..metrics import MetricError, PixelEvaluator, split_scores
+from ..data.loco import read_channels, read_defects_config
 from ..metrics.operating import Moments, validation_threshold
+from ..metrics.spro import LOCO_LIMITS, SproEvaluator
 from ..metrics.bootstrap import LEVEL, PIXELS_PER_CLASS, RESAMPLES, IntervalInput, PairSamples, resampled_interval
 
 
@@ -188,9 +190,11 @@ def native_evaluator(maps: np.ndarray, samples: Sequence[Sample], save_to: Path 
     with ``pairs``, each native map also feeds the bootstrap's pair samples."""
     ev = PixelEvaluator()
     kept: dict[str, np.ndarray] = {}
+    spro = ChannelStream(samples)
     for i, (sample, m) in enumerate(zip(samples, native_maps(maps, samples))):
         mask = sample.load_mask(m.shape, warn=False)  # a mask of another size raises, naming both files
         ev.update([m], [mask])
+        spro.update(sample, m)
         if pairs is not None:
             pairs.add(m, mask)
         if save_to is not None:
@@ -198,7 +202,45 @@ def native_evaluator(maps: np.ndarray, samples: Sequence[Sample], save_to: Path 
     if save_to is not None:
         paths = np.array([str(s.path) for s in samples])
         write_atomic(save_to, lambda fh: np.savez_compressed(fh, paths=paths, **kept))
+    if spro.by_type:
+        ev.spro_by_type = spro.by_type  # type: ignore[attr-defined]  (read by metrics.spro.attached_au_spro)
     return ev
+
+
+class ChannelStream:
+    """The sPRO evaluators of a test set whose anomalous images carry ground-truth channels
+    (MVTec LOCO): one per anomaly type, each fed its own images and every good image."""
+
+    def __init__(self, samples: Sequence[Sample]):
+        self.by_type = {t: SproEvaluator() for t in sorted({s.defect_type for s in samples
+                                                            if s.label == 1 and s.defects_config is not None})}
+        self._configs: dict[Path, Any] = {}
+
+    def update(self, sample: Sample, native_map: np.ndarray) -> None:
+        if not self.by_type:
+            return
+        if sample.label == 0:
+            for ev in self.by_type.values():
+                ev.update(native_map)
+            return
+        if sample.defects_config is None or sample.defect_type not in self.by_type:
+            return
+        if sample.defects_config not in self._configs:
+            self._configs[sample.defects_config] = read_defects_config(sample.defects_config)
+        channels = read_channels(sample.mask_path, self._configs[sample.defects_config])
+        self.by_type[sample.defect_type].update(native_map, channels)
+
+
+def au_spro_table(by_type: dict[str, SproEvaluator]) -> dict[str, dict[str, float | None]]:
+    """MVTec LOCO's full report: AU-sPRO of each anomaly type (with every good image) and of
+    their mean, at each of LOCO's five FPR limits (keys are the limits as text, for JSON)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for kind, ev in by_type.items():
+        out[kind] = {f"{lim:g}": _safe(ev.au_spro, lim) for lim in LOCO_LIMITS}
+    values = [v for v in out.values()]
+    out["mean"] = {f"{lim:g}": (float(np.mean([v[f"{lim:g}"] for v in values]))
+                                if all(v[f"{lim:g}"] is not None for v in values) else None) for lim in LOCO_LIMITS}
+    return out
 
 
 def score(pred: Predictions, test: SplitTensors, curve_points: int = 200, *,
@@ -289,6 +331,8 @@ def _score(pred: Predictions, labels: np.ndarray, masks: np.ndarray, defect_type
                    eval_pixels=scored.n_pixels if scored is not None else int(pred.maps.size))
     if scored is not None:
         out["eval_regions"] = scored.n_regions
+    if getattr(native, "spro_by_type", None):
+        out["au_spro_by_type"] = au_spro_table(native.spro_by_type)
     per_defect = per_defect_values(pred, labels, masks, defect_types, pixels=ev is not None)
     out["per_defect"] = per_defect
     if ev is not None:
