@@ -12,9 +12,10 @@ from .hookspecs import hookimpl
 
 @hookimpl
 def adbench_register_datasets(register: Callable[..., None]) -> None:
-    from .data.adapters import BTAD, Folder, MVTecAD, MVTecLOCO, Synthetic, TextureSource, VisA
+    from .data.adapters import (BTAD, KSDD2, MPDD, Folder, MVTecAD, MVTecAD2, MVTecLOCO, Synthetic, TextureSource,
+                                VisA)
 
-    for adapter in (Synthetic, MVTecAD, MVTecLOCO, BTAD, VisA, Folder, TextureSource):
+    for adapter in (Synthetic, MVTecAD, MVTecAD2, MVTecLOCO, MPDD, KSDD2, BTAD, VisA, Folder, TextureSource):
         register(adapter.name, adapter)
 
 

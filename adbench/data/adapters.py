@@ -17,7 +17,7 @@ from typing import ClassVar
 from PIL import Image
 
 from ..config import DatasetSpec, cache_dir
-from .sample import DatasetError, DatasetNotConfigured, Sample, is_binary
+from .sample import DatasetError, DatasetNotConfigured, Sample, is_binary, read_mask_values
 from . import synthetic
 
 IMAGE_EXTS = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -217,6 +217,8 @@ class MVTecAD(DatasetAdapter):
     name = "mvtec_ad"
     ROOT_ENV = "MVTEC_AD_ROOT"
     SPLITS = ("train", "test", "validation")
+    #: the mask file of an anomalous image ``<stem>``, in the order tried
+    MASK_NAMES: ClassVar[tuple[str, ...]] = ("{stem}_mask.png",)
     LAYOUT = "<root>/<category>/train/good/*.png, test/<defect>/*.png, ground_truth/<defect>/<stem>_mask.png"
     DEFAULT_CATEGORIES = ("bottle", "cable", "capsule", "carpet", "grid", "hazelnut", "leather",
                           "metal_nut", "pill", "screw", "tile", "toothbrush", "transistor", "wood", "zipper")
@@ -247,12 +249,95 @@ class MVTecAD(DatasetAdapter):
                 if defect == "good":
                     out.append(Sample(img, 0, "good"))
                     continue
-                mask = base / "ground_truth" / defect / f"{img.stem}_mask.png"
-                if not mask.is_file():
+                found = [gt / name.format(stem=img.stem) for name in self.MASK_NAMES
+                         if (gt / name.format(stem=img.stem)).is_file()]
+                if not found:
+                    mask = gt / self.MASK_NAMES[0].format(stem=img.stem)
                     problems.append(Problem("error", mask, f"missing mask of anomalous image {img}; restore it "
                                                            f"from the original archive or remove the image"))
                     continue
-                out.append(Sample(img, 1, defect, mask))
+                out.append(Sample(img, 1, defect, found[0]))
+        return out, problems
+
+
+class MPDD(MVTecAD):
+    """MPDD (metal parts): the MVTec AD layout, masks named ``<stem>_mask.png`` or ``<stem>.png``."""
+
+    name = "mpdd"
+    ROOT_ENV = "MPDD_ROOT"
+    MASK_NAMES = ("{stem}_mask.png", "{stem}.png")
+    LAYOUT = "<root>/<category>/train/good/*.png, test/<defect>/*.png, ground_truth/<defect>/<stem>[_mask].png"
+    DEFAULT_CATEGORIES = ("bracket_black", "bracket_brown", "bracket_white", "connector", "metal_plate", "tubes")
+
+
+class MVTecAD2(DatasetAdapter):
+    """MVTec AD 2 as it unpacks: ``<root>/<category>/{train/good, validation/good,
+    test_public/{good, bad}, test_public/ground_truth/bad/<stem>_mask.png}``. ``test_private``
+    and ``test_private_mixed`` have no public ground truth: they are not scored here (the
+    MVTec benchmark server scores them)."""
+
+    name = "mvtec_ad2"
+    ROOT_ENV = "MVTEC_AD2_ROOT"
+    SPLITS = ("train", "test", "validation")
+    LAYOUT = ("<root>/<category>/train/good/*.png, validation/good/*.png, test_public/{good,bad}/*.png, "
+              "test_public/ground_truth/bad/<stem>_mask.png")
+    DEFAULT_CATEGORIES = ("can", "fabric", "fruit_jelly", "rice", "sheet_metal", "vial", "wallplugs", "walnuts")
+
+    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
+        base = self.category_dir(category)
+        problems: list[Problem] = []
+        if split in ("train", "validation"):
+            missing = f"missing: MVTec AD 2 keeps its {split} images in {split}/good/"
+            return normal_samples(base / split / "good", problems, missing), problems
+        public = base / "test_public"
+        if not public.is_dir():
+            return [], [Problem("error", public, "missing: MVTec AD 2 keeps its scored test images in "
+                                                 "test_public/{good,bad}/")]
+        out = [Sample(p, 0, "good") for p in list_images(public / "good", problems)] if (public / "good").is_dir() else []
+        for img in list_images(public / "bad", problems) if (public / "bad").is_dir() else []:
+            mask = public / "ground_truth" / "bad" / f"{img.stem}_mask.png"
+            if not mask.is_file():
+                problems.append(Problem("error", mask, f"missing mask of anomalous image {img}; restore it from the "
+                                                       f"original archive or remove the image"))
+                continue
+            out.append(Sample(img, 1, "bad", mask))
+        return out, problems
+
+
+class KSDD2(DatasetAdapter):
+    """Kolektor Surface-Defect Dataset 2: ``<root>/{train,test}/<id>.png`` with ``<id>_GT.png``;
+    an image is anomalous when its ground truth has any nonzero pixel. One category, ``ksdd2``;
+    the anomalous training images are left out of unsupervised training like any anomaly."""
+
+    name = "ksdd2"
+    ROOT_ENV = "KSDD2_ROOT"
+    LAYOUT = "<root>/{train,test}/<id>.png and <id>_GT.png"
+    DEFAULT_CATEGORIES = ("ksdd2",)
+
+    def category_dir(self, category: str) -> Path:
+        if category not in self.DEFAULT_CATEGORIES:
+            raise DatasetError(f"data set {self.spec.name!r} (KSDD2) has one category, 'ksdd2', not {category!r}")
+        return self.root()
+
+    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
+        folder = self.category_dir(category) / split
+        if not folder.is_dir():
+            return [], [Problem("error", folder, f"missing: KSDD2 keeps its {split} images in {split}/")]
+        problems: list[Problem] = []
+        out = []
+        for img in list_images(folder, problems):
+            if img.stem.endswith("_GT"):
+                continue
+            gt = folder / f"{img.stem}_GT.png"
+            if not gt.is_file():
+                problems.append(Problem("error", gt, f"missing ground truth of {img}; restore it from the archive"))
+                continue
+            try:
+                anomalous = bool(read_mask_values(gt).any())
+            except DatasetError as exc:
+                problems.append(Problem("error", gt, str(exc)))
+                continue
+            out.append(Sample(img, 1, "defect", gt) if anomalous else Sample(img, 0, "good", gt))
         return out, problems
 
 
