@@ -213,6 +213,11 @@ def _selected_flags(executor: str, given: dict[str, Any]) -> dict[str, Any]:
               help="Hold this fraction of train/good out as normal validation images (seeded) where a data set "
                    "declares none; they set the threshold of the operating-point metrics (SegF1, image F1 at the "
                    "validation threshold). Without validation images those metrics are n/a.")
+@click.option("--train-shots", default=None, type=int, metavar="K",
+              help="Few-shot setting: train on K normal images (a seeded draw, the same for every method).")
+@click.option("--contamination", default=None, type=float, metavar="R",
+              help="Noisy-training setting: move anomalous test images into training (a seeded draw) until a "
+                   "fraction R of it is anomalous, handed to the method as normal.")
 @click.option("--au-pro-limit", "au_pro_limits", default=None, metavar="FPR[,FPR…]",
               help="Also score AU-PRO to these FPR limits (e.g. 0.01,0.1; columns au_pro_001, au_pro_01), beyond "
                    "0.3 (au_pro) and 0.05 (au_pro_005). A data set's au_pro_limits in datasets.toml adds its own.")
@@ -233,7 +238,8 @@ def _selected_flags(executor: str, given: dict[str, Any]) -> dict[str, Any]:
 def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str | None, profile: str,
         seed: str | None, n_seeds: int | None, k_anomalies: int, anomaly_ratio: str | None, overrides: tuple[str, ...],
         out: Path | None, force: bool, eval_resolution: str, save_maps: bool, validation_fraction: float | None,
-        au_pro_limits: str | None, device: str, executor: str | None,
+        train_shots: int | None, contamination: float | None, au_pro_limits: str | None, device: str,
+        executor: str | None,
         executor_opts: tuple[str, ...],
         executor_config: Path | None, cell_timeout: float | None, shard: str | None, datasets_file: Path | None,
         **executor_flags: Any) -> None:
@@ -256,7 +262,8 @@ def run(methods: tuple[str, ...], dataset: str, category: str | None, track: str
             seeds=_seeds(seed, n_seeds), k_anomalies=k_anomalies, ratios=_ratios(anomaly_ratio),
             overrides=_key_values(overrides, "--set"), out=out, force=force, eval_resolution=eval_resolution,
             save_maps=save_maps, validation_fraction=validation_fraction,
-            au_pro_limits=_floats(au_pro_limits, "--au-pro-limit"), device=device, executor=executor,
+            au_pro_limits=_floats(au_pro_limits, "--au-pro-limit"), train_shots=train_shots,
+            contamination=contamination, device=device, executor=executor,
             executor_options=_key_values(executor_opts, "--executor-opt"),
             executor_config=_executor_config(executor_config), cell_timeout=cell_timeout,
             shard=_shard(shard), datasets_file=datasets_file)
@@ -370,7 +377,7 @@ def _shard(shard: str | None) -> tuple[int, int] | None:
 #: the ``adbench run`` flag of each BenchmarkRequest field whose value can be wrong
 _REQUEST_FLAGS = {"device": "--device", "shard": "--shard", "cell_timeout": "--cell-timeout", "out": "--out",
                   "eval_resolution": "--eval-resolution", "validation_fraction": "--validation-fraction",
-                  "au_pro_limits": "--au-pro-limit"}
+                  "au_pro_limits": "--au-pro-limit", "train_shots": "--train-shots", "contamination": "--contamination"}
 
 
 def _key_values(items: tuple[str, ...], flag: str) -> dict[str, str]:

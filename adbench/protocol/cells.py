@@ -41,6 +41,11 @@ class Cell:
     #: AU-PRO integrated to these FPR limits as well (``--au-pro-limit``, a data set's
     #: ``au_pro_limits``), beyond the registered 0.3 and 0.05
     au_pro_limits: tuple[float, ...] = ()
+    #: few-shot setting: train on this many normal images, a seeded draw (``--train-shots``)
+    train_shots: int | None = None
+    #: noisy-training setting: this fraction of the training set is anomalous test images, moved
+    #: out of the test set and handed to the method as normal (``--contamination``)
+    contamination: float | None = None
 
     @property
     def key(self) -> str:
@@ -56,6 +61,9 @@ class Cell:
             d.pop("anomaly_ratio")
         if self.validation_fraction is None:  # the keys of cells without it stay those of earlier runs
             d.pop("validation_fraction")
+        for optional in ("train_shots", "contamination"):
+            if d[optional] is None:
+                d.pop(optional)
         if not self.au_pro_limits:
             d.pop("au_pro_limits")
         else:
@@ -73,6 +81,10 @@ class Cell:
         extra = ""
         if self.track == "supervised":
             extra = f" ratio={self.anomaly_ratio}" if self.anomaly_ratio is not None else f" k={self.k_anomalies}"
+        if self.train_shots is not None:
+            extra += f" {self.train_shots}-shot"
+        if self.contamination is not None:
+            extra += f" contamination={self.contamination:g}"
         return f"{self.method} · {self.dataset}/{self.category} · {self.track}{extra} · seed {self.seed}"
 
 

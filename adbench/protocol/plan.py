@@ -40,7 +40,8 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
                overrides: dict[str, Any] | None = None,
                eval_resolution: str = "native",
                validation_fraction: float | None = None,
-               au_pro_limits: Sequence[float] = ()) -> tuple[list[Cell], list[str]]:
+               au_pro_limits: Sequence[float] = (), train_shots: int | None = None,
+               contamination: float | None = None) -> tuple[list[Cell], list[str]]:
     """Cells for every method × data set × category × track × seed (× ratio), plus notes on
     what was skipped and why (an unconfigured data set, an unsupported track).
 
@@ -101,7 +102,8 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
                             cells.append(Cell(name, ds, cat, tr, seed, profile, k, ratio, mine,
                                               eval_resolution=eval_resolution,
                                               validation_fraction=validation_fraction,
-                                              au_pro_limits=limits))
+                                              au_pro_limits=limits, train_shots=train_shots,
+                                              contamination=contamination))
     return cells, notes
 
 

@@ -32,7 +32,8 @@ from ..determinism import deterministic
 from ..metrics.spec import metrics_of_rows
 from .cells import Cell, RunSpec
 from .evaluate import native_evaluator, predict, score, validation_thresholds
-from .splits import Split, supervised_split, unsupervised_split, with_validation
+from .splits import (Split, supervised_split, unsupervised_split, with_contamination, with_train_shots,
+                     with_validation)
 
 
 def build_split(adapter: DatasetAdapter, cell: Cell) -> Split:
@@ -43,8 +44,10 @@ def build_split(adapter: DatasetAdapter, cell: Cell) -> Split:
                                  k=cell.k_anomalies, ratio=cell.anomaly_ratio)
     else:
         split = unsupervised_split(train, test)
-    return with_validation(split, adapter.validation(cell.category), fraction=cell.validation_fraction,
-                           seed=cell.seed, category=cell.category)
+    split = with_validation(split, adapter.validation(cell.category), fraction=cell.validation_fraction,
+                            seed=cell.seed, category=cell.category)
+    split = with_train_shots(split, cell.train_shots, seed=cell.seed, category=cell.category)
+    return with_contamination(split, cell.contamination, seed=cell.seed, category=cell.category)
 
 
 def no_validation_reason(cell: Cell) -> str:
@@ -179,6 +182,7 @@ def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore
         **metrics,
         "config": cfg.to_dict(), "image_size": size, "n_train": len(train_t),
         "n_validation": len(split.validation), "validation_source": split.description.get("validation"),
+        "n_train_contaminated": len(split.description.get("contaminated", [])),
         "threshold_image": thresholds.image, "threshold_pixel": thresholds.pixel,
         "n_train_anomalous": int(train_t.labels.sum()),
         "split_file": str(split_path.relative_to(store.run_dir)),

@@ -51,6 +51,10 @@ class BenchmarkRequest:
     validation_fraction: float | None = None
     #: AU-PRO to these FPR limits as well (beyond the registered 0.3 and 0.05)
     au_pro_limits: Sequence[float] = ()
+    #: few-shot setting: train on this many normal images (a seeded draw); None: all of them
+    train_shots: int | None = None
+    #: noisy-training setting: this fraction of training is anomalous test images, unlabelled
+    contamination: float | None = None
     #: the run folder; None: ``reports/<profile>``
     out: Path | str | None = None
     force: bool = False
@@ -80,6 +84,11 @@ class BenchmarkRequest:
                                "cell_timeout")
         if self.eval_resolution not in ("native", "input"):
             raise RequestError(f"eval resolution {self.eval_resolution!r}: use native or input", "eval_resolution")
+        if self.train_shots is not None and self.train_shots < 1:
+            raise RequestError(f"train shots {self.train_shots!r}: must be at least 1", "train_shots")
+        if self.contamination is not None and not 0 < self.contamination < 1:
+            raise RequestError(f"contamination {self.contamination!r}: must lie strictly between 0 and 1 (the "
+                               f"fraction of the training set that is anomalous)", "contamination")
         for limit in self.au_pro_limits:
             try:
                 check_au_pro_limit(limit)
@@ -166,7 +175,8 @@ def plan(request: BenchmarkRequest, catalogue: dict[str, DatasetSpec] | None = N
                               ratios=list(request.ratios), overrides=dict(request.overrides),
                               eval_resolution=request.eval_resolution,
                               validation_fraction=request.validation_fraction,
-                              au_pro_limits=list(request.au_pro_limits))
+                              au_pro_limits=list(request.au_pro_limits), train_shots=request.train_shots,
+                              contamination=request.contamination)
     if not cells:
         raise RequestError("nothing to run: " + ("; ".join(notes) or "the selection matches no cell"))
     if request.shard is not None:

@@ -101,3 +101,47 @@ def supervised_split(train: list[Sample], test: list[Sample], *, seed: int, cate
             "moved": {d: sum(s.defect_type == d for s in moved) for d in sorted(by_defect)}}
     return Split([s for s in train if s.label == 0] + moved,
                  [s for s in test if s.path not in moved_set], "supervised", desc)
+
+
+def _draw(items: list[Sample], k: int, seed: int, what: str) -> list[Sample]:
+    """``k`` of ``items`` (sorted by path), seeded by (seed, what) alone: every method draws the same."""
+    ordered = sorted(items, key=lambda s: str(s.path))
+    digest = hashlib.sha256(f"{seed}|{what}".encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    return [ordered[i] for i in sorted(rng.choice(len(ordered), size=k, replace=False))]
+
+
+def with_train_shots(split: Split, shots: int | None, *, seed: int, category: str) -> Split:
+    """The few-shot setting: ``shots`` normal training images, a seeded draw; the rest unused."""
+    if shots is None:
+        return split
+    normals = [s for s in split.train if s.label == 0]
+    if not 1 <= shots <= len(normals):
+        raise DatasetError(f"category {category!r}: --train-shots {shots} needs 1 to {len(normals)} normal "
+                           f"training images (it has {len(normals)})")
+    kept = {s.path for s in _draw(normals, shots, seed, f"{category}|shots")}
+    return replace(split, train=[s for s in split.train if s.label != 0 or s.path in kept],
+                   description={**split.description, "train_shots": shots})
+
+
+def with_contamination(split: Split, ratio: float | None, *, seed: int, category: str) -> Split:
+    """The noisy-training setting: anomalous test images, a seeded draw, moved into training so
+    that a fraction ``ratio`` of it is anomalous, and handed to the method as normal (label 0,
+    no mask: an unsupervised method is not told); the test set loses them."""
+    if ratio is None:
+        return split
+    if not 0 < ratio < 1:
+        raise ValueError(f"--contamination must be in (0, 1), got {ratio}")
+    normals = [s for s in split.train if s.label == 0]
+    anomalies = [s for s in split.test if s.label == 1]
+    want = max(1, round(ratio / (1 - ratio) * len(normals)))
+    if want >= len(anomalies):
+        raise DatasetError(f"category {category!r}: contamination {ratio:g} of {len(normals)} normal training images "
+                           f"needs {want} anomalous images, and the test set has {len(anomalies)} (some must stay "
+                           f"to test on); use a smaller --contamination")
+    moved = _draw(anomalies, want, seed, f"{category}|contamination")
+    gone = {s.path for s in moved}
+    hidden = [replace(s, label=0, defect_type="good", mask_path=None, defects_config=None) for s in moved]
+    return replace(split, train=split.train + hidden, test=[s for s in split.test if s.path not in gone],
+                   description={**split.description, "contamination": ratio,
+                                "contaminated": [str(s.path) for s in moved]})

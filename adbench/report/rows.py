@@ -132,26 +132,33 @@ def settings(df: pd.DataFrame) -> pd.Series:
     """Each row's training setting: its track and, on the supervised track, how many anomalies
     went into training ("supervised, k=5", "supervised, ratio 0.05"). Rows of different
     settings are never averaged together, and no table mixes them when a run has several."""
-    k = df["k_anomalies"] if "k_anomalies" in df else pd.Series(None, index=df.index, dtype=object)
-    r = df["anomaly_ratio"] if "anomaly_ratio" in df else pd.Series(None, index=df.index, dtype=object)
+    def column(name: str) -> pd.Series:
+        return df[name] if name in df else pd.Series(None, index=df.index, dtype=object)
 
-    def one(track: object, k: object, r: object) -> str:
+    def given(v: object) -> bool:
+        return v is not None and not pd.isna(v)
+
+    def one(track: object, k: object, r: object, shots: object, noise: object) -> str:
         track = str(track) if isinstance(track, str) else "unsupervised"
-        if track != "supervised":
-            return track
-        if r is not None and not pd.isna(r):
-            return f"supervised, ratio {float(r):g}"
-        if k is not None and not pd.isna(k):
-            return f"supervised, k={int(k)}"
-        return "supervised"
+        if track == "supervised":
+            track += (f", ratio {float(r):g}" if given(r) else f", k={int(k)}" if given(k) else "")
+        if given(shots):
+            track += f", {int(shots)}-shot"
+        if given(noise):
+            track += f", contamination {float(noise):g}"
+        return track
 
     track = df["track"] if "track" in df else pd.Series("unsupervised", index=df.index)
-    return pd.Series([one(t, a, b) for t, a, b in zip(track, k, r)], index=df.index, dtype=object)
+    return pd.Series([one(*v) for v in zip(track, column("k_anomalies"), column("anomaly_ratio"),
+                                            column("train_shots"), column("contamination"))],
+                     index=df.index, dtype=object)
 
 
 def setting_slug(setting: str) -> str:
-    """A setting as a file-name part: ``supervised-k5``, ``supervised-ratio0.05``."""
-    return setting.replace(", k=", "-k").replace(", ratio ", "-ratio").replace(" ", "")
+    """A setting as a file-name part: ``supervised-k5``, ``supervised-ratio0.05``,
+    ``unsupervised-8shot``, ``unsupervised-contamination0.1``."""
+    return (setting.replace(", k=", "-k").replace(", ratio ", "-ratio").replace(", contamination ", "-contamination")
+            .replace("-shot", "shot").replace(", ", "-").replace(" ", ""))
 
 
 def setting_groups(df: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
