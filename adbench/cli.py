@@ -215,7 +215,7 @@ def _selected_flags(executor: str, given: dict[str, Any]) -> dict[str, Any]:
                    "validation threshold). Without validation images those metrics are n/a.")
 @click.option("--train-shots", default=None, type=int, metavar="K",
               help="Few-shot setting: train on K normal images (a seeded draw, the same for every method).")
-@click.option("--contamination", default=None, type=float, metavar="R",
+@click.option("--train-contamination", "contamination", default=None, type=float, metavar="R",
               help="Noisy-training setting: move anomalous test images into training (a seeded draw) until a "
                    "fraction R of it is anomalous, handed to the method as normal.")
 @click.option("--au-pro-limit", "au_pro_limits", default=None, metavar="FPR[,FPR…]",
@@ -377,7 +377,7 @@ def _shard(shard: str | None) -> tuple[int, int] | None:
 #: the ``adbench run`` flag of each BenchmarkRequest field whose value can be wrong
 _REQUEST_FLAGS = {"device": "--device", "shard": "--shard", "cell_timeout": "--cell-timeout", "out": "--out",
                   "eval_resolution": "--eval-resolution", "validation_fraction": "--validation-fraction",
-                  "au_pro_limits": "--au-pro-limit", "train_shots": "--train-shots", "contamination": "--contamination"}
+                  "au_pro_limits": "--au-pro-limit", "train_shots": "--train-shots", "contamination": "--train-contamination"}
 
 
 def _key_values(items: tuple[str, ...], flag: str) -> dict[str, str]:

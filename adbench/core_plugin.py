@@ -51,11 +51,12 @@ def adbench_register_views(register: Callable[..., None]) -> None:
     from .report.metric_views import (failure_tables, main_tables, metric_tables, seeds_tables, summary_tables,
                                       unreported_tables)
     from .report.paired_views import paired_tables
+    from .report.published_views import published_tables
     from .report.rank_views import rank_tables
 
     for name, fn in (("main", main_tables), ("summary", summary_tables), ("metrics", metric_tables), ("seeds", seeds_tables),
                      ("per_defect", per_defect_tables), ("ci", ci_tables), ("ranks", rank_tables),
-                     ("paired", paired_tables),
+                     ("paired", paired_tables), ("published", published_tables),
                      ("costs", cost_tables), ("failures", failure_tables), ("unreported", unreported_tables)):
         register(name, fn)  # exactly as a plugin registers its own view
 

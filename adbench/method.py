@@ -201,6 +201,9 @@ class Method:
     notes: ClassVar[dict[str, str]] = {}
     #: one of :data:`FIDELITY`; recorded in every row, and reports mark readings and substitutes
     fidelity: ClassVar[str] = "faithful"
+    #: the TOML file of the numbers the publication reports (:mod:`adbench.published`); a row
+    #: carries those of its data set, and the report sets them beside the run's own
+    published_file: ClassVar[str | None] = None
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
     #: the typed config the profiles are checked against and built into
     config_class: ClassVar[type[MethodConfig]] = MethodConfig

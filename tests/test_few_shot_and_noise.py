@@ -1,4 +1,4 @@
-"""The few-shot (``--train-shots``) and noisy-training (``--contamination``) settings: seeded
+"""The few-shot (``--train-shots``) and noisy-training (``--train-contamination``) settings: seeded
 draws the same for every method, kept apart from the full setting in every table."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_contamination_moves_unlabelled_anomalies_from_test_to_train():
     hidden = [t for t in s.train if str(t.path) in moved]
     assert all(t.label == 0 and t.mask_path is None and t.defect_type == "good" for t in hidden)
     assert not {t.path for t in s.test} & {t.path for t in hidden}
-    with pytest.raises(DatasetError, match="--contamination"):
+    with pytest.raises(DatasetError, match="--train-contamination"):
         with_contamination(_split(n_bad=3), 0.5, seed=0, category="c")
 
 
@@ -59,7 +59,7 @@ def test_settings_name_and_slug_the_new_settings():
 def test_runs_of_three_settings_give_separate_tables(tmp_path):
     out = tmp_path / "run"
     base = ["run", "convae", "--profile", "smoke", "--category", "wood", "--out", str(out)]
-    for extra in ([], ["--train-shots", "8"], ["--contamination", "0.1"]):
+    for extra in ([], ["--train-shots", "8"], ["--train-contamination", "0.1"]):
         res = run_cli(base + extra)
         assert res.returncode == 0, res.stderr
     rows = {(r.get("train_shots"), r.get("contamination")): r

@@ -44,7 +44,7 @@ class Cell:
     #: few-shot setting: train on this many normal images, a seeded draw (``--train-shots``)
     train_shots: int | None = None
     #: noisy-training setting: this fraction of the training set is anomalous test images, moved
-    #: out of the test set and handed to the method as normal (``--contamination``)
+    #: out of the test set and handed to the method as normal (``--train-contamination``)
     contamination: float | None = None
 
     @property

@@ -28,6 +28,7 @@ from ..plugins import pm
 from ..results.store import ResultStore
 from ..training import seed_everything, time_limit
 from ..provenance import provenance
+from ..published import published_for
 from ..determinism import deterministic
 from ..metrics.spec import metrics_of_rows
 from .cells import Cell, RunSpec
@@ -180,6 +181,7 @@ def _run(cell: Cell, method_cls: type[Method], spec: RunSpec, store: ResultStore
         metrics["native_maps_file"] = str(save_to.relative_to(store.run_dir))
     out: dict[str, Any] = {
         **metrics,
+        "published": published_for(method_cls, adapter.name),
         "config": cfg.to_dict(), "image_size": size, "n_train": len(train_t),
         "n_validation": len(split.validation), "validation_source": split.description.get("validation"),
         "n_train_contaminated": len(split.description.get("contaminated", [])),

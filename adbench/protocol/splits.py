@@ -131,14 +131,14 @@ def with_contamination(split: Split, ratio: float | None, *, seed: int, category
     if ratio is None:
         return split
     if not 0 < ratio < 1:
-        raise ValueError(f"--contamination must be in (0, 1), got {ratio}")
+        raise ValueError(f"--train-contamination must be in (0, 1), got {ratio}")
     normals = [s for s in split.train if s.label == 0]
     anomalies = [s for s in split.test if s.label == 1]
     want = max(1, round(ratio / (1 - ratio) * len(normals)))
     if want >= len(anomalies):
         raise DatasetError(f"category {category!r}: contamination {ratio:g} of {len(normals)} normal training images "
                            f"needs {want} anomalous images, and the test set has {len(anomalies)} (some must stay "
-                           f"to test on); use a smaller --contamination")
+                           f"to test on); use a smaller --train-contamination")
     moved = _draw(anomalies, want, seed, f"{category}|contamination")
     gone = {s.path for s in moved}
     hidden = [replace(s, label=0, defect_type="good", mask_path=None, defects_config=None) for s in moved]

@@ -27,7 +27,7 @@ _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "
                 "†": r"\textdagger{}", "‡": r"\textdaggerdbl{}",
                 # the symbols of statistics captions, which pdflatex's default input encoding lacks
                 "α": r"$\alpha$", "χ": r"$\chi$", "²": r"\textsuperscript{2}", "×": r"$\times$",
-                "≤": r"$\leq$", "≥": r"$\geq$", "−": r"$-$"}
+                "≤": r"$\leq$", "≥": r"$\geq$", "−": r"$-$", "Δ": r"$\Delta$"}
 
 # Computer Modern 10 pt advance widths of the printable ASCII characters (space to "~"), in pt,
 # measured with pdflatex (\settowidth of each character, roman and bold; rounded up).
@@ -45,7 +45,7 @@ _BOLD = (3.84, 3.5, 6.03, 9.59, 5.75, 9.59, 8.95, 3.2, 4.48, 4.48, 5.75, 8.95, 3
          5.75)
 #: the non-ASCII characters a table prints (measured the same way): (roman, bold)
 _OTHER = {"±": (7.78, 7.78), "†": (4.45, 5.11), "‡": (4.45, 5.11), "–": (5.01, 5.75), "—": (10.01, 11.5),
-          "×": (7.78, 7.78), "≤": (7.78, 7.78), "≥": (7.78, 7.78), "−": (7.78, 7.78)}
+          "×": (7.78, 7.78), "≤": (7.78, 7.78), "≥": (7.78, 7.78), "−": (7.78, 7.78), "Δ": (8.33, 9.58)}
 #: an unknown character counts as the widest letter, so an estimate never falls short
 _UNKNOWN_PT = 10.3
 #: measured widths plus this share: kerning and the odd ligature never push a table over

@@ -58,7 +58,6 @@ class EfficientAD(AnomalibMethod):
   eprint = {2303.14535},
   archivePrefix = {arXiv}
 }"""
-    published = {"image_auroc": 0.982}  # anomalib 2.7's README, EfficientAd-S (no pixel table)
     #: its PDN teacher, student and autoencoder need 256 px (the autoencoder's 8×8 bottleneck);
     #: one training step there takes 7.4 s on 2 CPU cores (measured), too slow for the default run
     left_out_of_all = "one 256-px training step takes 7.4 s on 2 CPU cores; run it on a GPU"

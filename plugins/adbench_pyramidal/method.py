@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Any, Literal
 
 from adbench import FitReport, Method, MethodConfig, TrainData
@@ -137,6 +139,7 @@ class PIADEConfig(ReconstructionConfig):
 class PIADEMethod(_ReconstructionMethod):
     config_class = PIADEConfig
     name = "piade"
+    published_file = str(Path(__file__).with_name("published.toml"))
     description = "PIADE: SE-ResNet pyramid pooling + dynamic routing autoencoder (Mishra et al. 2020b)"
     paper = ("Mishra, Piciarelli, Foresti, 'A neural network for image anomaly detection with deep pyramidal "
              "representations and dynamic routing', IJNS 2020")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Any, Literal
 
 from adbench import FitReport, Method, MethodConfig, TrainData
@@ -70,6 +72,7 @@ class VTADLMethod(Method):
   eprint = {2104.10036},
   archivePrefix = {arXiv}
 }"""
+    published_file = str(Path(__file__).with_name("published.toml"))
     notes = {"pixel_auroc": 'VT-ADL\'s published "PRO" is this pixel AUROC (not AU-PRO).'}
     profiles = {
         "smoke": dict(PAPER, **_ADBENCH, image_size=32, patch_size=8, dim=64, depth=1, heads=2, mlp_dim=64,
