@@ -43,6 +43,9 @@ def datasets_file(explicit: str | os.PathLike[str] | None = None) -> Path | None
     for candidate in (explicit, os.environ.get("ADBENCH_DATASETS")):
         if candidate:
             path = Path(candidate).expanduser()
+            if path.is_dir():
+                raise DatasetError(f"data set catalogue {path} is a folder; pass the datasets.toml file itself "
+                                   f"(e.g. {path / 'datasets.toml'}) with --datasets or ADBENCH_DATASETS")
             if not path.is_file():
                 raise DatasetError(f"data set catalogue {path} does not exist; pass an existing "
                                    f"datasets.toml with --datasets or ADBENCH_DATASETS")

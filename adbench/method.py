@@ -99,6 +99,11 @@ class FitReport:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
+#: the largest input side a profile or ``--set image_size=`` may ask for: above it one image
+#: alone fills gigabytes, and a cell would fail late with a MemoryError instead of up front
+MAX_IMAGE_SIZE = 8192
+
+
 class MethodConfig(Mapping[str, Any]):
     """A profile's hyper-parameters after overrides: typed attributes for the keys the core
     reads, and every key by name (``cfg["width"]`` or ``cfg.width``).
@@ -126,6 +131,11 @@ class MethodConfig(Mapping[str, Any]):
                 check(type(self).__name__, key, data[key], kind)  # adbench.typecheck: the one checker
             elif not hasattr(type(self), key):
                 raise ValueError(f"{type(self).__name__}: the profile has no {key!r} (required)")
+        size = data.get("image_size")
+        if isinstance(size, int) and not 1 <= size <= MAX_IMAGE_SIZE:
+            raise ValueError(f"image_size={size}: the input side must lie in 1..{MAX_IMAGE_SIZE} px (one "
+                             f"{MAX_IMAGE_SIZE}² RGB image is {3 * 4 * MAX_IMAGE_SIZE ** 2 / 2 ** 30:.1f} GiB as float32); "
+                             f"MVTec AD's own images are at most 1024 px")
         object.__setattr__(self, "_data", data)
 
     def __getitem__(self, key: str) -> Any:

@@ -64,9 +64,12 @@ class Registry(Generic[T]):
             return self._entries[name]
         except KeyError:
             known = ", ".join(sorted(self._entries)) or "(none)"
+            parts = [p.strip() for p in name.split(",")] if isinstance(name, str) else []
+            hint = (f" Names are separated by spaces, not commas: {' '.join(parts)}."
+                    if len(parts) > 1 and all(p in self._entries for p in parts) else "")
             raise UnknownNameError(
                 f"unknown {self.kind} {name!r}; registered: {known}. "
-                f"See `adbench list {self.listing}`."
+                f"See `adbench list {self.listing}`.{hint}"
             ) from None
 
     def __contains__(self, name: object) -> bool:

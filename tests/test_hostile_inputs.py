@@ -473,3 +473,38 @@ def test_docs_list_every_bad_input():
     doc = (REPO / "docs" / "hostile_inputs.md").read_text()
     missing = [c.id for c in CASES if f"`{c.id}`" not in doc]
     assert not missing, f"docs/hostile_inputs.md does not list {missing}"
+
+
+# -- round 2: the weak cases --------------------------------------------------------------
+def test_methods_joined_by_a_comma_get_the_spaces_hint():
+    res = run_cli(["run", "convae,unet", "--profile", "smoke"])
+    assert res.returncode != 0 and "separated by spaces" in res.stderr and "convae unet" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_a_category_named_twice_is_one_cell(tmp_path):
+    from adbench.config import load_catalogue
+    from adbench.protocol.plan import plan_cells
+
+    cells, _ = plan_cells(["convae"], load_catalogue(), datasets=["synthetic"], categories=["wood", "wood"],
+                          track=None, profile="smoke", seeds=[0])
+    assert [c.category for c in cells] == ["wood"]
+
+
+def test_an_absurd_image_size_is_named_before_any_cell(tmp_path):
+    res = run_cli(["run", "convae", "--profile", "smoke", "--set", "image_size=100000", "--out", str(tmp_path / "r")])
+    assert res.returncode == 2 and "image_size=100000" in res.stderr and "8192" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "r" / "cells").exists()
+
+
+def test_a_catalogue_that_is_a_folder_and_a_root_that_loops_are_named(tmp_path):
+    res = run_cli(["list", "datasets"], env={"ADBENCH_DATASETS": str(tmp_path)})
+    assert res.returncode != 0 and "is a folder" in res.stderr and "Traceback" not in res.stderr
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    catalogue = tmp_path / "datasets.toml"
+    catalogue.write_text(f'[mine]\nadapter = "mvtec_ad"\nroot = "{loop}"\n')
+    res = run_cli(["run", "convae", "--dataset", "mine", "--datasets", str(catalogue), "--profile", "smoke",
+                   "--out", str(tmp_path / "r")])
+    assert res.returncode != 0 and "symbolic link" in res.stderr and "MVTEC_AD_ROOT" not in res.stderr
+    assert "Traceback" not in res.stderr

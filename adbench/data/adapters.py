@@ -9,6 +9,7 @@ Decoding, resizing and caching happen once, in :mod:`adbench.data.loading`.
 from __future__ import annotations
 
 import csv
+import os
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,12 +69,17 @@ class DatasetAdapter:
         """The validated root folder; raises :class:`DatasetNotConfigured` with the fix."""
         path = self.spec.root_path
         where = self.spec.source or "datasets.toml"
-        env = f"set {self.ROOT_ENV}=/path/to/the/extracted/data or " if self.ROOT_ENV else ""
+        from_env = self.ROOT_ENV and self.ROOT_ENV in (self.spec.root or "")
+        env = f"set {self.ROOT_ENV}=/path/to/the/extracted/data or " if from_env or path is None else ""
         hint = f"{env}edit root = \"...\" in [{self.spec.name}] of {where}"
         if path is None:
             raise DatasetNotConfigured(f"data set {self.spec.name!r}: root {self.spec.root!r} is not set; {hint}")
         if path.exists() and not path.is_dir():
             raise DatasetNotConfigured(f"data set {self.spec.name!r}: root {path} is a file, not a folder; {hint}")
+        if path.is_symlink() and not path.exists():
+            raise DatasetNotConfigured(f"data set {self.spec.name!r}: root {path} is a symbolic link that leads "
+                                       f"nowhere (broken, or a loop: {os.readlink(path)}); point it at the extracted "
+                                       f"data, or {hint}")
         if not path.is_dir():
             raise DatasetNotConfigured(f"data set {self.spec.name!r}: root {path} does not exist; {hint}")
         return path

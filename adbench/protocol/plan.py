@@ -81,7 +81,7 @@ def plan_cells(methods: Sequence[str], catalogue: dict[str, DatasetSpec], *, dat
                 continue
             raise
         limits = extra_au_pro_limits([*au_pro_limits, *(adapter.spec.au_pro_limits or [])])
-        cats = list(categories) or adapter.categories()
+        cats = list(dict.fromkeys(categories)) or adapter.categories()  # -c wood,wood is one cell
         unknown = [c for c in cats if c not in adapter.categories()]
         if unknown:
             raise ValueError(f"data set {ds!r} has no categories {unknown}; it has: {', '.join(adapter.categories())}")
