@@ -508,3 +508,28 @@ def test_a_catalogue_that_is_a_folder_and_a_root_that_loops_are_named(tmp_path):
                    "--out", str(tmp_path / "r")])
     assert res.returncode != 0 and "symbolic link" in res.stderr and "MVTEC_AD_ROOT" not in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_a_test_split_of_one_class_fails_before_training_naming_category_and_folder(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    root = tmp_path / "data"
+    for split, n in (("train/good", 4), ("test/good", 3)):
+        for i in range(n):
+            p = root / "widget" / split / f"{i:03d}.png"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.full((16, 16, 3), 40 * i, np.uint8)).save(p)
+    catalogue = tmp_path / "datasets.toml"
+    catalogue.write_text(f'[mine]\nadapter = "mvtec_ad"\nroot = "{root}"\ncategories = ["widget"]\n')
+    check = run_cli(["data", "check", "mine", "--datasets", str(catalogue)])
+    assert check.returncode != 0 and "no anomalous image" in check.stdout + check.stderr
+    res = run_cli(["run", "convae", "--dataset", "mine", "--datasets", str(catalogue), "--profile", "smoke",
+                   "--out", str(tmp_path / "r")])
+    from adbench.results.store import load_row
+
+    rows = [load_row(p) for p in (tmp_path / "r" / "cells").glob("*.json")]
+    assert res.returncode == 1 and len(rows) == 1 and rows[0]["status"] == "error"
+    assert "'widget'" in rows[0]["error"] and str(root / "widget") in rows[0]["error"]
+    assert "no anomalous image" in rows[0]["error"]
+    assert "fit_wall_s" not in rows[0], "it failed before any training"

@@ -139,6 +139,12 @@ class DatasetAdapter:
             found += samples
             if not samples and split != "validation":
                 problems.append(Problem("error", self.root() / category, f"empty category: no {split} images"))
+            elif split == "test":
+                for label, kind in ((0, "normal"), (1, "anomalous")):
+                    if not any(s.label == label for s in samples):
+                        problems.append(Problem("error", self.root() / category,
+                                                f"the test split holds no {kind} image: no ranking metric is "
+                                                f"defined on it; add {kind} test images"))
         for s in found:
             problems += check_sample(s)
         return problems

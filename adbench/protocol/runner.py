@@ -20,6 +20,7 @@ from .. import interrupts, registry, weights
 from ..config import dataset_spec
 from ..costs.fields import PROFILE_ENV_KEYS, PROFILE_KEYS
 from ..data.adapters import DatasetAdapter
+from ..data.sample import DatasetError
 from ..data.loading import load_samples
 from ..io import write_atomic, write_json_atomic
 from ..metrics.bootstrap import PairSamples
@@ -48,7 +49,19 @@ def build_split(adapter: DatasetAdapter, cell: Cell) -> Split:
     split = with_validation(split, adapter.validation(cell.category), fraction=cell.validation_fraction,
                             seed=cell.seed, category=cell.category)
     split = with_train_shots(split, cell.train_shots, seed=cell.seed, category=cell.category)
-    return with_contamination(split, cell.contamination, seed=cell.seed, category=cell.category)
+    split = with_contamination(split, cell.contamination, seed=cell.seed, category=cell.category)
+    check_both_classes(split.test, f"data set {cell.dataset!r}, category {cell.category!r}",
+                       adapter.category_dir(cell.category))
+    return split
+
+
+def check_both_classes(test: list, where: str, folder: Any) -> None:
+    """A test split needs normal and anomalous images (every ranking metric compares them):
+    fail before any training, naming the category and its folder."""
+    for label, kind in ((0, "normal"), (1, "anomalous")):
+        if not any(s.label == label for s in test):
+            raise DatasetError(f"{where}: the test split under {folder} holds no {kind} image, so no ranking metric "
+                               f"is defined; add {kind} test images (or check the layout with `adbench data check`)")
 
 
 def no_validation_reason(cell: Cell) -> str:
