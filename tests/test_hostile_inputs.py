@@ -533,3 +533,48 @@ def test_a_test_split_of_one_class_fails_before_training_naming_category_and_fol
     assert "'widget'" in rows[0]["error"] and str(root / "widget") in rows[0]["error"]
     assert "no anomalous image" in rows[0]["error"]
     assert "fit_wall_s" not in rows[0], "it failed before any training"
+
+
+@pytest.mark.parametrize("content", [
+    '{"cell_key": "00000000000str01", "method": "convae", "dataset": "synthetic", "category": "fabric", '
+    '"status": "ok", "schema": 2, "metrics": {"image_auroc": "high"}}',
+    "{oops",
+])
+def test_a_bad_row_says_its_fix_once(content, tmp_path, capsys):
+    from adbench.results.store import ResultStore
+
+    cells = tmp_path / "run" / "cells"
+    cells.mkdir(parents=True)
+    (cells / "00000000000str01.json").write_text(content)
+    assert list(ResultStore(tmp_path / "run").rows()) == []
+    err = capsys.readouterr().err
+    assert "00000000000str01.json" in err and err.count("rerun the same `adbench run` command") == 1, err
+
+
+def test_data_check_reports_an_exif_rotation_and_a_tiny_image(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    root = tmp_path / "data"
+    for split, n in (("train/good", 3), ("test/good", 2)):
+        for i in range(n):
+            p = root / "widget" / split / f"{i:03d}.png"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.full((64, 64, 3), 90, np.uint8)).save(p)
+    rotated = root / "widget" / "train" / "good" / "001.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° on display
+    Image.fromarray(np.full((64, 48, 3), 90, np.uint8)).save(rotated, exif=exif)
+    Image.fromarray(np.full((1, 1, 3), 90, np.uint8)).save(root / "widget" / "train" / "good" / "002.png")
+    bad = root / "widget" / "test" / "crack" / "000.png"
+    bad.parent.mkdir(parents=True)
+    Image.fromarray(np.full((64, 64, 3), 200, np.uint8)).save(bad)
+    (root / "widget" / "ground_truth" / "crack").mkdir(parents=True)
+    Image.fromarray(np.full((64, 64), 255, np.uint8)).save(root / "widget" / "ground_truth" / "crack" / "000_mask.png")
+    catalogue = tmp_path / "datasets.toml"
+    catalogue.write_text(f'[mine]\nadapter = "mvtec_ad"\nroot = "{root}"\ncategories = ["widget"]\n')
+    res = run_cli(["data", "check", "mine", "--datasets", str(catalogue)])
+    shown = res.stdout + res.stderr
+    assert "001.jpg" in shown and "EXIF orientation tag 6" in shown
+    assert "002.png" in shown and "only 1x1 px" in shown
+    assert "Traceback" not in shown

@@ -158,15 +158,33 @@ def normal_samples(folder: Path, problems: list[Problem], missing: str) -> list[
     return [Sample(p, 0, "good") for p in list_images(folder, problems)]
 
 
+#: an image side below this many pixels is reported: it would be scaled up many times over
+TINY_SIDE = 16
+
+
 def check_sample(s: Sample) -> list[Problem]:
     try:
         with Image.open(s.path) as im:
             size = im.size
-            im.verify()
+            im.verify()  # must come right after open
+        with Image.open(s.path) as im:
+            orientation = im.getexif().get(0x0112, 1)
     except Exception as exc:
         return [Problem("error", s.path, f"unreadable image ({type(exc).__name__}: {exc})")]
+    notes = []
+    if orientation not in (1, None):
+        notes.append(Problem("warning", s.path, f"EXIF orientation tag {orientation}: adbench uses the pixels as "
+                                                f"stored, unrotated, as it does the mask; rotate the file itself if "
+                                                f"its pixels are not upright"))
+    if min(size) < TINY_SIDE:
+        notes.append(Problem("warning", s.path, f"image is only {size[0]}x{size[1]} px: every method scales it up "
+                                                f"to its input size; check that it belongs to this data set"))
     if s.mask_path is None:
-        return []
+        return notes
+    return notes + _check_mask(s, size)
+
+
+def _check_mask(s: Sample, size: tuple[int, int]) -> list[Problem]:
     if s.mask_path.is_dir():
         return check_channels(s, size)
     try:

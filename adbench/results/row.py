@@ -23,6 +23,10 @@ from ..typecheck import describe, fits
 ROW_SCHEMA = 2
 
 
+#: how to mend a bad row file: every message about one ends with it, once
+FIX = "rerun the same `adbench run` command to compute that cell again, or delete the file"
+
+
 class BadRow(ValueError):
     """A row file that cannot be used; the message names the file, what is wrong and the fix."""
 
@@ -73,7 +77,7 @@ class Row:
     @classmethod
     def from_json(cls, data: Any, source: Path | str = "<row>") -> "Row":
         """Validate and build; every problem is a :class:`BadRow` naming ``source`` and the fix."""
-        fix = "rerun the same `adbench run` command to compute that cell again, or delete the file"
+        fix = FIX
         if not isinstance(data, dict):
             raise BadRow(f"result row {source} holds a JSON {type(data).__name__}, not an object; {fix}")
         schema = data.get("schema", 1)

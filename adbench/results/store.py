@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import pandas as pd
 
 from ..io import write_json_atomic
-from .row import BadRow, Row
+from .row import FIX, BadRow, Row
 
 __all__ = ["BadRow", "ResultStore", "Row", "load_row", "load_rows", "read_row", "write_json_atomic"]
 
@@ -24,14 +24,14 @@ def read_row(path: Path) -> Row:
     try:
         data = json.loads(path.read_text())
     except UnicodeDecodeError as exc:
-        raise BadRow(f"result row {path} is not text ({exc.reason})") from exc
+        raise BadRow(f"result row {path} is not text ({exc.reason}); {FIX}") from exc
     except json.JSONDecodeError as exc:
-        raise BadRow(f"result row {path} is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+        raise BadRow(f"result row {path} is not valid JSON ({exc.msg} at line {exc.lineno}); {FIX}") from exc
     if isinstance(data, dict):
         if not isinstance(data.get("cell_key"), str):
-            raise BadRow(f"result row {path} has no cell_key")
+            raise BadRow(f"result row {path} has no cell_key; {FIX}")
         if data["cell_key"] != path.stem:
-            raise BadRow(f"result row {path} holds cell {data['cell_key']!r}, not {path.stem!r}")
+            raise BadRow(f"result row {path} holds cell {data['cell_key']!r}, not {path.stem!r}; {FIX}")
     return Row.from_json(data, path)
 
 
@@ -85,9 +85,10 @@ class ResultStore:
         for path in sorted(self.cells_dir.glob("*.json")):
             try:
                 yield read_row(path).flat()
-            except (BadRow, OSError) as exc:
-                warn(f"skipping {exc}; rerun the same `adbench run` command to compute that cell again, "
-                     f"or delete the file")
+            except BadRow as exc:
+                warn(f"skipping {exc}")  # the message ends with the fix, once
+            except OSError as exc:
+                warn(f"skipping {exc}; {FIX}")
 
 
 def _resolved(run_dir: Path, row: dict[str, Any]) -> dict[str, str]:
