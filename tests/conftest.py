@@ -221,3 +221,34 @@ def run_interrupted(out: Path, site: Path, extra: list[str], after: int = 2,
                             start_new_session=True)
     _, err = proc.communicate(timeout=300)
     return proc.returncode, err.decode()
+
+
+def one_dataset(tmp_path: Path, adapter: str, root: Path, categories: list[str] | None = None) -> Path:
+    """A ``datasets.toml`` in ``tmp_path`` holding one data set ``[mine]``."""
+    path = tmp_path / "datasets.toml"
+    cats = f"categories = {json.dumps(categories)}\n" if categories else ""
+    path.write_text(f'[mine]\nadapter = "{adapter}"\nroot = "{root}"\n{cats}')
+    return path
+
+
+def run_sleepy(tmp_path: Path, site: Path, catalogue: Path, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """``adbench run sleepy`` (the test plugin: maps are the image's channel mean at 32 px) at
+    smoke on data set ``mine`` of ``catalogue``; returns the process and the run folder."""
+    out = tmp_path / "run"
+    res = run_cli(["run", "sleepy", "--dataset", "mine", "--datasets", str(catalogue), "--profile", "smoke",
+                   "--set", "sleep=0", "--set", "image_size=32", "--out", str(out), *extra],
+                  site=site, env={"ADBENCH_LOAD_PLUGINS": "testplugins"})
+    return res, out
+
+
+def normal_tree(root: Path, category: str = "widget", side: int = 16, train: int = 4, test: int = 3) -> Path:
+    """``<root>/<category>/{train,test}/good/NNN.png``: an MVTec-layout category with normal images only."""
+    from PIL import Image
+    import numpy as np
+
+    for split, n in (("train/good", train), ("test/good", test)):
+        for i in range(n):
+            p = root / category / split / f"{i:03d}.png"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.full((side, side, 3), 40 * i % 256, np.uint8)).save(p)
+    return root

@@ -24,7 +24,7 @@ from PIL import Image
 
 from adbench.cli import cli
 from adbench.protocol.cells import Cell
-from conftest import REPO, run_cli
+from conftest import REPO, normal_tree, one_dataset, run_cli
 from adbench.results.store import load_row
 
 
@@ -511,17 +511,8 @@ def test_a_catalogue_that_is_a_folder_and_a_root_that_loops_are_named(tmp_path):
 
 
 def test_a_test_split_of_one_class_fails_before_training_naming_category_and_folder(tmp_path):
-    import numpy as np
-    from PIL import Image
-
-    root = tmp_path / "data"
-    for split, n in (("train/good", 4), ("test/good", 3)):
-        for i in range(n):
-            p = root / "widget" / split / f"{i:03d}.png"
-            p.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(np.full((16, 16, 3), 40 * i, np.uint8)).save(p)
-    catalogue = tmp_path / "datasets.toml"
-    catalogue.write_text(f'[mine]\nadapter = "mvtec_ad"\nroot = "{root}"\ncategories = ["widget"]\n')
+    root = normal_tree(tmp_path / "data")
+    catalogue = one_dataset(tmp_path, "mvtec_ad", root, ["widget"])
     check = run_cli(["data", "check", "mine", "--datasets", str(catalogue)])
     assert check.returncode != 0 and "no anomalous image" in check.stdout + check.stderr
     res = run_cli(["run", "convae", "--dataset", "mine", "--datasets", str(catalogue), "--profile", "smoke",
@@ -555,12 +546,7 @@ def test_data_check_reports_an_exif_rotation_and_a_tiny_image(tmp_path):
     import numpy as np
     from PIL import Image
 
-    root = tmp_path / "data"
-    for split, n in (("train/good", 3), ("test/good", 2)):
-        for i in range(n):
-            p = root / "widget" / split / f"{i:03d}.png"
-            p.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(np.full((64, 64, 3), 90, np.uint8)).save(p)
+    root = normal_tree(tmp_path / "data", side=64, train=3, test=2)
     rotated = root / "widget" / "train" / "good" / "001.jpg"
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90° on display
@@ -571,9 +557,7 @@ def test_data_check_reports_an_exif_rotation_and_a_tiny_image(tmp_path):
     Image.fromarray(np.full((64, 64, 3), 200, np.uint8)).save(bad)
     (root / "widget" / "ground_truth" / "crack").mkdir(parents=True)
     Image.fromarray(np.full((64, 64), 255, np.uint8)).save(root / "widget" / "ground_truth" / "crack" / "000_mask.png")
-    catalogue = tmp_path / "datasets.toml"
-    catalogue.write_text(f'[mine]\nadapter = "mvtec_ad"\nroot = "{root}"\ncategories = ["widget"]\n')
-    res = run_cli(["data", "check", "mine", "--datasets", str(catalogue)])
+    res = run_cli(["data", "check", "mine", "--datasets", str(one_dataset(tmp_path, "mvtec_ad", root, ["widget"]))])
     shown = res.stdout + res.stderr
     assert "001.jpg" in shown and "EXIF orientation tag 6" in shown
     assert "002.png" in shown and "only 1x1 px" in shown

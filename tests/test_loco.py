@@ -13,7 +13,7 @@ from PIL import Image
 from adbench.config import DatasetSpec
 from adbench.data.adapters import MVTecLOCO
 from adbench.results.store import load_row
-from conftest import run_cli
+from conftest import one_dataset, run_cli, run_sleepy
 
 CONFIG = [{"defect_name": "missing_banana", "pixel_value": 255, "saturation_threshold": 1.0,
            "relative_saturation": True},
@@ -105,12 +105,7 @@ def test_a_run_scores_au_spro_from_the_channels_as_the_official_code_does(tmp_pa
     from test_spro import _every_threshold, _official_auc
 
     root = loco_tree(tmp_path / "data")
-    catalogue = tmp_path / "datasets.toml"
-    catalogue.write_text(f'[loco]\nadapter = "mvtec_loco"\nroot = "{root}"\ncategories = ["juice_bottle"]\n')
-    out = tmp_path / "run"
-    res = run_cli(["run", "sleepy", "--dataset", "loco", "--datasets", str(catalogue), "--profile", "smoke",
-                   "--set", "sleep=0", "--set", "image_size=32", "--out", str(out)],
-                  site=test_plugin_site, env={"ADBENCH_LOAD_PLUGINS": "testplugins"})
+    res, out = run_sleepy(tmp_path, test_plugin_site, one_dataset(tmp_path, "mvtec_loco", root, ["juice_bottle"]))
     assert res.returncode == 0, res.stderr
     (row,) = [load_row(p) for p in (out / "cells").glob("*.json")]
     assert row["n_validation"] == 3 and row["threshold_pixel"] is not None, "LOCO's validation/good"

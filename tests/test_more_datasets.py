@@ -6,33 +6,16 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 
 from adbench.config import DatasetSpec
 from adbench.data.adapters import KSDD2, MPDD, MVTecAD2
 from adbench.data.sample import DatasetError
 from adbench.results.store import load_row
-from conftest import run_cli
-
-
-def _img(path: Path, size=(24, 20), value=None, rng=np.random.default_rng(0)) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    a = (rng.random((size[1], size[0], 3)) * 60).astype(np.uint8) if value is None else np.full(
-        (size[1], size[0], 3), value, np.uint8)
-    Image.fromarray(a).save(path)
-    return path
-
-
-def _mask(path: Path, size=(24, 20), empty=False) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    m = np.zeros((size[1], size[0]), np.uint8)
-    if not empty:
-        m[3:8, 4:10] = 255
-    Image.fromarray(m).save(path)
-    return path
+from conftest import one_dataset, run_sleepy
+from test_datasets import img as _img  # the layout tests' own image and mask writers
+from test_datasets import mask as _mask
 
 
 def ad2_tree(root: Path, category="can") -> Path:
@@ -112,12 +95,7 @@ def test_ksdd2_labels_by_its_ground_truth_and_names_a_missing_one(tmp_path):
 
 def test_a_run_on_mvtec_ad2_scores_its_defaults_au_pro_005_and_seg_f1(tmp_path, test_plugin_site):
     root = ad2_tree(tmp_path / "data")
-    catalogue = tmp_path / "datasets.toml"
-    catalogue.write_text(f'[ad2]\nadapter = "mvtec_ad2"\nroot = "{root}"\ncategories = ["can"]\n')
-    out = tmp_path / "run"
-    res = run_cli(["run", "sleepy", "--dataset", "ad2", "--datasets", str(catalogue), "--profile", "smoke",
-                   "--set", "sleep=0", "--set", "image_size=32", "--out", str(out)],
-                  site=test_plugin_site, env={"ADBENCH_LOAD_PLUGINS": "testplugins"})
+    res, out = run_sleepy(tmp_path, test_plugin_site, one_dataset(tmp_path, "mvtec_ad2", root, ["can"]))
     assert res.returncode == 0, res.stderr
     (row,) = [load_row(p) for p in (out / "cells").glob("*.json")]
     assert row["n_test"] == 6 and row["n_validation"] == 3

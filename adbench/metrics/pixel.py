@@ -220,19 +220,7 @@ class PixelEvaluator:
     def _build_pro(self) -> tuple[np.ndarray, np.ndarray]:
         ids, scores, n_regions = self._anomalous_pixels()
         sizes = np.bincount(ids, minlength=n_regions + 1).astype(np.float64)
-        weights = 1.0 / (sizes[ids] * n_regions)
-        order = np.argsort(-scores, kind="stable")
-        scores, weights = scores[order], weights[order]
-        last_of_tie = np.append(np.diff(scores) != 0, True)
-        thresholds = scores[last_of_tie]
-        pro_at = np.minimum(np.cumsum(weights)[last_of_tie], 1.0)
-        pro_before = np.concatenate([[0.0], pro_at[:-1]])
-        n = float(self.split.n_neg)
-        fpr_above = self.split.neg_above(thresholds) / n
-        fpr_at = self.split.neg_at_least(thresholds) / n
-        fpr = np.concatenate([[0.0], np.column_stack([fpr_above, fpr_at]).ravel(), [1.0]])
-        pro = np.concatenate([[0.0], np.column_stack([pro_before, pro_at]).ravel(), [1.0]])
-        return fpr, pro
+        return overlap_curve(scores, 1.0 / (sizes[ids] * n_regions), self.split)
 
     def pro_curve(self, max_points: int | None = 2000) -> tuple[np.ndarray, np.ndarray]:
         fpr, pro = self.pro_curve_full()
@@ -244,6 +232,26 @@ class PixelEvaluator:
             raise MetricError(f"fpr_limit must be in (0, 1], got {fpr_limit}")
         fpr, pro = self.pro_curve_full()
         return trapezoid_to(fpr, pro, fpr_limit) / fpr_limit
+
+
+def overlap_curve(scores: np.ndarray, weights: np.ndarray, split: SortedSplit) -> tuple[np.ndarray, np.ndarray]:
+    """(FPR, overlap) vertices from (0, 0) to (1, 1) of a per-region-overlap curve: each
+    anomalous pixel adds its ``weight`` to the overlap once the threshold reaches its score
+    (PRO: 1 / (region size · regions); sPRO: 1 / (saturation area · channels) for a channel's
+    saturating pixels), and ``split`` counts the normal pixels at or above each threshold. Two
+    vertices per distinct score (just above it, and at it), as the MVTec evaluations' curves."""
+    order = np.argsort(-scores, kind="stable")
+    scores, weights = scores[order], weights[order]
+    last_of_tie = np.append(np.diff(scores) != 0, True)
+    thresholds = scores[last_of_tie]
+    at = np.minimum(np.cumsum(weights)[last_of_tie], 1.0)
+    before = np.concatenate([[0.0], at[:-1]])
+    n = float(split.n_neg)
+    fpr_above = split.neg_above(thresholds) / n
+    fpr_at = split.neg_at_least(thresholds) / n
+    fpr = np.concatenate([[0.0], np.column_stack([fpr_above, fpr_at]).ravel(), [1.0]])
+    overlap = np.concatenate([[0.0], np.column_stack([before, at]).ravel(), [1.0]])
+    return fpr, overlap
 
 
 def trapezoid_to(x: np.ndarray, y: np.ndarray, x_max: float) -> float:

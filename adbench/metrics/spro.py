@@ -27,7 +27,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from .pixel import PixelEvaluator, trapezoid_to
+from .pixel import PixelEvaluator, overlap_curve, trapezoid_to
 from .ranking import MetricError, as_numpy
 
 class Saturating(Protocol):
@@ -80,20 +80,8 @@ class SproEvaluator:
             return self._curve
         if not self.n_channels:
             raise MetricError("metric undefined: no ground-truth channel (AU-sPRO needs anomalous images)")
-        split = self._pixels.split
-        scores = np.concatenate(self._scores)
         weights = np.concatenate(self._weights) / self.n_channels
-        order = np.argsort(-scores, kind="stable")
-        scores, weights = scores[order], weights[order]
-        last_of_tie = np.append(np.diff(scores) != 0, True)
-        thresholds = scores[last_of_tie]
-        spro_at = np.minimum(np.cumsum(weights)[last_of_tie], 1.0)
-        spro_before = np.concatenate([[0.0], spro_at[:-1]])
-        n = float(split.n_neg)
-        fpr_above = split.neg_above(thresholds) / n
-        fpr_at = split.neg_at_least(thresholds) / n
-        fpr = np.concatenate([[0.0], np.column_stack([fpr_above, fpr_at]).ravel(), [1.0]])
-        spro = np.concatenate([[0.0], np.column_stack([spro_before, spro_at]).ravel(), [1.0]])
+        fpr, spro = overlap_curve(np.concatenate(self._scores), weights, self._pixels.split)
         self._curve = (fpr, spro)
         return self._curve
 
