@@ -5,10 +5,10 @@
 One ``[[published]]`` table per (method, data set, metric)::
 
     [[published]]
-    method = "vtadl"
-    dataset = "mvtec_ad"          # the adapter's name
-    metric = "pixel_auroc"        # a registered metric
-    source = "Mishra et al., ISIE 2021, Table 2"
+    method = <the method's name>
+    dataset = <the adapter's name, e.g. mvtec_ad>
+    metric = <a registered metric, e.g. pixel_auroc>
+    source = <paper and table, or README>
     tolerance = 0.05              # |run − published| above this is flagged
     values = { bottle = 0.949, wood = 0.781, mean = 0.807 }   # category → value; "mean": the average
 """

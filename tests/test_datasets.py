@@ -62,9 +62,13 @@ def test_mvtec_layout_and_grayscale_to_three_channels(tmp_path):
     assert ad.categories()[0] == "bottle" and len(ad.categories()) == 15
 
 
-def test_missing_root_is_not_configured_with_a_hint(tmp_path):
-    with pytest.raises(DatasetNotConfigured, match="MVTEC_AD_ROOT"):
+def test_missing_root_is_not_configured_with_a_hint(tmp_path, monkeypatch):
+    monkeypatch.delenv("MVTEC_AD_ROOT", raising=False)
+    with pytest.raises(DatasetNotConfigured, match="MVTEC_AD_ROOT"):  # a root from the variable: set it
+        MVTecAD(DatasetSpec("m", "mvtec_ad", root="${MVTEC_AD_ROOT}")).root()
+    with pytest.raises(DatasetNotConfigured, match=r"nope does not exist; edit root") as err:  # a literal path
         MVTecAD(DatasetSpec("m", "mvtec_ad", root=str(tmp_path / "nope"))).root()
+    assert "MVTEC_AD_ROOT" not in str(err.value), "no variable hint for a root that names no variable"
 
 
 # -- validation problems, one test each --------------------------------------------------

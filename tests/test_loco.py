@@ -126,11 +126,3 @@ def test_a_run_scores_au_spro_from_the_channels_as_the_official_code_does(tmp_pa
             want = _official_auc(images, _every_threshold(images), float(limit))
             assert by_type[kind][limit] == pytest.approx(want, abs=1e-6), (kind, limit)
 
-
-def test_au_spro_is_null_with_its_reason_where_there_are_no_channels(tmp_path):
-    out = tmp_path / "run"
-    res = run_cli(["run", "convae", "--profile", "smoke", "--category", "wood", "--out", str(out)])
-    assert res.returncode == 0, res.stderr
-    (row,) = [load_row(p) for p in (out / "cells").glob("*.json")]
-    assert row["au_spro"] is None and "mvtec_loco" in row["metric_null_reasons"]["au_spro"]
-    assert "AU-sPRO" in (out / "tables" / "unreported.md").read_text()

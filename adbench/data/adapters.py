@@ -159,7 +159,7 @@ def normal_samples(folder: Path, problems: list[Problem], missing: str) -> list[
 
 
 #: an image side below this many pixels is reported: it would be scaled up many times over
-TINY_SIDE = 16
+TINY_SIDE = 8
 
 
 def check_sample(s: Sample) -> list[Problem]:
