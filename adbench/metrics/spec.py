@@ -45,6 +45,9 @@ class MetricSpec:
     * ``per_image``: ``fn(maps, masks) -> values`` of each test image (NaN where undefined, e.g.
       AUPIMO of a normal image), stored in the row under ``per_image`` by image path; the
       per-image box plots and the paired tests between methods read them.
+    * ``heatmap``: drawn as a method × category heatmap (default True, a plugin's metrics
+      included); the operating-point and LOCO metrics of 2024 on opt out, so that every report
+      does not draw a figure per metric (each heatmap costs a PNG and a PDF);
     * ``at_threshold``: a metric at one operating point, set on normal validation images only
       (:mod:`adbench.metrics.operating`): ``fn`` and ``from_evaluator`` take the threshold of
       the metric's level as a third (second) argument. Without validation images the value is
@@ -66,6 +69,7 @@ class MetricSpec:
     interval: Callable[[Any], Any] | None = None
     per_image: Callable[[Any, Any], Any] | None = None
     at_threshold: bool = False
+    heatmap: bool = True
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -117,7 +121,7 @@ def au_pro_spec(limit: float) -> MetricSpec:
                       f"divided by {limit:g} so that 1 is perfect{extra}",
                       from_evaluator=lambda ev: ev.au_pro(limit),
                       curve="pro" if limit == DEFAULT_AU_PRO_LIMIT else None,
-                      headline=limit == DEFAULT_AU_PRO_LIMIT)
+                      headline=limit == DEFAULT_AU_PRO_LIMIT, heatmap=limit in (DEFAULT_AU_PRO_LIMIT, 0.05))
 
 
 def metrics_of_rows(rows: Any) -> list[MetricSpec]:
@@ -179,24 +183,24 @@ def builtin_metrics() -> tuple[MetricSpec, ...]:
                    "area under the saturated per-region-overlap curve up to FPR 0.05, divided by 0.05: a region is "
                    "one ground-truth channel with its own saturation area (defects_config.json); the mean over "
                    "logical and structural anomalies, each with every good image (MVTec LOCO's headline); exact, "
-                   "at native resolution", from_evaluator=spro.attached_au_spro),
+                   "at native resolution", from_evaluator=spro.attached_au_spro, heatmap=False),
         MetricSpec("pg5", "PG5", "image", True, op.presorted_good,
                    "presorted good: the share of normal test images scored below the 5 % quantile of the "
-                   "anomalous ones (TNR at FNR 5 %; Baitieva et al. 2025)"),
+                   "anomalous ones (TNR at FNR 5 %; Baitieva et al. 2025)", heatmap=False),
         MetricSpec("pb5", "PB5", "image", True, op.presorted_bad,
                    "presorted bad: the share of anomalous test images scored above the 95 % quantile of the "
-                   "normal ones (TPR at FPR 5 %; Baitieva et al. 2025)"),
+                   "normal ones (TPR at FPR 5 %; Baitieva et al. 2025)", heatmap=False),
         MetricSpec("image_f1_val", "Image F1@val", "image", True, op.image_f1_at,
-                   f"F1 of the image decisions {at_val}", at_threshold=True),
+                   f"F1 of the image decisions {at_val}", at_threshold=True, heatmap=False),
         MetricSpec("image_precision_val", "Image precision@val", "image", True,
                    op.image_precision_at, f"precision of the image decisions {at_val}; 0 when no image is "
-                   "called anomalous", at_threshold=True),
+                   "called anomalous", at_threshold=True, heatmap=False),
         MetricSpec("image_recall_val", "Image recall@val", "image", True, op.image_recall_at,
-                   f"recall of the image decisions {at_val}", at_threshold=True),
+                   f"recall of the image decisions {at_val}", at_threshold=True, heatmap=False),
         MetricSpec("seg_f1", "SegF1", "pixel", True, op.seg_f1,
                    f"F1 of the binarised pixels, pooled over all pixels of all test images, {at_val} (the "
                    "segmentation metric of MVTec AD 2)", from_evaluator=lambda ev, t: op.seg_f1_of(ev.split, t),
-                   at_threshold=True),
+                   at_threshold=True, heatmap=False),
     )
 
 

@@ -742,8 +742,8 @@ def per_image_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Pat
 
 
 def heatmap_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
-    """One heatmap per registered metric, a plugin's included."""
-    return [p for spec in registry.metrics() for p in heatmap_figure(ok, out_dir, spec, style)]
+    """One heatmap per registered metric flagged ``heatmap`` (the default, a plugin's included)."""
+    return [p for spec in registry.metrics() if spec.heatmap for p in heatmap_figure(ok, out_dir, spec, style)]
 
 
 def cd_figures(ok: pd.DataFrame, style: Style, out_dir: Path) -> list[Path]:
