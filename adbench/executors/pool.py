@@ -49,7 +49,10 @@ def _worker_main(tasks: Any, results: Any, env: dict[str, str], threads: int) ->
 
     torch.set_num_threads(max(1, threads))
     while True:
-        item = tasks.get()
+        try:
+            item = tasks.get()
+        except KeyboardInterrupt:  # a real Ctrl-C or SIGTERM while idle ends the worker quietly too
+            return
         if item is None:
             return
         job_id, fn, args = item
