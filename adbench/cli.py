@@ -338,28 +338,23 @@ def _seeds(seed: str | None, n_seeds: int | None) -> list[int]:
 
 def _ratios(value: str | None) -> list[float]:
     """``--anomaly-ratio``: fractions in (0, 1), comma-separated."""
-    out = []
-    for item in _csv(value):
-        try:
-            r = float(item)
-        except ValueError:
-            raise click.BadParameter(f"{item!r} is not a number; give fractions such as 0.01,0.05",
-                                     param_hint="--anomaly-ratio")
+    out = _floats(value, "--anomaly-ratio", "; give fractions such as 0.01,0.05")
+    for item, r in zip(_csv(value), out):
         if not 0 < r < 1:
             raise click.BadParameter(f"{item}: a ratio must lie strictly between 0 and 1 (some anomalies move "
                                      f"into training, some stay for testing)", param_hint="--anomaly-ratio")
-        out.append(r)
     return out
 
 
-def _floats(text: str | None, flag: str) -> list[float]:
-    """Comma-separated numbers; the request checks their range."""
+def _floats(text: str | None, flag: str, example: str = "") -> list[float]:
+    """Comma-separated numbers (``example`` follows the error for one that is not); the caller
+    or the request checks their range."""
     out = []
     for item in _csv(text):
         try:
             out.append(float(item))
         except ValueError:
-            raise click.BadParameter(f"{item!r} is not a number", param_hint=flag) from None
+            raise click.BadParameter(f"{item!r} is not a number{example}", param_hint=flag) from None
     return out
 
 

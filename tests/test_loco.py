@@ -82,18 +82,17 @@ def test_the_adapter_reads_what_anomalibs_loco_reader_reads(tmp_path):
 
 def test_data_check_names_a_bad_channel_and_a_missing_config(tmp_path):
     root = loco_tree(tmp_path / "data")
-    catalogue = tmp_path / "datasets.toml"
-    catalogue.write_text(f'[loco]\nadapter = "mvtec_loco"\nroot = "{root}"\ncategories = ["juice_bottle"]\n')
-    ok = run_cli(["data", "check", "loco", "--datasets", str(catalogue)])
+    catalogue = one_dataset(tmp_path, "mvtec_loco", root, ["juice_bottle"])
+    ok = run_cli(["data", "check", "mine", "--datasets", str(catalogue)])
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bad = root / "juice_bottle" / "ground_truth" / "structural_anomalies" / "001" / "000.png"
     a = np.zeros((32, 40), np.uint8)
     a[0, 0] = 7  # a value defects_config.json does not list
     Image.fromarray(a).save(bad)
-    res = run_cli(["data", "check", "loco", "--datasets", str(catalogue)])
+    res = run_cli(["data", "check", "mine", "--datasets", str(catalogue)])
     assert res.returncode != 0 and "pixel value 7" in res.stdout + res.stderr and "001" in res.stdout + res.stderr
     (root / "juice_bottle" / "defects_config.json").unlink()
-    res = run_cli(["data", "check", "loco", "--datasets", str(catalogue)])
+    res = run_cli(["data", "check", "mine", "--datasets", str(catalogue)])
     assert res.returncode != 0 and "defects_config.json" in res.stdout + res.stderr
     assert "Traceback" not in res.stderr
 

@@ -11,7 +11,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from adbench.metrics import MetricError, PixelEvaluator
 from adbench.metrics.radix import RadixCounts
 from adbench.results.store import load_row
-from conftest import run_cli
+from conftest import one_dataset, run_cli
 
 
 def _problem(kind: str, dtype: type, seed: int = 0, n: int = 10, h: int = 24) -> tuple[np.ndarray, np.ndarray]:
@@ -160,8 +160,7 @@ def _dataset_with_tiny_defects(root, spots: list[int]) -> int:
 
 def test_native_resolution_counts_the_small_defects_that_vanish_at_the_input_size(tmp_path, test_plugin_site):
     regions = _dataset_with_tiny_defects(tmp_path / "data", spots=[3, 2, 3, 2])
-    catalogue = tmp_path / "datasets.toml"
-    catalogue.write_text(f'[mine]\nadapter = "mvtec_ad"\nroot = "{tmp_path / "data"}"\ncategories = ["grid"]\n')
+    catalogue = one_dataset(tmp_path, "mvtec_ad", tmp_path / "data", ["grid"])
     rows = {}
     for resolution in ("native", "input"):
         out = tmp_path / resolution

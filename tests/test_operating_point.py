@@ -14,7 +14,7 @@ from adbench.metrics import MetricError, PixelEvaluator
 from adbench.metrics import operating as op
 from adbench.metrics.spec import MetricSpec, builtin_metrics
 from adbench.results.store import load_row
-from conftest import run_cli
+from conftest import one_dataset, run_cli
 
 
 def _score_sets():
@@ -183,8 +183,7 @@ def test_run_and_report_threshold_metrics_with_and_without_validation_images(tmp
     from test_native_resolution import _dataset_with_tiny_defects
 
     _dataset_with_tiny_defects(tmp_path / "data", spots=[3, 2, 3, 2])
-    catalogue = tmp_path / "datasets.toml"
-    catalogue.write_text(f'[mine]\nadapter = "mvtec_ad"\nroot = "{tmp_path / "data"}"\ncategories = ["grid"]\n')
+    catalogue = one_dataset(tmp_path, "mvtec_ad", tmp_path / "data", ["grid"])
     env = {"ADBENCH_LOAD_PLUGINS": "testplugins"}
     base = ["run", "sleepy", "--dataset", "mine", "--datasets", str(catalogue), "--profile", "smoke",
             "--set", "sleep=0", "--set", "image_size=32", "--eval-resolution", "input"]

@@ -140,14 +140,25 @@ class DatasetAdapter:
             if not samples and split != "validation":
                 problems.append(Problem("error", self.root() / category, f"empty category: no {split} images"))
             elif split == "test":
-                for label, kind in ((0, "normal"), (1, "anomalous")):
-                    if not any(s.label == label for s in samples):
-                        problems.append(Problem("error", self.root() / category,
-                                                f"the test split holds no {kind} image: no ranking metric is "
-                                                f"defined on it; add {kind} test images"))
+                problems += [Problem("error", self.root() / category, f"the test split holds no {kind} image: no "
+                                                                      f"ranking metric is defined on it; add {kind} "
+                                                                      f"test images")
+                             for kind in missing_classes(samples)]
         for s in found:
             problems += check_sample(s)
         return problems
+
+
+def missing_classes(samples: list[Sample]) -> list[str]:
+    """"normal" and/or "anomalous" when ``samples`` hold no image of that class: a test split
+    needs both, as every ranking metric compares them (``data check`` and the runner ask)."""
+    return [kind for label, kind in ((0, "normal"), (1, "anomalous")) if not any(s.label == label for s in samples)]
+
+
+def missing_mask(mask: Path, image: Path) -> Problem:
+    """The error of an anomalous image whose mask file is not where its layout puts it."""
+    return Problem("error", mask, f"missing mask of anomalous image {image}; restore it from the original archive "
+                                  f"or remove the image")
 
 
 def normal_samples(folder: Path, problems: list[Problem], missing: str) -> list[Sample]:
@@ -282,9 +293,7 @@ class MVTecAD(DatasetAdapter):
                 found = [gt / name.format(stem=img.stem) for name in self.MASK_NAMES
                          if (gt / name.format(stem=img.stem)).is_file()]
                 if not found:
-                    mask = gt / self.MASK_NAMES[0].format(stem=img.stem)
-                    problems.append(Problem("error", mask, f"missing mask of anomalous image {img}; restore it "
-                                                           f"from the original archive or remove the image"))
+                    problems.append(missing_mask(gt / self.MASK_NAMES[0].format(stem=img.stem), img))
                     continue
                 out.append(Sample(img, 1, defect, found[0]))
         return out, problems
@@ -300,7 +309,27 @@ class MPDD(MVTecAD):
     DEFAULT_CATEGORIES = ("bracket_black", "bracket_brown", "bracket_white", "connector", "metal_plate", "tubes")
 
 
-class MVTecAD2(DatasetAdapter):
+class TrainValidationTest(DatasetAdapter):
+    """A release with ``<category>/{train,validation}/good`` beside its own test layout (MVTec
+    AD 2, MVTec LOCO): ``scan`` reads the two normal splits, ``scan_test`` the test split."""
+
+    SPLITS = ("train", "test", "validation")
+    #: the release's name in "missing" messages
+    RELEASE: ClassVar[str] = ""
+
+    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
+        base = self.category_dir(category)
+        if split == "test":
+            return self.scan_test(base)
+        problems: list[Problem] = []
+        missing = f"missing: {self.RELEASE} keeps its {split} images in {split}/good/"
+        return normal_samples(base / split / "good", problems, missing), problems
+
+    def scan_test(self, base: Path) -> tuple[list[Sample], list[Problem]]:
+        raise NotImplementedError
+
+
+class MVTecAD2(TrainValidationTest):
     """MVTec AD 2 as it unpacks: ``<root>/<category>/{train/good, validation/good,
     test_public/{good, bad}, test_public/ground_truth/bad/<stem>_mask.png}``. ``test_private``
     and ``test_private_mixed`` have no public ground truth: they are not scored here (the
@@ -308,17 +337,13 @@ class MVTecAD2(DatasetAdapter):
 
     name = "mvtec_ad2"
     ROOT_ENV = "MVTEC_AD2_ROOT"
-    SPLITS = ("train", "test", "validation")
+    RELEASE = "MVTec AD 2"
     LAYOUT = ("<root>/<category>/train/good/*.png, validation/good/*.png, test_public/{good,bad}/*.png, "
               "test_public/ground_truth/bad/<stem>_mask.png")
     DEFAULT_CATEGORIES = ("can", "fabric", "fruit_jelly", "rice", "sheet_metal", "vial", "wallplugs", "walnuts")
 
-    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
-        base = self.category_dir(category)
+    def scan_test(self, base: Path) -> tuple[list[Sample], list[Problem]]:
         problems: list[Problem] = []
-        if split in ("train", "validation"):
-            missing = f"missing: MVTec AD 2 keeps its {split} images in {split}/good/"
-            return normal_samples(base / split / "good", problems, missing), problems
         public = base / "test_public"
         if not public.is_dir():
             return [], [Problem("error", public, "missing: MVTec AD 2 keeps its scored test images in "
@@ -327,8 +352,7 @@ class MVTecAD2(DatasetAdapter):
         for img in list_images(public / "bad", problems) if (public / "bad").is_dir() else []:
             mask = public / "ground_truth" / "bad" / f"{img.stem}_mask.png"
             if not mask.is_file():
-                problems.append(Problem("error", mask, f"missing mask of anomalous image {img}; restore it from the "
-                                                       f"original archive or remove the image"))
+                problems.append(missing_mask(mask, img))
                 continue
             out.append(Sample(img, 1, "bad", mask))
         return out, problems
@@ -371,7 +395,7 @@ class KSDD2(DatasetAdapter):
         return out, problems
 
 
-class MVTecLOCO(DatasetAdapter):
+class MVTecLOCO(TrainValidationTest):
     """``<root>/<category>/{train/good, validation/good, test/{good, logical_anomalies,
     structural_anomalies}}/NNN.png``, each anomalous image's channels in
     ``ground_truth/<type>/<NNN>/000.png, 001.png, …`` and the saturation of each defect in
@@ -379,18 +403,14 @@ class MVTecLOCO(DatasetAdapter):
 
     name = "mvtec_loco"
     ROOT_ENV = "MVTEC_LOCO_ROOT"
-    SPLITS = ("train", "test", "validation")
+    RELEASE = "MVTec LOCO"
     LAYOUT = ("<root>/<category>/train/good/*.png, validation/good/*.png, test/{good,logical_anomalies,"
               "structural_anomalies}/*.png, ground_truth/<type>/<stem>/000.png…, defects_config.json")
     DEFAULT_CATEGORIES = ("breakfast_box", "juice_bottle", "pushpins", "screw_bag", "splicing_connectors")
     TYPES = ("logical_anomalies", "structural_anomalies")
 
-    def scan(self, category: str, split: str) -> tuple[list[Sample], list[Problem]]:
-        base = self.category_dir(category)
+    def scan_test(self, base: Path) -> tuple[list[Sample], list[Problem]]:
         problems: list[Problem] = []
-        if split in ("train", "validation"):
-            missing = f"missing: MVTec LOCO keeps its {split} images in {split}/good/"
-            return normal_samples(base / split / "good", problems, missing), problems
         test, config = base / "test", base / "defects_config.json"
         if not test.is_dir():
             return [], [Problem("error", test, "missing: MVTec LOCO keeps test images in test/<type>/")]

@@ -52,10 +52,10 @@ class Sample:
             if not files:
                 raise DatasetError(f"ground-truth folder {self.mask_path} of anomalous image {self.path} holds no "
                                    f".png channel; restore it from the original archive")
-            mask, note = np.zeros(shape, dtype=bool), None
+            mask = np.zeros(shape, dtype=bool)
             for f in files:
                 mask |= self._sized(read_mask_values(f) > 0, f, shape)
-            return mask, note
+            return mask, None
         mask, note = read_mask_noted(self.mask_path, warn) if survey else (read_mask_values(self.mask_path) > 0, None)
         return self._sized(mask, self.mask_path, shape), note
 

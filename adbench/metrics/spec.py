@@ -87,6 +87,8 @@ class MetricSpec:
 
 #: the FPR limit of ``au_pro``, the 2019–2021 protocol's; other limits are their own metrics
 DEFAULT_AU_PRO_LIMIT = 0.3
+#: MVTec AD 2's headline limit, the other registered one (``au_pro_005``)
+AD2_AU_PRO_LIMIT = 0.05
 
 
 def au_pro_name(limit: float) -> str:
@@ -114,14 +116,14 @@ def au_pro_spec(limit: float) -> MetricSpec:
     from . import au_pro
 
     limit = check_au_pro_limit(limit)
-    extra = {" 0.05": " (the headline localisation metric of MVTec AD 2)"}.get(f" {limit:g}", "")
+    extra = " (the headline localisation metric of MVTec AD 2)" if limit == AD2_AU_PRO_LIMIT else ""
     return MetricSpec(au_pro_name(limit), f"AU-PRO@{limit:g}", "pixel", True,
                       functools.partial(au_pro, fpr_limit=limit),
                       f"area under the per-region-overlap curve (8-connected regions) up to FPR {limit:g}, exact, "
                       f"divided by {limit:g} so that 1 is perfect{extra}",
                       from_evaluator=lambda ev: ev.au_pro(limit),
                       curve="pro" if limit == DEFAULT_AU_PRO_LIMIT else None,
-                      headline=limit == DEFAULT_AU_PRO_LIMIT, heatmap=limit in (DEFAULT_AU_PRO_LIMIT, 0.05))
+                      headline=limit == DEFAULT_AU_PRO_LIMIT, heatmap=limit in (DEFAULT_AU_PRO_LIMIT, AD2_AU_PRO_LIMIT))
 
 
 def metrics_of_rows(rows: Any) -> list[MetricSpec]:
@@ -173,7 +175,7 @@ def builtin_metrics() -> tuple[MetricSpec, ...]:
                    "best F1 over all thresholds, over all pixels of all test images",
                    from_evaluator=lambda ev: ev.f1_max()),
         au_pro_spec(DEFAULT_AU_PRO_LIMIT),
-        au_pro_spec(0.05),
+        au_pro_spec(AD2_AU_PRO_LIMIT),
         MetricSpec("aupimo", "AUPIMO", "pixel", True, aupimo,
                    "mean over anomalous images of each image's TPR integrated against the normal images' shared "
                    "FPR (a mean of per-image FPRs) on a log axis from 1e-5 to 1e-4, normalised to [0, 1]; the "

@@ -59,22 +59,14 @@ class Cell:
         if self.track != "supervised":
             d.pop("k_anomalies")
             d.pop("anomaly_ratio")
-        if self.validation_fraction is None:  # the keys of cells without it stay those of earlier runs
-            d.pop("validation_fraction")
-        for optional in ("train_shots", "contamination"):
-            if d[optional] is None:
+        for optional in ("validation_fraction", "train_shots", "contamination"):
+            if d[optional] is None:  # the keys of cells without them stay those of earlier runs
                 d.pop(optional)
         if not self.au_pro_limits:
             d.pop("au_pro_limits")
         else:
             d["au_pro_limits"] = list(self.au_pro_limits)
         return d
-
-    def extra_metrics(self) -> list[Any]:
-        """The metric specs this cell adds to the registered ones (AU-PRO at its extra limits)."""
-        from ..metrics.spec import au_pro_spec
-
-        return [au_pro_spec(limit) for limit in self.au_pro_limits]
 
     @property
     def label(self) -> str:
@@ -102,4 +94,3 @@ class RunSpec:
     cost_threads: int | None = None
     #: keep every test image's map at native size (``--save-maps``)
     save_maps: bool = False
-

@@ -234,12 +234,10 @@ class ChannelStream:
 def au_spro_table(by_type: dict[str, SproEvaluator]) -> dict[str, dict[str, float | None]]:
     """MVTec LOCO's full report: AU-sPRO of each anomaly type (with every good image) and of
     their mean, at each of LOCO's five FPR limits (keys are the limits as text, for JSON)."""
-    out: dict[str, dict[str, float | None]] = {}
-    for kind, ev in by_type.items():
-        out[kind] = {f"{lim:g}": _safe(ev.au_spro, lim) for lim in LOCO_LIMITS}
-    values = [v for v in out.values()]
-    out["mean"] = {f"{lim:g}": (float(np.mean([v[f"{lim:g}"] for v in values]))
-                                if all(v[f"{lim:g}"] is not None for v in values) else None) for lim in LOCO_LIMITS}
+    out = {kind: {f"{lim:g}": _safe(ev.au_spro, lim) for lim in LOCO_LIMITS} for kind, ev in by_type.items()}
+    kinds = list(out.values())
+    out["mean"] = {key: (None if any(k[key] is None for k in kinds) else float(np.mean([k[key] for k in kinds])))
+                   for key in kinds[0]}
     return out
 
 

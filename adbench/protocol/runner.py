@@ -19,7 +19,7 @@ from typing import Any
 from .. import interrupts, registry, weights
 from ..config import dataset_spec
 from ..costs.fields import PROFILE_ENV_KEYS, PROFILE_KEYS
-from ..data.adapters import DatasetAdapter
+from ..data.adapters import DatasetAdapter, missing_classes
 from ..data.sample import DatasetError
 from ..data.loading import load_samples
 from ..io import write_atomic, write_json_atomic
@@ -50,18 +50,11 @@ def build_split(adapter: DatasetAdapter, cell: Cell) -> Split:
                             seed=cell.seed, category=cell.category)
     split = with_train_shots(split, cell.train_shots, seed=cell.seed, category=cell.category)
     split = with_contamination(split, cell.contamination, seed=cell.seed, category=cell.category)
-    check_both_classes(split.test, f"data set {cell.dataset!r}, category {cell.category!r}",
-                       adapter.category_dir(cell.category))
+    for kind in missing_classes(split.test):  # fail before any training, naming category and folder
+        raise DatasetError(f"data set {cell.dataset!r}, category {cell.category!r}: the test split under "
+                           f"{adapter.category_dir(cell.category)} holds no {kind} image, so no ranking metric is "
+                           f"defined; add {kind} test images (or check the layout with `adbench data check`)")
     return split
-
-
-def check_both_classes(test: list, where: str, folder: Any) -> None:
-    """A test split needs normal and anomalous images (every ranking metric compares them):
-    fail before any training, naming the category and its folder."""
-    for label, kind in ((0, "normal"), (1, "anomalous")):
-        if not any(s.label == label for s in test):
-            raise DatasetError(f"{where}: the test split under {folder} holds no {kind} image, so no ranking metric "
-                               f"is defined; add {kind} test images (or check the layout with `adbench data check`)")
 
 
 def no_validation_reason(cell: Cell) -> str:
@@ -95,7 +88,7 @@ def run_cell(cell: Cell, spec: RunSpec) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         with time_limit(limit), deterministic(device) as nondeterministic, \
-                registry.extra_metrics(cell.extra_metrics()):
+                registry.extra_metrics(metrics_of_rows([row])):  # the AU-PRO limits of the cell's definition
             row.update(_run(cell, entry.obj, spec, store))
         row["deterministic_algorithms"] = device.startswith("cuda")
         row["nondeterministic_ops"] = sorted(nondeterministic)

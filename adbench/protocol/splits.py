@@ -53,14 +53,12 @@ def with_validation(split: Split, declared: list[Sample], *, fraction: float | N
         return split
     if not 0 < fraction < 1:
         raise ValueError(f"--validation-fraction must be in (0, 1), got {fraction}")
-    normals = sorted((s for s in split.train if s.label == 0), key=lambda s: str(s.path))
+    normals = [s for s in split.train if s.label == 0]
     want = max(1, round(fraction * len(normals)))
     if want >= len(normals):
         raise DatasetError(f"category {category!r}: {len(normals)} normal training images, cannot hold out "
                            f"{want} for validation and still train; use a smaller --validation-fraction")
-    digest = hashlib.sha256(f"{seed}|{category}|validation".encode()).digest()
-    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-    held = [normals[i] for i in sorted(rng.choice(len(normals), size=want, replace=False))]
+    held = _draw(normals, want, seed, f"{category}|validation")
     held_paths = {s.path for s in held}
     return replace(split, train=[s for s in split.train if s.path not in held_paths], validation=held,
                    description={**split.description,
@@ -86,16 +84,14 @@ def supervised_split(train: list[Sample], test: list[Sample], *, seed: int, cate
         raise ValueError(f"--anomaly-ratio must be in (0, 1), got {ratio}")
     moved: list[Sample] = []
     for defect in sorted(by_defect):
-        items = sorted(by_defect[defect], key=lambda s: str(s.path))
+        items = by_defect[defect]
         want = max(1, math.floor(ratio * len(items))) if ratio is not None else int(k or 0)
         if want >= len(items):
             raise DatasetError(
                 f"category {category!r}, defect type {defect!r}: {len(items)} anomalous images, "
                 f"cannot move {want} into training and still evaluate on it; use a smaller "
                 f"--k-anomalies or --anomaly-ratio")
-        digest = hashlib.sha256(f"{seed}|{category}|{defect}".encode()).digest()
-        rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-        moved.extend(items[i] for i in sorted(rng.choice(len(items), size=want, replace=False)))
+        moved.extend(_draw(items, want, seed, f"{category}|{defect}"))
     moved_set = {s.path for s in moved}
     desc = {"k_anomalies": k if ratio is None else None, "anomaly_ratio": ratio,
             "moved": {d: sum(s.defect_type == d for s in moved) for d in sorted(by_defect)}}
@@ -104,7 +100,8 @@ def supervised_split(train: list[Sample], test: list[Sample], *, seed: int, cate
 
 
 def _draw(items: list[Sample], k: int, seed: int, what: str) -> list[Sample]:
-    """``k`` of ``items`` (sorted by path), seeded by (seed, what) alone: every method draws the same."""
+    """``k`` of ``items`` (sorted by path), seeded by (seed, what) alone: every method draws the
+    same. The one seeded draw of every split: supervised anomalies, validation, shots, contamination."""
     ordered = sorted(items, key=lambda s: str(s.path))
     digest = hashlib.sha256(f"{seed}|{what}".encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))

@@ -90,10 +90,17 @@ def _null_reason(rows: pd.DataFrame, status: pd.Series, metric: str | None) -> s
     if len(err):
         return str(err["error"].iloc[0]).splitlines()[0][:160]
     if metric is not None and "metric_null_reasons" in rows:
-        for why in rows["metric_null_reasons"]:
-            if isinstance(why, dict) and why.get(metric):
-                return str(why[metric]).splitlines()[0][:160]
+        for reasons in rows["metric_null_reasons"]:
+            why = null_reason(reasons, metric)
+            if why:
+                return why[:160]
     return "not run, or metric undefined"
+
+
+def null_reason(reasons: object, metric: str) -> str | None:
+    """The first line of a row's ``metric_null_reasons`` entry for ``metric``, or None."""
+    why = reasons.get(metric) if isinstance(reasons, dict) else None
+    return str(why).splitlines()[0] if why else None
 
 
 def _at(resolution: str | None) -> str:
@@ -283,8 +290,7 @@ def unreported_table(df: pd.DataFrame) -> pd.DataFrame:
             continue
         why: dict[str, int] = {}
         for reasons in ok.get("metric_null_reasons", pd.Series(dtype=object)):
-            reason = reasons.get(spec.name) if isinstance(reasons, dict) else None
-            key = str(reason).splitlines()[0][:200] if reason else "not recorded by these rows (an older adbench)"
+            key = (null_reason(reasons, spec.name) or "not recorded by these rows (an older adbench)")[:200]
             why[key] = why.get(key, 0) + 1
         if not why:
             why = {"not recorded by these rows (an older adbench)": len(ok)}
